@@ -1,0 +1,186 @@
+// The one table of command-line options. It feeds commander (src/cli), the
+// --help text and the OPTIONS section of the man pages (scripts/gen-man-options.mjs),
+// so the three cannot drift. Machine options are shared by run, record,
+// replay and ft-check; run-only options report or route the output of a run.
+
+/** A bad option value; the message is one line, fit for `vmrr: <message>`. */
+export class OptionError extends Error {
+  override name = 'OptionError';
+}
+
+export interface DebugconSpec {
+  port: number;
+  file: string;
+}
+
+export type ExitCodeMode = 'vmrr' | 'guest';
+
+/** Options that configure the machine: the same for every command that runs a guest. */
+export interface MachineOptions {
+  ram: number;
+  bios?: string;
+  debugcon: DebugconSpec[];
+  maxInsns?: number;
+  append: string;
+}
+
+/** Options only `vmrr run` has. */
+export interface RunOnlyOptions {
+  json: boolean;
+  serial?: string;
+  exitCode: ExitCodeMode;
+}
+
+export type OptionKey = keyof MachineOptions | keyof RunOnlyOptions;
+
+export interface OptionSpec {
+  /** Property name in the parsed options (commander's camel case of the flag). */
+  key: OptionKey;
+  flag: `--${string}`;
+  /** Metavariable for the value, e.g. SIZE; absent for a switch. */
+  value?: string;
+  /** Parsed default (undefined: none). */
+  default?: unknown;
+  /** How the default is written in help and man pages. */
+  defaultText?: string;
+  repeatable?: boolean;
+  scope: 'machine' | 'run';
+  /** One line for --help. */
+  summary: string;
+  /** Extra text for the man page, after the summary. */
+  details?: string;
+  parse?: (raw: string, previous: unknown) => unknown;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+export const MIN_RAM = 2 * MiB;
+export const MAX_RAM = 3 * GiB;
+
+/** QEMU's -m syntax: a number with an optional K, M or G suffix; no suffix means MiB. */
+export function parseRamSize(raw: string): number {
+  const m = /^(\d+)\s*([KMG])?(?:i?B)?$/i.exec(raw.trim());
+  if (!m) throw new OptionError(`--ram: '${raw}' is not a size (use e.g. 32M, 512M, 1G)`);
+  const unit = { K: KiB, M: MiB, G: GiB }[(m[2] ?? 'M').toUpperCase() as 'K' | 'M' | 'G'];
+  const bytes = Number(m[1]) * unit;
+  if (bytes < MIN_RAM || bytes > MAX_RAM) throw new OptionError(`--ram: ${raw} is out of range (2M to 3G)`);
+  if (bytes % (4 * KiB) !== 0) throw new OptionError(`--ram: ${raw} is not a multiple of 4K`);
+  return bytes;
+}
+
+/** PORT:FILE, PORT in hex (0x402) or decimal. */
+export function parseDebugcon(raw: string, previous: unknown): DebugconSpec[] {
+  const m = /^(0x[0-9a-f]+|\d+):(.+)$/i.exec(raw);
+  if (!m) throw new OptionError(`--debugcon: '${raw}' is not PORT:FILE (e.g. 0xe9:debug.log)`);
+  const port = Number(m[1]);
+  if (port > 0xffff) throw new OptionError(`--debugcon: port ${m[1]} is beyond 0xFFFF`);
+  const list = Array.isArray(previous) ? (previous as DebugconSpec[]) : [];
+  if (list.some((d) => d.port === port)) throw new OptionError(`--debugcon: port ${m[1]} given twice`);
+  return [...list, { port, file: m[2] }];
+}
+
+/** A positive instruction count: digits (underscores allowed) or an exact power-of-ten form like 5e8. */
+export function parseCount(raw: string): number {
+  const s = raw.replace(/_/g, '');
+  const n = /^\d+$/.test(s) || /^\d+(\.\d+)?e\d+$/i.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new OptionError(`--max-insns: '${raw}' is not a positive whole number`);
+  return n;
+}
+
+export function parseExitCodeMode(raw: string): ExitCodeMode {
+  if (raw === 'vmrr' || raw === 'guest') return raw;
+  throw new OptionError(`--exit-code: '${raw}' is not one of: vmrr, guest`);
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'ram',
+    flag: '--ram',
+    value: 'SIZE',
+    default: 32 * MiB,
+    defaultText: '32M',
+    scope: 'machine',
+    summary: 'guest RAM size, with a K, M or G suffix (no suffix: MiB)',
+    details: 'From 2M to 3G, a multiple of 4K. Sizes are powers of 1024, as QEMU\'s -m.',
+    parse: parseRamSize,
+  },
+  {
+    key: 'bios',
+    flag: '--bios',
+    value: 'FILE',
+    scope: 'machine',
+    summary: 'boot a raw ROM image instead of a Multiboot IMAGE, as QEMU\'s -bios',
+    details:
+      'The image must be a multiple of 64K. It is mapped ending at 4 GiB and its last 128K ' +
+      '(all of a 64K image) ending at 1 MiB; the CPU starts at the reset vector F000:FFF0 in real mode.',
+  },
+  {
+    key: 'debugcon',
+    flag: '--debugcon',
+    value: 'PORT:FILE',
+    default: [],
+    repeatable: true,
+    scope: 'machine',
+    summary: 'write the bytes the guest sends to I/O port PORT to FILE (repeatable)',
+    details:
+      'Like QEMU\'s isa-debugcon; PORT is hex (0x402) or decimal. Without it, port 0xE9 ' +
+      'writes to standard output; with PORT 0xE9 they go to FILE instead.',
+    parse: parseDebugcon,
+  },
+  {
+    key: 'maxInsns',
+    flag: '--max-insns',
+    value: 'N',
+    scope: 'machine',
+    summary: 'stop after N guest instructions (a guest failure: exit status 3)',
+    details: 'N counts retired instructions, each iteration of a REP string instruction as one; 5e8 and 500_000_000 are accepted.',
+    parse: parseCount,
+  },
+  {
+    key: 'append',
+    flag: '--append',
+    value: 'CMDLINE',
+    default: '',
+    defaultText: 'empty',
+    scope: 'machine',
+    summary: 'kernel command line passed in the Multiboot information',
+    details: 'As with QEMU, the guest sees "IMAGE CMDLINE": the image path as given, a space, then CMDLINE.',
+  },
+  {
+    key: 'json',
+    flag: '--json',
+    default: false,
+    scope: 'run',
+    summary: 'print one JSON summary object on standard output (see docs/cli-json.md)',
+    details: 'Guest output then stays off standard output: it goes to the --serial file, or nowhere.',
+  },
+  {
+    key: 'serial',
+    flag: '--serial',
+    value: 'FILE',
+    scope: 'run',
+    summary: 'write guest COM1 and port 0xE9 output to FILE instead of standard output',
+  },
+  {
+    key: 'exitCode',
+    flag: '--exit-code',
+    value: 'MODE',
+    default: 'vmrr',
+    defaultText: 'vmrr',
+    scope: 'run',
+    summary: 'exit status: vmrr (0 normal end, 3 guest failure) or guest (pass isa-debug-exit through)',
+    details:
+      'With guest, an isa-debug-exit write of V exits with status (V<<1)|1 (only its low 8 bits ' +
+      'reach the shell), as QEMU does; other ends keep their vmrr status.',
+    parse: parseExitCodeMode,
+  },
+];
+
+export const MACHINE_OPTIONS = OPTIONS.filter((o) => o.scope === 'machine');
+export const RUN_OPTIONS = OPTIONS.filter((o) => o.scope === 'run');
+
+/** The flag as commander wants it: `--ram <size>`. */
+export function commanderFlags(spec: OptionSpec): string {
+  return spec.value ? `${spec.flag} <${spec.value.toLowerCase()}>` : spec.flag;
+}
