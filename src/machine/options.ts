@@ -184,3 +184,12 @@ export const RUN_OPTIONS = OPTIONS.filter((o) => o.scope === 'run');
 export function commanderFlags(spec: OptionSpec): string {
   return spec.value ? `${spec.flag} <${spec.value.toLowerCase()}>` : spec.flag;
 }
+
+/** Parsed options with every absent one set to its table default. */
+export function applyDefaults(parsed: Record<string, unknown>, specs: readonly OptionSpec[] = OPTIONS): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...parsed };
+  for (const spec of specs) {
+    if (out[spec.key] === undefined && spec.default !== undefined) out[spec.key] = spec.default;
+  }
+  return out;
+}

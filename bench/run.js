@@ -1,0 +1,64 @@
+// `npm run bench`: guest MIPS (retired instructions / wall seconds) on the
+// CPU-bound fixture, run in this process several times, and peak RSS.
+// Usage: node bench/run.js [--quick] [--runs N] [--image FILE] [--json]
+//   --quick  the short fixture (about 10^7 instructions), 3 runs: a smoke test, not a figure
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Machine } from '../dist/machine/machine.js';
+import { loadMultiboot } from '../dist/machine/loaders.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    image: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const image = args.image ?? (args.quick ? 'fixtures/bench-short.mb' : 'fixtures/bench.mb');
+const runs = Number(args.runs ?? (args.quick ? 3 : 5));
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: ${args.runs} is not a positive integer`);
+const RAM = 32 * 1024 * 1024;
+const bytes = new Uint8Array(readFileSync(new URL(`../${image}`, import.meta.url)));
+
+function once() {
+  const machine = new Machine({ ramBytes: RAM, sinks: {} });
+  machine.load(loadMultiboot(bytes, RAM, `${image} `));
+  const start = performance.now();
+  const stop = machine.run(Number.MAX_SAFE_INTEGER);
+  const seconds = (performance.now() - start) / 1000;
+  // The workload checks its own results and exits with 0 (status 1) when they are right.
+  if (stop.reason !== 'exit' || stop.exitValue !== 1) {
+    throw new Error(`${image} did not end cleanly: ${JSON.stringify(stop)}`);
+  }
+  return { icount: stop.icount, seconds, mips: stop.icount / seconds / 1e6 };
+}
+
+const log = (line) => process.stderr.write(line + '\n');
+log(`vmrr bench: ${image}, ${runs} run${runs > 1 ? 's' : ''}, node ${process.version}`);
+const results = [];
+for (let i = 0; i < runs; i++) {
+  const r = once();
+  results.push(r);
+  log(`  run ${i + 1}: ${r.icount.toLocaleString('en-US')} instructions in ${r.seconds.toFixed(2)} s = ${r.mips.toFixed(1)} MIPS`);
+}
+const mips = results.map((r) => r.mips).sort((a, b) => a - b);
+const median = mips.length % 2 ? mips[(mips.length - 1) / 2] : (mips[mips.length / 2 - 1] + mips[mips.length / 2]) / 2;
+// maxRSS is in KiB.
+const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+const summary = {
+  image,
+  runs,
+  icount: results[0].icount,
+  mipsMedian: median,
+  mipsMin: mips[0],
+  mipsMax: mips[mips.length - 1],
+  peakRssMiB,
+};
+if (args.json) {
+  process.stdout.write(JSON.stringify(summary) + '\n');
+} else {
+  console.log(`guest MIPS: median ${median.toFixed(1)}, min ${mips[0].toFixed(1)}, max ${mips[mips.length - 1].toFixed(1)}`);
+  console.log(`peak RSS: ${peakRssMiB.toFixed(1)} MiB`);
+}

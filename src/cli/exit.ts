@@ -1,0 +1,39 @@
+// Exit statuses (DESIGN section 11) and how errors and run results map to them.
+import { ImageError } from '../machine/loaders.js';
+import { OptionError, type ExitCodeMode } from '../machine/options.js';
+
+export const EXIT_OK = 0;
+export const EXIT_DIVERGENCE = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_GUEST_FAILED = 3;
+/** vmrr itself failed: a bug, reported with its stack. */
+export const EXIT_INTERNAL = 70;
+/** Stopped by SIGINT, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+/** Bad usage or unreadable input, found by the CLI itself. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Errors the user caused: reported as one line, no stack trace. */
+export function isUserError(err: unknown): err is Error {
+  return err instanceof UsageError || err instanceof ImageError || err instanceof OptionError;
+}
+
+export type StopReason = 'exit' | 'halt' | 'limit' | 'triple-fault' | 'interrupted';
+
+/** The status `vmrr run` ends with. */
+export function runExitStatus(reason: StopReason, exitValue: number | null, mode: ExitCodeMode): number {
+  switch (reason) {
+    case 'exit':
+      return mode === 'guest' && exitValue !== null ? exitValue & 0xff : EXIT_OK;
+    case 'halt':
+      return EXIT_OK;
+    case 'interrupted':
+      return EXIT_INTERRUPTED;
+    case 'limit':
+    case 'triple-fault':
+      return EXIT_GUEST_FAILED;
+  }
+}

@@ -1,0 +1,141 @@
+// The vmrr command line: the only module that reads argv, writes to the
+// process's streams, colours text, spins spinners and exits. Each command is
+// a plain async function in its own module, imported only when it runs so
+// that `vmrr --version` starts fast.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { Chalk, chalkStderr } from 'chalk';
+import { OPTIONS, applyDefaults, commanderFlags, type OptionSpec } from '../machine/options.js';
+import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, isUserError, runExitStatus } from './exit.js';
+import type { RunOptions, RunSummary } from './run.js';
+
+const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
+// chalk does not look at NO_COLOR itself (https://no-color.org).
+const paint = new Chalk({ level: process.env.NO_COLOR ? 0 : chalkStderr.level });
+
+const say = (line: string): void => {
+  process.stderr.write(line + '\n');
+};
+const sayError = (msg: string): void => say(`${paint.bold.red('vmrr:')} ${msg}`);
+const sayWarning = (msg: string): void => say(`${paint.bold.yellow('vmrr: warning:')} ${msg}`);
+
+const EXIT_STATUS_HELP = `
+Exit status:
+  0  the guest ended normally (isa-debug-exit, or HLT with interrupts off)
+  2  bad usage or a bad image
+  3  the guest failed (triple fault, instruction limit reached)
+  with --exit-code guest, an isa-debug-exit write of V gives (V<<1)|1
+
+See man vmrr-run(1), docs/cli-json.md for --json.`;
+
+function commanderOption(spec: OptionSpec): Option {
+  const text = spec.defaultText ? `${spec.summary} (default: ${spec.defaultText})` : spec.summary;
+  const opt = new Option(commanderFlags(spec), text);
+  if (spec.parse) opt.argParser((raw: string, previous: unknown) => spec.parse!(raw, previous));
+  return opt;
+}
+
+/** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as one vmrr line. */
+function oneLine(commanderText: string): string {
+  return commanderText.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ');
+}
+
+function buildProgram(setStatus: (status: number) => void): Command {
+  const program = new Command('vmrr')
+    .description('Record and replay x86 guests, with a bundled IA-32 emulator.')
+    .version(version, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help')
+    .helpCommand('help [command]', 'show help for a command')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: (text) => sayError(oneLine(text)) })
+    .addHelpText('after', '\nCommands not yet implemented: record, replay, diff, ft-check, inspect, demo.\nSee man vmrr(1).');
+
+  const run = program
+    .command('run')
+    .summary('run a guest until it exits, halts, fails or reaches the instruction limit')
+    .description(
+      'Run a Multiboot kernel (ELF32 or a.out kludge) as qemu-system-i386 -kernel IMAGE would, ' +
+        'or a raw ROM image with --bios FILE. Guest COM1 and port 0xE9 output go to standard output.',
+    )
+    .argument('[image]', 'Multiboot kernel image')
+    .addHelpText('after', EXIT_STATUS_HELP)
+    .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
+      const { runCommand } = await import('./run.js');
+      const opts = applyDefaults(parsed) as unknown as RunOptions;
+      const summary = await withInterrupt((signal) =>
+        withSpinner(opts.json, image ?? opts.bios ?? '', (progress) =>
+          runCommand(image, opts, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal, progress }),
+        ),
+      );
+      if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else reportStop(summary);
+      setStatus(runExitStatus(summary.reason, summary.exitValue, opts.exitCode));
+    });
+  for (const spec of OPTIONS) run.addOption(commanderOption(spec));
+  return program;
+}
+
+/** Failures of the guest, for people, on stderr. A normal end says nothing, as QEMU. */
+function reportStop(s: RunSummary): void {
+  const at = `icount ${s.icount}, EIP 0x${s.eip.toString(16).padStart(8, '0')}`;
+  switch (s.reason) {
+    case 'triple-fault':
+      sayError(`guest triple fault at ${at}` + (s.faults.length ? `: ${s.faults.join(' -> ')}` : ''));
+      break;
+    case 'limit':
+      sayError(`guest reached the instruction limit (${at})`);
+      break;
+    case 'interrupted':
+      sayError(`interrupted at ${at}`);
+      break;
+  }
+}
+
+/** Ctrl-C stops the run between slices, so it still reports where it was. */
+async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onInt = (): void => controller.abort();
+  process.once('SIGINT', onInt);
+  try {
+    return await body(controller.signal);
+  } finally {
+    process.off('SIGINT', onInt);
+  }
+}
+
+/** A spinner on stderr only when nothing else is printing there: --json, a TTY, not CI. */
+async function withSpinner<T>(json: boolean, label: string, body: (progress?: (icount: number) => void) => Promise<T>): Promise<T> {
+  if (!json || !process.stderr.isTTY || process.env.CI) return body(undefined);
+  const { default: ora } = await import('ora');
+  const spinner = ora({ text: `running ${label}`, stream: process.stderr, discardStdin: false }).start();
+  try {
+    return await body((icount) => {
+      spinner.text = `running ${label}: ${(icount / 1e6).toFixed(0)}M instructions`;
+    });
+  } finally {
+    spinner.stop();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let status = EXIT_OK;
+  const program = buildProgram((s) => (status = s));
+  try {
+    await program.parseAsync(argv);
+    return status;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (isUserError(err)) {
+      sayError(err.message);
+      return EXIT_USAGE;
+    }
+    sayError(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+    return EXIT_INTERNAL;
+  }
+}
+
+const status = await main(process.argv);
+// Let pending writes to pipes and files drain before exiting.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(status)));
