@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Machine } from '../dist/machine/machine.js';
 import { loadMultiboot } from '../dist/machine/loaders.js';
+import { HostInputSource } from '../dist/replay/input-source.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -23,7 +24,7 @@ const RAM = 32 * 1024 * 1024;
 const bytes = new Uint8Array(readFileSync(new URL(`../${image}`, import.meta.url)));
 
 function once() {
-  const machine = new Machine({ ramBytes: RAM, sinks: {} });
+  const machine = new Machine({ ramBytes: RAM, input: new HostInputSource() });
   machine.load(loadMultiboot(bytes, RAM, `${image} `));
   const start = performance.now();
   const stop = machine.run(Number.MAX_SAFE_INTEGER);
@@ -39,7 +40,13 @@ const log = (line) => process.stderr.write(line + '\n');
 log(`vmrr bench: ${image}, ${runs} run${runs > 1 ? 's' : ''}, node ${process.version}`);
 const results = [];
 for (let i = 0; i < runs; i++) {
-  const r = once();
+  let r;
+  try {
+    r = once();
+  } catch (e) {
+    log(`bench: ${e.message}`);
+    process.exit(1);
+  }
   results.push(r);
   log(`  run ${i + 1}: ${r.icount.toLocaleString('en-US')} instructions in ${r.seconds.toFixed(2)} s = ${r.mips.toFixed(1)} MIPS`);
 }

@@ -10,6 +10,8 @@ export const EXIT_GUEST_FAILED = 3;
 export const EXIT_INTERNAL = 70;
 /** Stopped by SIGINT, as shells report it. */
 export const EXIT_INTERRUPTED = 130;
+/** Standard output was closed under us, as shells report SIGPIPE. */
+export const EXIT_SIGPIPE = 141;
 
 /** Bad usage or unreadable input, found by the CLI itself. */
 export class UsageError extends Error {

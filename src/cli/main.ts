@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { Chalk, chalkStderr } from 'chalk';
 import { OPTIONS, applyDefaults, commanderFlags, type OptionSpec } from '../machine/options.js';
-import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, isUserError, runExitStatus } from './exit.js';
+import { EXIT_INTERNAL, EXIT_OK, EXIT_SIGPIPE, EXIT_USAGE, isUserError, runExitStatus } from './exit.js';
 import type { RunOptions, RunSummary } from './run.js';
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -135,6 +135,12 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_INTERNAL;
   }
 }
+
+// A reader that went away (`vmrr run ... | head`): stop as tools killed by SIGPIPE do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT_SIGPIPE);
+  throw err;
+});
 
 const status = await main(process.argv);
 // Let pending writes to pipes and files drain before exiting.

@@ -132,6 +132,11 @@ describe('vmrr run with bad images: status 2, one line, no stack trace', () => {
     expectUsageError(vmrr(['run', '--bios', t.path('rom.bin')]), /multiple of 64 KiB/, expect);
   });
 
+  it('a --debugcon port that a built-in device already has', () => {
+    const t = tempFiles({});
+    expectUsageError(vmrr(['run', '--debugcon', `0xf4:${t.path('x')}`, 'fixtures/alu.mb']), /--debugcon: port 0xf4 claimed by both/, expect);
+  });
+
   it('a --serial file that cannot be created', () => {
     expectUsageError(vmrr(['run', '--serial', 'no/such/dir/out.txt', 'fixtures/alu.mb']), /cannot open serial output file/, expect);
   });
