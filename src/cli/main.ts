@@ -107,7 +107,8 @@ async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Prom
 
 /** A spinner on stderr only when nothing else is printing there: --json, a TTY, not CI. */
 async function withSpinner<T>(json: boolean, label: string, body: (progress?: (icount: number) => void) => Promise<T>): Promise<T> {
-  if (!json || !process.stderr.isTTY || process.env.CI) return body(undefined);
+  // A terminal of unknown width (columns 0, as under script(1)) makes ora's line counting loop forever.
+  if (!json || !process.stderr.isTTY || !(process.stderr.columns > 0) || process.env.CI) return body(undefined);
   const { default: ora } = await import('ora');
   const spinner = ora({ text: `running ${label}`, stream: process.stderr, discardStdin: false }).start();
   try {
