@@ -118,6 +118,7 @@ describe('detectImage', () => {
     shifted.set(aout().subarray(0, 0x100), 2);
     expect(detectImage(shifted).kind).toBe('unknown');
     expect(detectImage(aout({ size: 0x3000, at: 8192 })).kind).toBe('unknown');
+    expect(detectImage(aout({ size: 0x3000, at: 8192 - 48 })).kind).toBe('unknown');
     expect(detectImage(aout({ size: 0x3000, at: 8192 - 48 - 4 })).kind).toBe('multiboot');
   });
 });

@@ -100,8 +100,8 @@ export function detectImage(bytes: Uint8Array): Detected {
   if (bytes.length === 0) return { kind: 'empty' };
   // A Linux boot-protocol header wins over a Multiboot one, as in QEMU.
   if (bytes.length >= 0x206 && le32(bytes, 0x202) === 0x53726448) return { kind: 'linux' };
-  const end = Math.min(bytes.length, MB_SEARCH - 48 + 12);
-  for (let i = 0; i + 12 <= end; i += 4) {
+  // QEMU looks at offsets below 8192 - 48, so a whole a.out header fits in the first 8 KiB.
+  for (let i = 0; i < MB_SEARCH - 48 && i + 12 <= bytes.length; i += 4) {
     if (le32(bytes, i) !== MB_MAGIC) continue;
     if (((MB_MAGIC + le32(bytes, i + 4) + le32(bytes, i + 8)) >>> 0) === 0) {
       return { kind: 'multiboot', headerOffset: i };
