@@ -1,5 +1,6 @@
 // Exit statuses (DESIGN section 11) and how errors and run results map to them.
 import { ImageError } from '../machine/loaders.js';
+import type { StopReason as MachineStopReason } from '../machine/machine.js';
 import { OptionError, type ExitCodeMode } from '../machine/options.js';
 
 export const EXIT_OK = 0;
@@ -23,7 +24,8 @@ export function isUserError(err: unknown): err is Error {
   return err instanceof UsageError || err instanceof ImageError || err instanceof OptionError;
 }
 
-export type StopReason = 'exit' | 'halt' | 'limit' | 'triple-fault' | 'interrupted';
+/** Why a run ended: the machine's reasons, plus Ctrl-C between slices. */
+export type StopReason = MachineStopReason | 'interrupted';
 
 /** The status `vmrr run` ends with. */
 export function runExitStatus(reason: StopReason, exitValue: number | null, mode: ExitCodeMode): number {
