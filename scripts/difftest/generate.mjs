@@ -16,6 +16,7 @@ import { Rng } from './lib/rng.mjs';
 import { Block, SCR, SCR_SIZE, ARITH } from './lib/block.mjs';
 import { FAMILIES, MIXABLE } from './lib/families.mjs';
 import { kernelSource, ORG } from './lib/kernel.mjs';
+import { coverage } from './lib/coverage.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
@@ -26,7 +27,7 @@ export const OUT = join(ROOT, 'test', 'difftest');
 export const PLAN = {
   alu: 600, shift: 360, shiftd: 140, muldiv: 300, unary: 160, bit: 220, setcc: 100, cmovcc: 100,
   bswap: 25, xadd: 50, cmpxchg: 70, cmpxchg8b: 40, movx: 70, mov: 130, lea: 250, stack: 220,
-  string: 300, bcd: 150, convert: 30, flags: 60, xchg: 50, xlat: 30, branch: 120, exception: 120,
+  string: 300, bcd: 150, convert: 30, flags: 60, xchg: 50, xlat: 30, branch: 160, exception: 120,
   segment: 100, prefix: 60, mixed: 400,
 };
 
@@ -39,6 +40,7 @@ function parseArgs(argv) {
   for (let i = 2; i < argv.length; i++) {
     if (argv[i] === '--seed') a.seed = Number(argv[++i]);
     else if (argv[i] === '--scale') a.scale = Number(argv[++i]);
+    else if (argv[i] === '--coverage') a.coverage = true;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!Number.isInteger(a.seed) || a.seed < 0) throw new Error('--seed must be a non-negative integer');
@@ -116,7 +118,8 @@ export function generate(seed, scale = 1) {
   const mapPath = join(BUILD, `cases-${seed}.map`);
   const mbPath = join(OUT, `cases-${seed}.mb`);
   writeFileSync(asmPath, kernelSource(blocks, pool, mapPath));
-  execFileSync('nasm', ['-f', 'bin', '-w-number-overflow', '-o', mbPath, asmPath], { stdio: 'inherit' });
+  const lstPath = join(BUILD, `cases-${seed}.lst`);
+  execFileSync('nasm', ['-f', 'bin', '-w-number-overflow', '-l', lstPath, '-o', mbPath, asmPath], { stdio: 'inherit' });
   const sym = parseMap(readFileSync(mapPath, 'utf8'));
   const addr = (name) => {
     const v = sym.get(name);
@@ -153,7 +156,7 @@ export function generate(seed, scale = 1) {
     }),
   };
   writeFileSync(join(BUILD, `cases-${seed}.meta.json`), JSON.stringify(meta));
-  return { meta, blocks, mbPath, image };
+  return { meta, blocks, mbPath, image, cov: coverage(readFileSync(lstPath, 'utf8')) };
 }
 
 function summary(meta) {
@@ -169,9 +172,16 @@ function summary(meta) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = parseArgs(process.argv);
   const t0 = Date.now();
-  const { meta, image } = generate(args.seed, args.scale);
+  const { meta, image, cov } = generate(args.seed, args.scale);
   const { fam, forms } = summary(meta);
   console.log(`seed ${args.seed}: ${meta.blocks.length} blocks, ${forms.size} distinct forms, kernel ${image.length} bytes, ${Date.now() - t0} ms`);
   console.log(Object.entries(fam).map(([f, n]) => `${f} ${n}`).join(', '));
+  console.log(`opcodes: ${cov.expected - cov.missing.length}/${cov.expected} expected opcode forms exercised` +
+    (cov.missing.length ? `; missing: ${cov.missing.join(', ')}` : '') +
+    (cov.extra.length ? `; also: ${cov.extra.join(', ')}` : ''));
+  console.log(`prefixes: ${[...cov.prefixes].map(([p, n]) => `${p} x${n}`).join(', ')}`);
+  if (process.argv.includes('--coverage')) {
+    for (const [k, n] of [...cov.counts].sort()) console.log(`  ${k.padEnd(8)} ${n}`);
+  }
   console.log(`next: node scripts/difftest/capture.mjs --seed ${args.seed}`);
 }

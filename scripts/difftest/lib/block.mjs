@@ -165,13 +165,18 @@ export class Block {
    * Pick an operand register of the given width. dst: it will be written (so
    * not ESP/SP). not: 32-bit register numbers to avoid.
    */
-  pickReg(bits, { dst = false, not = [] } = {}) {
+  pickReg(bits, { dst = false, not = [], deal = null } = {}) {
     const cands = [];
     for (let i = 0; i < 8; i++) {
       const r = r32of(i, bits);
       if (dst && bits !== 8 && i === ESP) continue;
       if (not.includes(r)) continue;
       cands.push(i);
+    }
+    if (deal) {
+      // cycle through all registers (for the opcodes that encode one)
+      const d = this.rng.deal(`${deal}/${bits}/${dst}`, [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => !(dst && bits !== 8 && i === ESP)));
+      if (cands.includes(d)) return d;
     }
     return this.rng.pick(cands);
   }

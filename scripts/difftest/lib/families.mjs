@@ -73,15 +73,13 @@ function aluFlags(b, op) {
 
 function alu(b) {
   const rng = b.rng;
-  const op = rng.pick([...ALU, 'test']);
+  const ALL_SHAPES = ['rr', 'rr_alt', 'mr', 'rm', 'ai', 'ri', 'mi', 'ri8', 'mi8', 'ai_raw', 'alias82'];
+  const [op, bits, shape0] = rng.dealProduct('alu', [[...ALU, 'test'], SIZES, ALL_SHAPES]);
   if ((op === 'adc' || op === 'sbb') && !b.canRead(CF)) return false;
-  const bits = rng.pick(SIZES);
   const writes = op !== 'cmp' && op !== 'test';
   const n = ALU.indexOf(op);
-  const shapes = op === 'test'
-    ? ['rr', 'mr', 'ai', 'ri', 'mi', 'ai_raw']
-    : ['rr', 'rr_alt', 'mr', 'rm', 'ai', 'ri', 'mi', 'ri8', 'mi8', 'ai_raw', 'alias82'];
-  let shape = rng.pick(shapes);
+  const TEST_SHAPES = { rr_alt: 'rr', rm: 'mr', ri8: 'ri', mi8: 'mi', alias82: 'ai_raw' };
+  let shape = op === 'test' ? TEST_SHAPES[shape0] ?? shape0 : shape0;
   if (bits === 8 && (shape === 'ri8' || shape === 'mi8')) shape = shape === 'ri8' ? 'ri' : 'mi';
   if (bits !== 8 && shape === 'alias82') shape = 'rr_alt';
   const kw = SIZEKW[bits / 8];
@@ -229,12 +227,10 @@ function shiftCount(rng, bits) {
 
 function shift(b) {
   const rng = b.rng;
-  const op = rng.pick(SHIFTS);
+  const [op, bits, kind] = rng.dealProduct('shift', [SHIFTS, SIZES, ['1', 'cl', 'imm']]);
   const rc = op === 'rcl' || op === 'rcr';
   const rot = op === 'rol' || op === 'ror' || rc;
   if (rc && !b.canRead(CF)) return false;
-  const bits = rng.pick(SIZES);
-  const kind = rng.pick(['1', 'cl', 'imm']);
   const d = rm(b, bits, { dst: true, mem: rng.chance(0.3) });
   if (!d) return false;
   valOf(b, d);
@@ -262,9 +258,7 @@ function shift(b) {
 
 function shiftd(b) {
   const rng = b.rng;
-  const op = rng.pick(['shld', 'shrd']);
-  const bits = rng.pick([16, 32]);
-  const kind = rng.pick(['cl', 'imm']);
+  const [op, bits, kind] = rng.dealProduct('shiftd', [['shld', 'shrd'], [16, 32], ['cl', 'imm']]);
   const choose = () => bits === 16 ? rng.int(17) + (rng.chance(0.2) ? 32 * rng.int(8) : 0) : shiftCount(rng, 32);
   const d = rm(b, bits, { dst: true, mem: rng.chance(0.35) });
   if (!d) return false;
@@ -288,7 +282,7 @@ function shiftd(b) {
 // -------------------------------------------------------- mul/imul/div
 function muldiv(b) {
   const rng = b.rng;
-  const sub = rng.weighted([[3, 'mul'], [3, 'imul1'], [3, 'imul2'], [3, 'imul3'], [4, 'div'], [4, 'idiv']]);
+  const sub = rng.deal('muldiv', ['mul', 'imul1', 'imul2', 'imul3', 'div', 'idiv', 'div', 'idiv']);
   if (sub === 'div' || sub === 'idiv') return divide(b, sub === 'idiv');
   if (sub === 'mul' || sub === 'imul1') {
     const bits = rng.pick(SIZES);
@@ -416,9 +410,7 @@ function divide(b, signedDiv, wantFault = null) {
 // ------------------------------------------------ inc/dec/neg/not
 function unary(b) {
   const rng = b.rng;
-  const op = rng.pick(['inc', 'dec', 'neg', 'not']);
-  const bits = rng.pick(SIZES);
-  const shape = rng.weighted([[4, 'r'], [2, 'raw'], [3, 'm']]);
+  const [op, bits, shape] = rng.dealProduct('unary', [['inc', 'dec', 'neg', 'not'], SIZES, ['r', 'r', 'raw', 'm']]);
   let form;
   if (shape === 'm') {
     const m = rm(b, bits, { mem: true, write: true });
@@ -428,7 +420,7 @@ function unary(b) {
     wr(b, m);
     form = `${lk}${op} m${bits}`;
   } else {
-    const d = reg(b, bits, { dst: true });
+    const d = reg(b, bits, { dst: true, deal: `unary-${op}` });
     b.read(d.idx, bits);
     const incdec = op === 'inc' || op === 'dec';
     if (shape === 'raw' && incdec && bits !== 8) { // FF /0, FF /1 with a register (NASM uses 40+r)
@@ -450,11 +442,9 @@ function unary(b) {
 function bitops(b) {
   const rng = b.rng;
   if (rng.chance(0.3)) return bitscan(b);
-  const op = rng.pick(['bt', 'bts', 'btr', 'btc']);
+  const [op, bits, shape] = rng.dealProduct('bt', [['bt', 'bts', 'btr', 'btc'], [16, 32], ['rr', 'mr', 'ri', 'mi']]);
   const writes = op !== 'bt';
-  const bits = rng.pick([16, 32]);
   const W = bits / 8;
-  const shape = rng.pick(['rr', 'mr', 'ri', 'mi']);
   let form;
   if (shape === 'rr' || shape === 'ri') {
     const d = reg(b, bits, { dst: writes });
@@ -510,8 +500,7 @@ function bitops(b) {
 
 function bitscan(b) {
   const rng = b.rng;
-  const op = rng.pick(['bsf', 'bsr']);
-  const bits = rng.pick([16, 32]);
+  const [op, bits] = rng.dealProduct('bitscan', [['bsf', 'bsr'], [16, 32]]);
   const s = rm(b, bits, {});
   if (!s) return false;
   if (!s.isMem && b.isFree(r32of(s.idx, bits))) {
@@ -536,13 +525,15 @@ export const CC = [
   ['o', OF], ['no', OF], ['b', CF], ['ae', CF], ['e', ZF], ['ne', ZF], ['be', CF | ZF], ['a', CF | ZF],
   ['s', SF], ['ns', SF], ['p', PF], ['np', PF], ['l', SF | OF], ['ge', SF | OF], ['le', ZF | SF | OF], ['g', ZF | SF | OF],
 ];
-function pickCC(b) {
-  const ok = CC.filter(([, m]) => b.canRead(m));
+function pickCC(b, key) {
+  const [cc, m] = b.rng.deal(`cc-${key}`, CC);
+  if (b.canRead(m)) return cc;
+  const ok = CC.filter(([, fm]) => b.canRead(fm));
   return ok.length ? b.rng.pick(ok)[0] : null;
 }
 
 function setcc(b) {
-  const cc = pickCC(b);
+  const cc = pickCC(b, 'setcc');
   if (!cc) return false;
   const d = rm(b, 8, { dst: true, mem: b.rng.chance(0.35) });
   if (!d) return false;
@@ -552,9 +543,9 @@ function setcc(b) {
 }
 
 function cmovcc(b) {
-  const cc = pickCC(b);
+  const cc = pickCC(b, 'cmovcc');
   if (!cc) return false;
-  const bits = b.rng.pick([16, 32]);
+  const bits = b.rng.deal('cmov-bits', [16, 32]);
   const s = rm(b, bits, {});
   if (!s) return false;
   const d = reg(b, bits, { dst: true });
@@ -567,7 +558,7 @@ function cmovcc(b) {
 
 // ----------------------------------------- bswap/xadd/cmpxchg
 function bswap(b) {
-  const d = reg(b, 32, { dst: true });
+  const d = reg(b, 32, { dst: true, deal: 'bswap' });
   const v = b.read(d.idx, 32);
   b.emit(`bswap ${d.t}`);
   if (v !== null) {
@@ -577,7 +568,7 @@ function bswap(b) {
 }
 
 function xadd(b) {
-  const bits = b.rng.pick(SIZES);
+  const bits = b.rng.deal('xadd', SIZES);
   const d = rm(b, bits, { dst: true, mem: b.rng.chance(0.5) });
   if (!d) return false;
   const s = reg(b, bits, { dst: true });
@@ -593,7 +584,7 @@ function xadd(b) {
 
 function cmpxchg(b) {
   const rng = b.rng;
-  const bits = rng.pick(SIZES);
+  const bits = rng.deal('cmpxchg', SIZES);
   const d = rm(b, bits, { dst: true, mem: rng.chance(0.5) });
   if (!d) return false;
   const s = reg(b, bits);
@@ -631,8 +622,7 @@ function cmpxchg8b(b) {
 // ------------------------------------------------------------ moves
 function movx(b) {
   const rng = b.rng;
-  const op = rng.pick(['movzx', 'movsx']);
-  const [db, sb] = rng.pick([[16, 8], [32, 8], [32, 16]]);
+  const [op, [db, sb]] = rng.dealProduct('movx', [['movzx', 'movsx'], [[16, 8], [32, 8], [32, 16]]]);
   const s = rm(b, sb, {});
   if (!s) return false;
   const d = reg(b, db, { dst: true });
@@ -645,8 +635,7 @@ function movx(b) {
 
 function mov(b) {
   const rng = b.rng;
-  const bits = rng.pick(SIZES);
-  const shape = rng.pick(['rr', 'rr_alt', 'rm', 'mr', 'ri', 'mi', 'ri_raw', 'moffs_load', 'moffs_store']);
+  const [bits, shape] = rng.dealProduct('mov', [SIZES, ['rr', 'rr_alt', 'rm', 'mr', 'ri', 'ri', 'mi', 'ri_raw', 'moffs_load', 'moffs_store']]);
   const kw = SIZEKW[bits / 8];
   const p66 = bits === 16 ? [0x66] : [];
   switch (shape) {
@@ -684,7 +673,7 @@ function mov(b) {
       return `mov m${bits},r${bits}`;
     }
     case 'ri': {
-      const d = reg(b, bits, { dst: true });
+      const d = reg(b, bits, { dst: true, deal: 'mov-ri' });
       const v = rng.interesting(bits);
       b.emit(`mov ${d.t}, strict ${kw} ${hex(v)}`);
       if (!b.isUnk(r32of(d.idx, bits))) b.setPart(d.idx, bits, v);
@@ -798,9 +787,9 @@ function lea(b) {
 // ------------------------------------------------------------ stack
 function stack(b) {
   const rng = b.rng;
-  const sub = rng.weighted([
-    [4, 'push_r'], [2, 'push_m'], [3, 'push_i'], [4, 'pop_r'], [2, 'pop_m'], [2, 'pusha'], [2, 'popa'],
-    [2, 'pushf'], [3, 'popf'], [2, 'enter'], [2, 'leave'],
+  const sub = rng.deal('stack', [
+    'push_r', 'push_r', 'push_r', 'push_m', 'push_i', 'push_i', 'pop_r', 'pop_r', 'pop_r', 'pop_m', 'pusha', 'popa',
+    'pushf', 'popf', 'popf', 'enter', 'enter', 'leave', 'esp', 'esp', 'esp',
   ]);
   const o16 = rng.chance(0.25);
   const bits = o16 ? 16 : 32;
@@ -809,7 +798,7 @@ function stack(b) {
   switch (sub) {
     case 'push_r': {
       if (!b.espCanMove(-W)) return false;
-      const s = reg(b, bits);
+      const s = reg(b, bits, { deal: 'push' });
       b.read(s.idx, bits);
       b.emit(`push ${s.t}`);
       b.moveEsp(-W);
@@ -837,7 +826,7 @@ function stack(b) {
     }
     case 'pop_r': {
       if (!b.espCanMove(W)) return false;
-      const d = reg(b, bits, { dst: true });
+      const d = reg(b, bits, { dst: true, deal: 'pop' });
       const v = b.memVal(spOff(), W);
       b.read(d.idx, bits);
       b.emit(`pop ${d.t}`);
@@ -922,6 +911,7 @@ function stack(b) {
       b.moveEsp(-drop);
       return `enter imm16,${level ? (level === 1 ? '1' : 'n') : '0'}`;
     }
+    case 'esp': return espOps(b);
     case 'leave': {
       if (b.isFree(EBP)) b.assign(EBP, b.esp() + 4 * rng.int(8));
       const bp = b.get(EBP);
@@ -937,13 +927,88 @@ function stack(b) {
   return false;
 }
 
+/** Instructions that write ESP itself, leaving it at a known stack address. */
+function espOps(b) {
+  const rng = b.rng;
+  const k = rng.deal('esp', ['inc', 'dec', 'addi', 'subi', 'movi', 'xchg_acc', 'xchg_r', 'lea', 'pop', 'bswap', 'mov_r']);
+  const esp = b.esp();
+  const target = () => SCR + 0x140 + rng.int(0x80);
+  switch (k) {
+    case 'inc':
+    case 'dec': {
+      const o16 = rng.chance(0.3);
+      b.emit(`${k} ${o16 ? 'sp' : 'esp'}`);
+      b.val[ESP] = (k === 'inc' ? esp + 1 : esp - 1) >>> 0; // SP never wraps here
+      b.flags(ARITH & ~CF);
+      return `${k} ${o16 ? 'r16' : 'r32'} (esp)`;
+    }
+    case 'addi':
+    case 'subi': {
+      const d = rng.range(-32, 32);
+      const nv = k === 'addi' ? esp + d : esp - d;
+      if (nv < SCR + 0x100 || nv > SCR + 0x1e0) return false;
+      b.emit(`${k === 'addi' ? 'add' : 'sub'} esp, strict byte ${simm(d)}`);
+      b.val[ESP] = nv >>> 0;
+      b.flags(ARITH);
+      return `${k === 'addi' ? 'add' : 'sub'} r32,imm8 (esp)`;
+    }
+    case 'movi': {
+      const v = target();
+      b.emit(`mov esp, ${hex(v)}`);
+      b.val[ESP] = v;
+      return 'mov r32,imm32 (esp)';
+    }
+    case 'mov_r': {
+      const r = b.pickReg(32, { dst: true });
+      if (!b.isFree(r)) return false;
+      b.assign(r, target());
+      b.emit(`mov esp, ${R32[r]}`);
+      b.val[ESP] = b.val[r];
+      return 'mov r32,r32 (esp)';
+    }
+    case 'xchg_acc':
+    case 'xchg_r': {
+      const r = k === 'xchg_acc' ? EAX : b.pickReg(32, { dst: true });
+      if (!b.isFree(r)) return false;
+      b.assign(r, target());
+      b.emit(k === 'xchg_acc' ? `xchg eax, esp` : `xchg esp, ${R32[r]}`);
+      const v = b.val[r];
+      b.setKnown(r, esp);
+      b.val[ESP] = v;
+      return k === 'xchg_acc' ? 'xchg eax,r32 (90+r, esp)' : 'xchg r32,r32 (esp)';
+    }
+    case 'lea': {
+      const d = rng.range(-48, 48);
+      const nv = esp + d;
+      if (nv < SCR + 0x100 || nv > SCR + 0x1e0) return false;
+      b.emit(`lea esp, [esp${d < 0 ? '-' : '+'}${Math.abs(d)}]`);
+      b.val[ESP] = nv;
+      return 'lea r32,m (esp)';
+    }
+    case 'pop': {
+      // POP ESP loads ESP from the stack: plant a good value first
+      const v = target();
+      b.emit(`mov dword [esp], ${hex(v)}`);
+      b.emit('pop esp');
+      b.memWrite(esp - SCR, 4);
+      b.val[ESP] = v;
+      return 'pop r32 (esp)';
+    }
+    case 'bswap': {
+      b.emit('bswap esp');
+      b.emit('bswap esp');
+      return 'bswap r32 (esp, twice)';
+    }
+  }
+  return false;
+}
+
 // ----------------------------------------------------------- strings
 const STR_OPS = ['movs', 'cmps', 'stos', 'lods', 'scas'];
 
 function strings(b) {
   const rng = b.rng;
-  const op = rng.pick(STR_OPS);
-  const bits = rng.pick(SIZES);
+  const [op, bits] = rng.dealProduct('string', [STR_OPS, SIZES]);
   const W = bits / 8;
   const useSrc = op === 'movs' || op === 'cmps' || op === 'lods';
   const useDst = op !== 'lods';
@@ -1048,7 +1113,7 @@ function bcdValue(rng) {
 }
 function bcd(b) {
   const rng = b.rng;
-  const op = rng.pick(['daa', 'das', 'aaa', 'aas', 'aam', 'aad']);
+  const op = rng.deal('bcd', ['daa', 'das', 'aaa', 'aas', 'aam', 'aad']);
   if ((op === 'daa' || op === 'das') && !b.canRead(AF | CF)) return false;
   if ((op === 'aaa' || op === 'aas') && !b.canRead(AF)) return false;
   if (b.isFree(EAX)) b.assignPart(0, 16, (rng.int(256) << 8) | bcdValue(rng));
@@ -1071,7 +1136,7 @@ function bcd(b) {
 
 // --------------------------------------------- conversions and flags
 function convert(b) {
-  const op = b.rng.pick(['cbw', 'cwde', 'cwd', 'cdq']);
+  const op = b.rng.deal('convert', ['cbw', 'cwde', 'cwd', 'cdq']);
   b.get(EAX);
   b.get(EDX);
   b.emit(op);
@@ -1082,7 +1147,7 @@ function convert(b) {
 
 function flagops(b) {
   const rng = b.rng;
-  const op = rng.pick(['clc', 'stc', 'cmc', 'cld', 'std', 'lahf', 'sahf']);
+  const op = rng.deal('flags', ['clc', 'stc', 'cmc', 'cld', 'std', 'lahf', 'sahf', 'nop', 'cli']);
   if (op === 'cmc' && !b.canRead(CF)) return false;
   if (op === 'lahf' && !b.canRead(SF | ZF | AF | PF | CF)) return false;
   b.get(EAX);
@@ -1099,10 +1164,9 @@ function flagops(b) {
 
 function xchg(b) {
   const rng = b.rng;
-  const bits = rng.pick(SIZES);
-  const shape = rng.pick(['rr', 'acc', 'rm', 'mr']);
+  const [bits, shape] = rng.dealProduct('xchg', [SIZES, ['rr', 'acc', 'acc', 'rm', 'mr']]);
   if (shape === 'acc' && bits !== 8) { // 90+r
-    const r = b.pickReg(bits, { dst: true });
+    const r = b.pickReg(bits, { dst: true, deal: 'xchg-acc' });
     b.get(EAX); b.get(r);
     b.emit(`xchg ${ACC[bits]}, ${rname(r, bits)}`);
     b.clobber(EAX); b.clobber(r);
@@ -1168,13 +1232,16 @@ function filler(b) {
 
 function branch(b) {
   const rng = b.rng;
-  const sub = rng.weighted([[5, 'jcc'], [2, 'jcxz'], [3, 'loop'], [1, 'jmp'], [2, 'call'], [2, 'callind'], [2, 'ret'], [1, 'jmpind']]);
+  const sub = rng.deal('branch', [
+    'jcc', 'jcc', 'jcc', 'jcc', 'jcc', 'jcc', 'jcc', 'jcc', 'jcxz', 'jcxz', 'loop', 'loop', 'loop', 'jmp', 'call', 'callind',
+    'callind', 'ret', 'ret', 'jmpind', 'callfar', 'jmpfar', 'callfarm', 'jmpfarm', 'retf', 'iret',
+  ]);
   const L = b.label();
   switch (sub) {
     case 'jcc': {
-      const cc = pickCC(b);
+      const near = rng.deal('jcc-near', [false, true]);
+      const cc = pickCC(b, near ? 'jcc32' : 'jcc8');
       if (!cc) return false;
-      const near = rng.chance(0.4);
       b.emit(`j${cc} ${near ? 'near' : 'short'} ${L}`);
       filler(b);
       b.asm(`${L}:`);
@@ -1256,6 +1323,64 @@ function branch(b) {
       b.asm(`${L}:`);
       b.moveEsp(n);
       return n ? 'ret imm16' : 'ret';
+    }
+    case 'callfar':
+    case 'jmpfar':
+    case 'callfarm':
+    case 'jmpfarm': {
+      // far transfers to the same code segment (0x08)
+      const isCall = sub.startsWith('call');
+      if (isCall && !b.espCanMove(-8)) return false;
+      let form;
+      if (sub.endsWith('m')) {
+        const off = b.pickOff(6);
+        const mo = b.mem(4, { off, write: true });
+        const ms = b.mem(2, { off: off + 4, write: true });
+        const mp = b.mem(6, { off, kw: 'far' });
+        if (!mo || !ms || !mp) return false;
+        b.emit(`mov ${mo.t}, ${L}`);
+        b.emit(`mov ${ms.t}, 0x08`);
+        b.emit(`${isCall ? 'call' : 'jmp'} ${mp.t}`);
+        b.memWrite(off, 6);
+        form = `${isCall ? 'call' : 'jmp'} m16:32`;
+      } else {
+        b.emit(`${isCall ? 'call' : 'jmp'} 0x08:${L}`);
+        form = `${isCall ? 'call' : 'jmp'} ptr16:32`;
+      }
+      filler(b);
+      b.asm(`${L}:`);
+      if (isCall) {
+        // the CS slot's upper half: zero or left unchanged, depending on the CPU
+        const cs = b.esp() - 4 - SCR;
+        for (const k of [2, 3]) b.mmask.set(cs + k, 0);
+        b.moveEsp(-8);
+        b.memWrite(b.esp() - SCR, 8);
+      }
+      return form;
+    }
+    case 'retf': {
+      const n = rng.chance(0.5) ? 0 : 4 * rng.int(4);
+      if (!b.espCanMove(-8) || !b.espCanMove(n)) return false;
+      b.emit('push strict dword 0x08');
+      b.emit(`push dword ${L}`);
+      b.emit(n ? `retf ${n}` : 'retf');
+      b.memWrite(b.esp() - SCR - 8, 8);
+      filler(b);
+      b.asm(`${L}:`);
+      b.moveEsp(n);
+      return n ? 'retf imm16' : 'retf';
+    }
+    case 'iret': {
+      // same-privilege IRETD: the flags image is the current EFLAGS
+      if (b.U !== 0 || !b.espCanMove(-12)) return false;
+      b.emit('pushfd');
+      b.emit('push strict dword 0x08');
+      b.emit(`push dword ${L}`);
+      b.emit('iretd');
+      b.memWrite(b.esp() - SCR - 12, 12);
+      filler(b);
+      b.asm(`${L}:`);
+      return 'iretd';
     }
   }
   return false;
@@ -1374,9 +1499,9 @@ const SEL_BAD = [0x00, 0x13, 0x38, 0x50, 0x58, 0x7f8];
 function segment(b) {
   const rng = b.rng;
   if (b.U !== 0 || !b.espCanMove(-20)) return false;
-  const sub = rng.weighted([[4, 'load'], [2, 'store'], [2, 'pop'], [2, 'lxs'], [1, 'lss']]);
-  const sreg = rng.pick(['ds', 'es', 'fs', 'gs']);
-  const isLoad = sub !== 'store';
+  const sub = rng.weighted([[4, 'load'], [2, 'store'], [2, 'pop'], [2, 'lxs'], [1, 'lss'], [1, 'push16'], [1, 'ss']]);
+  const sreg = rng.deal('sreg', ['ds', 'es', 'fs', 'gs']);
+  const isLoad = sub !== 'store' && sub !== 'push16' && sub !== 'ss';
   const bad = isLoad && rng.chance(0.25);
   const sel = bad ? rng.pick(SEL_BAD) : rng.pick(SEL_OK);
   b.mayFault();
@@ -1473,6 +1598,36 @@ function segment(b) {
       useAfter();
       break;
     }
+    case 'push16': {
+      // 16-bit pushes of segment registers write exactly two bytes (the
+      // 32-bit form writes two or four, depending on the CPU: not tested)
+      const s = rng.deal('push16', ['es', 'cs', 'ss', 'ds', 'fs', 'gs']);
+      if (!b.espCanMove(-2)) return false;
+      b.emit(`o16 push ${s}`);
+      b.moveEsp(-2);
+      b.memWrite(b.esp() - SCR, 2);
+      form = 'push sreg (o16)';
+      break;
+    }
+    case 'ss': {
+      // reload SS with its own selector; a NOP follows because the
+      // instruction after a load of SS runs with interrupts inhibited
+      const k = rng.pick(['mov', 'pop', 'pop16']);
+      if (k === 'mov') {
+        const r = b.pickReg(16, { not: [ESP] });
+        if (!b.isFree(r)) return false;
+        b.assignPart(r, 16, 0x10);
+        b.emit(`mov ss, ${R16[r]}`);
+      } else {
+        const w = k === 'pop' ? 4 : 2;
+        b.emit(w === 4 ? `push strict dword ${hex((0x10 | (rng.u32() & 0xffff0000)) >>> 0)}` : 'push strict word 0x10');
+        b.emit(`${w === 2 ? 'o16 ' : ''}pop ss`);
+        b.memWrite(b.esp() - SCR - w, w);
+      }
+      b.emit('nop');
+      form = `${k === 'mov' ? 'mov ss,r16' : k === 'pop' ? 'pop ss' : 'pop ss (o16)'}`;
+      break;
+    }
     case 'lss': {
       const off = b.pickOff(6);
       const mo = b.mem(4, { off, write: true });
@@ -1505,7 +1660,7 @@ function segment(b) {
 // ------------------------------------------------------ prefixes
 function prefixes(b) {
   const rng = b.rng;
-  const sub = rng.pick(['seg_noop', 'a16_noop', 'o16_dup', 'raw_o16_mem', 'raw_seg_mem', 'a16_dup', 'pause', 'branch_hint', 'lock_xchg']);
+  const sub = rng.deal('prefix', ['seg_noop', 'a16_noop', 'o16_dup', 'raw_o16_mem', 'raw_seg_mem', 'a16_dup', 'pause', 'branch_hint', 'lock_xchg']);
   const op = rng.pick(['add', 'sub', 'and', 'or', 'xor', 'adc', 'sbb', 'cmp']);
   if ((op === 'adc' || op === 'sbb') && !b.canRead(CF)) return false;
   const SEGP = { es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65 };
@@ -1559,7 +1714,7 @@ function prefixes(b) {
       b.emit('pause');
       return 'pause (f3 90)';
     case 'branch_hint': {
-      const cc = pickCC(b);
+      const cc = pickCC(b, 'hint');
       if (!cc) return false;
       const L = b.label();
       const p = rng.pick([0x2e, 0x3e]);

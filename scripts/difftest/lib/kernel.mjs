@@ -75,10 +75,13 @@ export function kernelSource(blocks, pool, mapPath) {
   p('; prep: reset data segments, remember the block end for the exception');
   p('; stubs, copy the 512-byte pattern at esi to the scratch area.');
   p('prep:');
-  for (const [sel, sr] of [[0x10, 'ds'], [0x10, 'es'], [0x18, 'fs'], [0x20, 'gs']]) {
-    p(`    push byte ${hex(sel)}`);
-    p(`    pop ${sr}`);
-  }
+  p('    mov ax, 0x10');
+  p('    mov ds, ax');
+  p('    mov es, ax');
+  p('    mov ax, 0x18');
+  p('    mov fs, ax');
+  p('    mov ax, 0x20');
+  p('    mov gs, ax');
   p('    mov [cur_end], edi');
   p('    mov edi, SCR');
   p('    mov ecx, SCR_SIZE / 32');

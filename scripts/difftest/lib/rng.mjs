@@ -17,6 +17,28 @@ export class Rng {
     const sm = splitmix32(seed);
     this.s = [sm(), sm(), sm(), sm()];
     if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
+    this.decks = new Map();
+  }
+
+  /**
+   * Next item from a shuffled deck of `items` kept under `key`: every item
+   * comes up once before any repeats, so small families still cover all
+   * their variants.
+   */
+  deal(key, items) {
+    let d = this.decks.get(key);
+    if (!d || !d.length) {
+      d = this.shuffle(items.slice());
+      this.decks.set(key, d);
+    }
+    return d.pop();
+  }
+
+  /** deal() over the cartesian product of several lists; returns an array. */
+  dealProduct(key, lists) {
+    let combos = [[]];
+    for (const l of lists) combos = combos.flatMap((c) => l.map((x) => [...c, x]));
+    return this.deal(key, combos);
   }
 
   /** Uniform unsigned 32-bit integer. */
