@@ -184,6 +184,7 @@ export async function capture(seed, { qemuBin = 'qemu-system-i386', accel = 'tcg
     kernel: meta.kernel,
     org: meta.org,
     entry: meta.entry,
+    curEnd: meta.curEnd,
     scratch: meta.scratch,
     pool: meta.pool,
     blocks: meta.blocks.map((b, k) => ({ ...b, ref: results[k] })),
