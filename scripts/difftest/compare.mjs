@@ -42,10 +42,12 @@ export function diffResults(b, ra, rb, memA, memB) {
   }
   const sa = ra.sregs ?? DEFAULT_SREGS, sb = rb.sregs ?? DEFAULT_SREGS;
   for (let s = 0; s < 6; s++) if (sa[s] !== sb[s]) out.push(`${SREG[s]} ${hex(sa[s])} vs ${hex(sb[s])}`);
+  const mmask = new Map(b.mmask ?? []);
+  const differs = (i) => ((memA[i] ^ memB[i]) & (mmask.get(i) ?? 0xff)) !== 0;
   for (let i = 0; i < memA.length; i++) {
-    if (memA[i] !== memB[i]) {
+    if (differs(i)) {
       let j = i;
-      while (j < memA.length && memA[j] !== memB[j]) j++;
+      while (j < memA.length && differs(j)) j++;
       out.push(`mem[+${hex(i)}..+${hex(j - 1)}] ${memA.subarray(i, j).toString('hex')} vs ${memB.subarray(i, j).toString('hex')}`);
       i = j;
     }

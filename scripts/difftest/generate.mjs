@@ -148,7 +148,7 @@ export function generate(seed, scale = 1) {
         end: e,
         poolOff: b.poolOff,
         init: [...b.init, b.eflags0],
-        fmask: (0xffffffff & ~b.U) >>> 0,
+        fmask: (0xffffffff & ~b.U & ~b.fclear) >>> 0,
       };
       if (b.rmask.some((m) => m !== 0xffffffff)) out.rmask = b.rmask.map((m) => m >>> 0);
       if (b.mmask.size) out.mmask = [...b.mmask].sort((x, y) => x[0] - y[0]);

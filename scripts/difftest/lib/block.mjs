@@ -78,6 +78,8 @@ export class Block {
     this.forms = []; // form ids, one per tested instruction
     this.rmask = new Array(8).fill(0xffffffff);
     this.mmask = new Map(); // scratch offset -> byte mask of bits to compare
+    this.fclear = 0; // EFLAGS bits (beyond undefined arithmetic flags) not to compare
+    this.acSet = false; // a POPF in this block may have set AC
     this.ended = false; // nothing may follow (fault certain, undefined register...)
     this.labels = 0;
     this.undo = null;
@@ -88,13 +90,14 @@ export class Block {
     return {
       st: this.st.slice(), val: this.val.slice(), init: this.init.slice(), memW: this.memW.slice(), fl: this.fl,
       flagsKnown: this.flagsKnown, df: this.df, U: this.U, lines: this.lines.length,
-      src: this.src.length, rmask: this.rmask.slice(), mmask: new Map(this.mmask), ended: this.ended, labels: this.labels,
+      src: this.src.length, rmask: this.rmask.slice(), mmask: new Map(this.mmask), fclear: this.fclear,
+      acSet: this.acSet, ended: this.ended, labels: this.labels,
     };
   }
   restore(s) {
     this.st = s.st; this.val = s.val; this.init = s.init; this.memW = s.memW; this.fl = s.fl;
     this.flagsKnown = s.flagsKnown; this.df = s.df; this.U = s.U;
-    this.lines.length = s.lines; this.src.length = s.src; this.rmask = s.rmask; this.mmask = s.mmask;
+    this.lines.length = s.lines; this.src.length = s.src; this.rmask = s.rmask; this.mmask = s.mmask; this.fclear = s.fclear; this.acSet = s.acSet;
     this.ended = s.ended; this.labels = s.labels;
   }
 
@@ -397,6 +400,9 @@ export class Block {
   mayFault() {
     const off = this.val[ESP] - 4 - SCR + 2; // byte holding bit 16
     if (off >= 0 && off < SCR_SIZE) this.mmask.set(off, (this.mmask.get(off) ?? 0xff) & 0xfe);
+    // The host CPU (under KVM) clears EFLAGS.AC when it delivers the
+    // exception, QEMU TCG keeps it: ignore AC at the end if it may be set.
+    if (this.acSet) this.fclear |= 0x40000;
   }
 
   /** Make room checks for ESP changes. */

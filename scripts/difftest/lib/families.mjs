@@ -889,6 +889,7 @@ function stack(b) {
       b.memWrite(spOff() - W, W);
       b.flags(ARITH);
       b.fl = v;
+      if (v & 0x40000) b.acSet = true;
       b.flagsKnown = ARITH | DF;
       b.df = (v & DF) !== 0;
       return o16 ? 'popfw' : 'popfd';
@@ -1405,7 +1406,10 @@ function exception(b) {
     case 'ud2': b.emit('ud2'); form = 'ud2 (#UD)'; break;
     case 'lockreg': {
       const op = rng.pick(['add', 'xor', 'sub', 'or']);
-      const d = reg(b, 32, { dst: true }), s = reg(b, 32);
+      const d = reg(b, 32, { dst: true }), s = reg(b, 32, { not: [] });
+      // not the same register twice: QEMU 7.2 executes `lock xor r,r` (it
+      // special-cases register clearing) where CPUs raise #UD
+      if (d.idx === s.idx) return false;
       b.get(d.idx); b.get(s.idx);
       b.emit('db 0xf0', 'lock prefix');
       b.emit(`${op} ${d.t}, ${s.t}`);
