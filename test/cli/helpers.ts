@@ -28,7 +28,8 @@ export function vmrr(args: string[], env: Record<string, string> = {}): Result {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...env },
-    timeout: 120_000,
+    timeout: 60_000,
+    maxBuffer: 16 << 20,
   });
   return {
     status: r.status,

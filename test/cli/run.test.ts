@@ -41,10 +41,12 @@ function rom(size: number, reset: number[]): Uint8Array {
 }
 
 const FIXTURE = 'fixtures/alu.mb';
+/** Far more than the fixture needs: a broken CPU fails the test instead of running away. */
+const GUARD = ['--max-insns', '2e8'];
 
 describe('vmrr run on a fixture', () => {
   it('prints the guest serial output on stdout and exits 0', () => {
-    const r = vmrr(['run', FIXTURE]);
+    const r = vmrr(['run', ...GUARD, FIXTURE]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^PASS /);
     expect(r.stdout).not.toMatch(/^FAIL/m);
@@ -54,17 +56,17 @@ describe('vmrr run on a fixture', () => {
 
   const reference = tryRead('fixtures/expected/alu.txt');
   it.skipIf(reference === null)('prints the same bytes as QEMU recorded in fixtures/expected/alu.txt', () => {
-    expect(vmrr(['run', FIXTURE]).stdoutBytes.equals(reference!)).toBe(true);
+    expect(vmrr(['run', ...GUARD, FIXTURE]).stdoutBytes.equals(reference!)).toBe(true);
   });
 
   it('--exit-code guest passes the isa-debug-exit status through: 0 written -> 1', () => {
-    expect(vmrr(['run', '--exit-code', 'guest', FIXTURE]).status).toBe(1);
+    expect(vmrr(['run', ...GUARD, '--exit-code', 'guest', FIXTURE]).status).toBe(1);
   });
 
   it('--json prints only the summary object on stdout, and --serial keeps the guest output', () => {
     const t = tempFiles({});
-    const plain = vmrr(['run', FIXTURE]);
-    const r = vmrr(['run', '--json', '--serial', t.path('serial.txt'), FIXTURE]);
+    const plain = vmrr(['run', ...GUARD, FIXTURE]);
+    const r = vmrr(['run', ...GUARD, '--json', '--serial', t.path('serial.txt'), FIXTURE]);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines).toHaveLength(2);
@@ -88,7 +90,7 @@ describe('vmrr run on a fixture', () => {
   });
 
   it('--json without --serial discards the guest output', () => {
-    const r = vmrr(['run', '--json', FIXTURE]);
+    const r = vmrr(['run', ...GUARD, '--json', FIXTURE]);
     expect(JSON.parse(r.stdout).reason).toBe('exit');
   });
 
