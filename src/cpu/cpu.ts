@@ -1,0 +1,256 @@
+// The architectural state of one IA-32 vCPU, plus the caches that make it
+// fast (software TLB, decoded-instruction pages). Behaviour lives in the
+// neighbouring modules as plain functions over this object.
+
+import { PhysicalMemory } from '../memory/phys.js';
+import { IF, LazyState, materialize, ARITH } from './flags.js';
+import type { Inst } from './inst.js';
+
+/** Port I/O, handed in by the machine. */
+export interface IoBus {
+  in8(port: number): number;
+  in16(port: number): number;
+  in32(port: number): number;
+  out8(port: number, v: number): void;
+  out16(port: number, v: number): void;
+  out32(port: number, v: number): void;
+}
+
+/** Non-deterministic instruction results; the only source the CPU has. */
+export interface NdSource {
+  /** Time-stamp counter value (a non-negative integer below 2^53). */
+  rdtsc(): number;
+  /** A random value of 16 or 32 bits for RDRAND/RDSEED. */
+  rdrand(bits: number, seed: boolean): number;
+}
+
+/** Maskable interrupt controller, as the CPU sees it (the INTR line). */
+export interface InterruptLine {
+  /** A maskable interrupt is requested. */
+  pending(): boolean;
+  /** Acknowledge: returns the vector. */
+  acknowledge(): number;
+}
+
+// Segment register indices (encoding order).
+export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+// Register indices (encoding order).
+export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+
+// Deny bits kept in the low bits of a TLB tag.
+export const TLB_DENY_READ = 1;
+export const TLB_DENY_WRITE = 2;
+export const TLB_DENY_UREAD = 4;
+export const TLB_DENY_UWRITE = 8;
+export const TLB_INVALID = -1;
+
+/** A page of decoded instructions, indexed by offset in the page. */
+export interface CodePage {
+  m16: (Inst | undefined)[] | null;
+  m32: (Inst | undefined)[] | null;
+}
+
+export interface FaultInfo {
+  vector: number;
+  code: number; // -1 = no error code
+}
+
+/** Thrown to abandon the current instruction; the details are in cpu.fault. */
+export class CpuFault {
+  readonly isCpuFault = true;
+}
+export const FAULT = new CpuFault();
+
+export class Cpu implements LazyState {
+  // General registers and three views of them.
+  readonly regs = new Int32Array(8);
+  readonly regs16 = new Uint16Array(this.regs.buffer);
+  readonly regs8 = new Uint8Array(this.regs.buffer);
+  eip = 0;
+  /** EIP of the instruction being executed (faults restart here). */
+  prevEip = 0;
+
+  // Flags: `flags` holds every bit; the bits in `lazy` are pending (see flags.ts).
+  flags = 2;
+  lazy = 0;
+  lop = 0;
+  ldst = 0;
+  lsrc = 0;
+  lres = 0;
+  lbits = 32;
+
+  // Segment registers: visible selectors and hidden descriptor caches.
+  readonly sreg = new Uint16Array(6);
+  readonly segBase = new Float64Array(6);
+  readonly segLimit = new Float64Array(6);
+  /** Descriptor access bits (type, S, DPL, P in bits 0-7; D/B, G in bits 14-15). */
+  readonly segAttr = new Int32Array(6);
+  /** Highest offset readable / writable without the slow path, -1 if none. */
+  readonly segRLim = new Float64Array(6);
+  readonly segWLim = new Float64Array(6);
+  /** CS is a 32-bit code segment. */
+  csD = false;
+  /** SS is a 32-bit stack (ESP rather than SP). */
+  ssB = false;
+  cpl = 0;
+
+  // System registers.
+  cr0 = 0x60000010;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  readonly dr = new Int32Array(8);
+  gdtBase = 0;
+  gdtLimit = 0xffff;
+  idtBase = 0;
+  idtLimit = 0x3ff;
+  ldtSel = 0;
+  ldtBase = 0;
+  ldtLimit = 0;
+  trSel = 0;
+  trBase = 0;
+  trLimit = 0xffff;
+  trType = 11;
+  /** TSC offset set through WRMSR 0x10 (added to the source's counter). */
+  tscOffset = 0;
+
+  // Execution control.
+  icount = 0;
+  /** The inner loop runs while icount < stopAt; anything needing attention lowers it. */
+  stopAt = 0;
+  halted = false;
+  /** icount at which an interrupt shadow (STI, MOV SS) ends. */
+  shadowUntil = -1;
+  fault: FaultInfo = { vector: 0, code: -1 };
+  /** Vectors of the exceptions being delivered, for double/triple fault and reports. */
+  faultChain: number[] = [];
+  /** Set when a triple fault has shut the CPU down. */
+  shutdown = false;
+  /** Set by the machine (e.g. isa-debug-exit) to end the run after this instruction. */
+  exitRequested = false;
+
+  // Memory and its caches.
+  readonly mem: PhysicalMemory;
+  readonly ram: Uint8Array;
+  readonly ram16: Uint16Array;
+  readonly ram32: Int32Array;
+  tlbBits: number;
+  tlbMask: number;
+  tlbTag: Int32Array;
+  tlbPhys: Int32Array;
+  /** Tag mask for read and write checks at the current privilege. */
+  rChk = 0xfffff000 | TLB_DENY_READ;
+  wChk = 0xfffff000 | TLB_DENY_WRITE;
+  /** Physical pages written since the last checkpoint (a write must see 1 to use the fast path). */
+  readonly pageDirty: Uint8Array;
+  /** Decoded instructions per physical page of RAM. */
+  readonly codePages: (CodePage | undefined)[];
+  /** Linear page (low 12 bits zero) that `fetchPage` caches, or 1 for none. */
+  fetchLin = 1;
+  fetchInsts: (Inst | undefined)[] = [];
+  /** The fetch page may be cached (it is RAM). */
+  fetchCacheable = false;
+  fetchPhys = 0;
+
+  io: IoBus;
+  nd: NdSource;
+  intr: InterruptLine;
+
+  constructor(mem: PhysicalMemory, io: IoBus, nd: NdSource, intr: InterruptLine, tlbEntries = 4096) {
+    this.mem = mem;
+    this.ram = mem.ram;
+    this.ram16 = mem.ram16;
+    this.ram32 = mem.ram32;
+    this.io = io;
+    this.nd = nd;
+    this.intr = intr;
+    this.tlbBits = Math.log2(tlbEntries) | 0;
+    this.tlbMask = tlbEntries - 1;
+    this.tlbTag = new Int32Array(tlbEntries).fill(TLB_INVALID);
+    this.tlbPhys = new Int32Array(tlbEntries);
+    this.pageDirty = new Uint8Array(mem.pages);
+    this.codePages = new Array(mem.pages).fill(undefined);
+  }
+
+  /** Lower the inner loop's bound so the run loop looks at the CPU after this instruction. */
+  requestExit(): void {
+    this.stopAt = 0;
+  }
+
+  getEflags(): number {
+    return materialize(this) | 2;
+  }
+
+  /** Replace EFLAGS wholesale (callers apply privilege rules first). */
+  setEflags(v: number): void {
+    const oldIF = this.flags & IF;
+    this.lazy = 0;
+    this.flags = (v & 0x3f7fd5) | 2;
+    if (!oldIF && (this.flags & IF)) this.requestExit();
+  }
+
+  /** Set only the arithmetic flags from v. */
+  setArithFlags(v: number): void {
+    materialize(this);
+    this.flags = (this.flags & ~ARITH) | (v & ARITH);
+  }
+
+  get protectedMode(): boolean {
+    return (this.cr0 & 1) !== 0;
+  }
+
+  get v86(): boolean {
+    return (this.flags & 0x20000) !== 0;
+  }
+
+  get paging(): boolean {
+    return (this.cr0 & 0x80000000) !== 0;
+  }
+
+  /** Update the TLB check masks after a CPL change. */
+  updatePrivilege(): void {
+    const user = this.cpl === 3;
+    this.rChk = (0xfffff000 | (user ? TLB_DENY_UREAD : TLB_DENY_READ)) | 0;
+    this.wChk = (0xfffff000 | (user ? TLB_DENY_UWRITE : TLB_DENY_WRITE)) | 0;
+  }
+
+  flushTlb(): void {
+    this.tlbTag.fill(TLB_INVALID);
+    this.fetchLin = 1;
+  }
+
+  flushTlbPage(lin: number): void {
+    const i = (lin >>> 12) & this.tlbMask;
+    if ((this.tlbTag[i] & 0xfffff000) === (lin & 0xfffff000)) this.tlbTag[i] = TLB_INVALID;
+    this.fetchLin = 1;
+  }
+
+  /** Forget write permission for every TLB entry mapping physical page `page`. */
+  revokeWrites(page: number): void {
+    const base = page << 12;
+    const tag = this.tlbTag, phys = this.tlbPhys;
+    for (let i = 0; i < tag.length; i++) {
+      if (phys[i] === base && tag[i] !== TLB_INVALID) tag[i] |= TLB_DENY_WRITE | TLB_DENY_UWRITE;
+    }
+  }
+
+  /** Drop decoded code of a physical page (it was written). */
+  invalidateCode(page: number): void {
+    this.codePages[page] = undefined;
+    this.fetchLin = 1;
+  }
+
+  /** Bookkeeping for a write to a physical page outside the fast path. */
+  notePhysWrite(page: number): void {
+    if (page >= this.mem.pages) return;
+    this.pageDirty[page] = 1;
+    if (this.codePages[page] !== undefined) this.invalidateCode(page);
+  }
+
+  /** Mark all pages clean (a checkpoint); writes take the slow path once per page again. */
+  clearDirty(): void {
+    this.pageDirty.fill(0);
+    const tag = this.tlbTag;
+    for (let i = 0; i < tag.length; i++) if (tag[i] !== TLB_INVALID) tag[i] |= TLB_DENY_WRITE | TLB_DENY_UWRITE;
+  }
+}

@@ -1,0 +1,144 @@
+// The run loop. The inner loop fetches a decoded instruction from the
+// current code page's cache and calls its handler; it has no try/catch and
+// no per-instruction checks beyond icount < stopAt and the CS limit. Faults,
+// interrupts, single-step and HLT are handled by the outer loop.
+
+import { type Cpu, CS, FAULT, type CodePage } from './cpu.js';
+import { decode, setCodeFetch } from './decoder.js';
+import { IF, TF } from './flags.js';
+import { gp, V_DB, V_DF, V_PF, EXCEPTION_NAMES } from './faults.js';
+import { deliverInterrupt } from './interrupts.js';
+import { lrd8 } from './mem-access.js';
+import { translate } from '../memory/paging.js';
+import './ops/index.js';
+
+setCodeFetch(lrd8);
+
+/** Point the fetch cache at the page holding linear address `lin`. */
+function refreshFetch(cpu: Cpu, lin: number): void {
+  const i = (lin >>> 12) & cpu.tlbMask;
+  let phys: number;
+  if ((cpu.tlbTag[i] & cpu.rChk) === (lin & -4096)) phys = cpu.tlbPhys[i];
+  else phys = translate(cpu, lin, false, cpu.cpl === 3);
+  const page = phys >>> 12;
+  cpu.fetchLin = lin & -4096;
+  if (!cpu.mem.isRamPage(page)) {
+    cpu.fetchInsts = new Array(4096);
+    cpu.fetchCacheable = false;
+    return;
+  }
+  let cp: CodePage | undefined = cpu.codePages[page];
+  if (cp === undefined) {
+    cp = { m16: null, m32: null };
+    cpu.codePages[page] = cp;
+    cpu.revokeWrites(page);
+  }
+  let insts = cpu.csD ? cp.m32 : cp.m16;
+  if (insts === null) {
+    insts = new Array(4096);
+    if (cpu.csD) cp.m32 = insts; else cp.m16 = insts;
+  }
+  cpu.fetchInsts = insts;
+  cpu.fetchCacheable = true;
+}
+
+function runInner(cpu: Cpu): void {
+  const segBase = cpu.segBase;
+  const segLimit = cpu.segLimit;
+  while (cpu.icount < cpu.stopAt) {
+    const eip = cpu.eip;
+    if (eip > segLimit[CS]) gp(cpu, 0);
+    const lin = (segBase[CS] + eip) | 0;
+    if ((lin & -4096) !== cpu.fetchLin) refreshFetch(cpu, lin);
+    let inst = cpu.fetchInsts[lin & 4095];
+    if (inst === undefined) {
+      const insts = cpu.fetchInsts;
+      inst = decode(cpu, lin);
+      // Decoding can touch page tables (and so invalidate this page); cache only if still current.
+      if ((lin & 4095) + inst.len <= 4096 && insts === cpu.fetchInsts) insts[lin & 4095] = inst;
+    }
+    cpu.prevEip = eip;
+    cpu.eip = eip + inst.len;
+    inst.fn(cpu, inst);
+    cpu.icount++;
+  }
+}
+
+const CONTRIBUTORY = new Set([0, 10, 11, 12, 13]);
+
+/** Deliver an exception raised by the current instruction (EIP already rewound). */
+function deliverFault(cpu: Cpu): void {
+  let vec = cpu.fault.vector;
+  let code = cpu.fault.code;
+  cpu.faultChain = [vec];
+  for (;;) {
+    try {
+      deliverInterrupt(cpu, vec, code, false, true);
+      return;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      const v2 = cpu.fault.vector;
+      cpu.faultChain.push(v2);
+      if (vec === V_DF) {
+        cpu.shutdown = true;
+        return;
+      }
+      const first = CONTRIBUTORY.has(vec) ? 1 : vec === V_PF ? 2 : 0;
+      const second = CONTRIBUTORY.has(v2) ? 1 : v2 === V_PF ? 2 : 0;
+      if ((first === 1 && second === 1) || (first === 2 && second !== 0)) {
+        vec = V_DF;
+        code = 0;
+      } else {
+        vec = v2;
+        code = cpu.fault.code;
+      }
+    }
+  }
+}
+
+/** Describe the triple fault's exception chain, e.g. "#GP(0x8) -> #GP -> #DF". */
+export function faultChainText(cpu: Cpu): string {
+  return cpu.faultChain.map((v) => EXCEPTION_NAMES[v] ?? `#${v}`).join(' -> ');
+}
+
+/**
+ * Run until icount reaches `target`, the CPU halts with nothing to wake it,
+ * or it shuts down (triple fault). Returns when any of these holds.
+ */
+export function runCpu(cpu: Cpu, target: number): void {
+  while (cpu.icount < target && !cpu.shutdown && !cpu.exitRequested) {
+    const intrOk = (cpu.flags & IF) !== 0 && cpu.icount !== cpu.shadowUntil;
+    if (intrOk && cpu.intr.pending()) {
+      cpu.halted = false;
+      const vec = cpu.intr.acknowledge();
+      try {
+        deliverInterrupt(cpu, vec, -1, false, true);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        cpu.prevEip = cpu.eip;
+        deliverFault(cpu);
+        continue;
+      }
+    } else if (cpu.halted) {
+      return;
+    }
+    const stepping = (cpu.flags & TF) !== 0;
+    cpu.stopAt = stepping || cpu.icount === cpu.shadowUntil ? cpu.icount + 1 : target;
+    try {
+      runInner(cpu);
+      if (stepping && cpu.icount > 0 && !cpu.halted) {
+        cpu.dr[6] |= 0x4000;
+        deliverInterrupt(cpu, V_DB, -1, false, true);
+      }
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      cpu.eip = cpu.prevEip;
+      deliverFault(cpu);
+    }
+  }
+}
+
+/** Execute exactly one instruction (or one REP iteration), taking a pending interrupt first. */
+export function stepCpu(cpu: Cpu): void {
+  runCpu(cpu, cpu.icount + 1);
+}

@@ -1,0 +1,50 @@
+// The port-I/O bus. Devices claim their ports when constructed; unclaimed
+// ports read as all ones and ignore writes, as on a PC.
+
+import type { IoBus } from '../cpu/cpu.js';
+
+export type PortRead = (port: number) => number;
+export type PortWrite = (port: number, value: number) => void;
+
+export class PortBus implements IoBus {
+  private readonly readers: (PortRead | undefined)[] = new Array(65536);
+  private readonly writers: (PortWrite | undefined)[] = new Array(65536);
+  private readonly owners: (string | undefined)[] = new Array(65536);
+
+  /** Claim ports [first, first+count) for byte-wide reads and/or writes. */
+  claim(name: string, first: number, count: number, read?: PortRead, write?: PortWrite): void {
+    for (let p = first; p < first + count; p++) {
+      if (this.owners[p] !== undefined) throw new Error(`port 0x${p.toString(16)} claimed by both ${this.owners[p]} and ${name}`);
+      this.owners[p] = name;
+      this.readers[p] = read;
+      this.writers[p] = write;
+    }
+  }
+
+  owner(port: number): string | undefined {
+    return this.owners[port & 0xffff];
+  }
+
+  in8(port: number): number {
+    const r = this.readers[port & 0xffff];
+    return r ? r(port & 0xffff) & 0xff : 0xff;
+  }
+  in16(port: number): number {
+    return this.in8(port) | (this.in8(port + 1) << 8);
+  }
+  in32(port: number): number {
+    return (this.in16(port) | (this.in16(port + 2) << 16)) >>> 0;
+  }
+  out8(port: number, v: number): void {
+    const w = this.writers[port & 0xffff];
+    if (w) w(port & 0xffff, v & 0xff);
+  }
+  out16(port: number, v: number): void {
+    this.out8(port, v);
+    this.out8(port + 1, v >>> 8);
+  }
+  out32(port: number, v: number): void {
+    this.out16(port, v);
+    this.out16(port + 2, v >>> 16);
+  }
+}
