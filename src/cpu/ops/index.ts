@@ -12,3 +12,5 @@ import './flag-ops.js';
 import './system.js';
 import './descriptors.js';
 import './far.js';
+import './system-segments.js';
+import './selector-checks.js';
