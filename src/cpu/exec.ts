@@ -47,6 +47,8 @@ function runInner(cpu: Cpu): void {
   const segLimit = cpu.segLimit;
   while (cpu.icount < cpu.stopAt) {
     const eip = cpu.eip;
+    // Set before the fetch: a fault while fetching reports this instruction's EIP.
+    cpu.prevEip = eip;
     if (eip > segLimit[CS]) gp(cpu, 0);
     const lin = (segBase[CS] + eip) | 0;
     if ((lin & -4096) !== cpu.fetchLin) refreshFetch(cpu, lin);
@@ -57,7 +59,6 @@ function runInner(cpu: Cpu): void {
       // Decoding can touch page tables (and so invalidate this page); cache only if still current.
       if ((lin & 4095) + inst.len <= 4096 && insts === cpu.fetchInsts) insts[lin & 4095] = inst;
     }
-    cpu.prevEip = eip;
     cpu.eip = eip + inst.len;
     inst.fn(cpu, inst);
     cpu.icount++;

@@ -201,5 +201,8 @@ export function wr32(cpu: Cpu, seg: number, off: number, v: number): void {
 /** Linear address of a segmented write, checked for segment and page (for read-modify-write). */
 export function wlin(cpu: Cpu, seg: number, off: number, size: number): number {
   const lin = off + size - 1 > cpu.segWLim[seg] ? segCheck(cpu, seg, off, size, true) : (cpu.segBase[seg] + off) | 0;
+  // The CPU checks a read-modify-write operand as a write before reading it (#PF error code W=1).
+  const i = (lin >>> 12) & cpu.tlbMask;
+  if ((cpu.tlbTag[i] & cpu.wChk) !== (lin & -4096) || (lin & 4095) > 4096 - size) probeWrite(cpu, lin, size);
   return lin;
 }

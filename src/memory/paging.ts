@@ -34,7 +34,7 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
       if (write) npde |= D;
       if (npde !== pde) ptWrite(cpu, pdeAddr, npde);
       dirty = (npde & D) !== 0;
-      phys = ((pde & 0xffc00000) | (lin & 0x3ff000)) >>> 0;
+      phys = ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
     } else {
       const pteAddr = ((pde & 0xfffff000) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
       const pte = mem.read32(pteAddr);
