@@ -5,9 +5,9 @@ import { type Cpu, CS, SS, ESP, ES, DS, FS, GS } from './cpu.js';
 import { IF, TF, NT, RF, VM, AC } from './flags.js';
 import { gp, np, ts, raise, V_SS, hasErrorCode } from './faults.js';
 import { sysRd16, sysRd32, sysWr16, sysWr32 } from './mem-access.js';
-import { fetchDesc, newDesc, setAccessed, setSegCache, loadSegReal, A_S, A_P, A_DB, A_UNUSABLE } from './segments.js';
+import { fetchDesc, newDesc, setAccessed, setSegCache, loadSegReal, type Desc, A_S, A_P, A_DB, A_UNUSABLE } from './segments.js';
 import { push16, push32 } from './stack.js';
-import { taskSwitch, TASK_INT } from './tasks.js';
+import { taskSwitch, readTssStack, tssStack, TASK_INT } from './tasks.js';
 
 const cs = newDesc();
 const ssd = newDesc();
@@ -38,20 +38,40 @@ function realModeInterrupt(cpu: Cpu, vec: number): void {
   cpu.eip = ip;
 }
 
-/** Writes a privilege-change frame onto a stack not yet loaded into SS. */
-class FrameWriter {
+/** Writes a privilege-change frame onto a stack not yet loaded into SS (shared with call gates). */
+export class FrameWriter {
   cpu!: Cpu;
   base = 0;
   limit = 0;
   sp = 0;
   big = false;
+  expandDown = false;
   sel = 0;
+  /** Aim at the stack described by `d` (selector `sel`), starting at `sp`. */
+  start(cpu: Cpu, sel: number, d: Desc, sp: number): void {
+    this.cpu = cpu;
+    this.sel = sel;
+    this.base = d.base;
+    this.limit = d.limit;
+    this.big = (d.attr & A_DB) !== 0;
+    this.expandDown = (d.attr & 4) !== 0;
+    this.sp = this.big ? sp >>> 0 : sp & 0xffff;
+  }
   push(v: number, size: number): void {
     const sp = this.big ? (this.sp - size) >>> 0 : (this.sp - size) & 0xffff;
-    if (sp + size - 1 > this.limit) raise(this.cpu, V_SS, this.sel & 0xfffc);
+    const outside = this.expandDown
+      ? sp <= this.limit || sp + size - 1 > (this.big ? 0xffffffff : 0xffff)
+      : sp + size - 1 > this.limit;
+    if (outside) raise(this.cpu, V_SS, this.sel & 0xfffc);
     const lin = (this.base + sp) | 0;
     if (size === 4) sysWr32(this.cpu, lin, v); else sysWr16(this.cpu, lin, v);
     this.sp = sp;
+  }
+  /** Load the written stack into SS:(E)SP at privilege `cpl`. */
+  commit(d: Desc, cpl: number): void {
+    setAccessed(this.cpu, d);
+    setSegCache(this.cpu, SS, (this.sel & 0xfffc) | cpl, d.base, d.limit, d.attr | 1);
+    if (this.big) this.cpu.regs[ESP] = this.sp; else this.cpu.regs16[ESP * 2] = this.sp;
   }
 }
 const frame = new FrameWriter();
@@ -88,18 +108,8 @@ function protectedInterrupt(cpu: Cpu, vec: number, code: number, soft: boolean, 
   if (!conforming && cdpl < cpu.cpl) {
     if (v86 && cdpl !== 0) gp(cpu, sel & 0xfffc);
     // Inner privilege: the new stack comes from the TSS.
-    let newSS: number, newSP: number;
-    if (cpu.trType & 8) {
-      const o = 4 + 8 * cdpl;
-      if (o + 5 > cpu.trLimit) ts(cpu, cpu.trSel & 0xfffc);
-      newSP = sysRd32(cpu, cpu.trBase + o) >>> 0;
-      newSS = sysRd16(cpu, cpu.trBase + o + 4);
-    } else {
-      const o = 2 + 4 * cdpl;
-      if (o + 3 > cpu.trLimit) ts(cpu, cpu.trSel & 0xfffc);
-      newSP = sysRd16(cpu, cpu.trBase + o);
-      newSS = sysRd16(cpu, cpu.trBase + o + 2);
-    }
+    readTssStack(cpu, cdpl, ext);
+    const newSS = tssStack.ss;
     if ((newSS & 0xfffc) === 0) ts(cpu, ext);
     if (!fetchDesc(cpu, newSS, ssd)) ts(cpu, (newSS & 0xfffc) + ext);
     const sdpl = (ssd.attr >> 5) & 3;
@@ -107,12 +117,7 @@ function protectedInterrupt(cpu: Cpu, vec: number, code: number, soft: boolean, 
       ts(cpu, (newSS & 0xfffc) + ext);
     }
     if (!(ssd.attr & A_P)) raise(cpu, V_SS, (newSS & 0xfffc) + ext);
-    frame.cpu = cpu;
-    frame.base = ssd.base;
-    frame.limit = ssd.limit;
-    frame.big = (ssd.attr & A_DB) !== 0;
-    frame.sp = newSP;
-    frame.sel = newSS;
+    frame.start(cpu, newSS, ssd, tssStack.sp);
     if (v86) {
       frame.push(cpu.sreg[GS], size);
       frame.push(cpu.sreg[FS], size);
@@ -126,7 +131,6 @@ function protectedInterrupt(cpu: Cpu, vec: number, code: number, soft: boolean, 
     frame.push(cpu.eip, size);
     if (code >= 0) frame.push(code, size);
     // Commit.
-    setAccessed(cpu, ssd);
     setAccessed(cpu, cs);
     cpu.flags &= ~(TF | NT | RF | VM);
     if (!(type & 1)) cpu.flags &= ~IF;
@@ -135,8 +139,7 @@ function protectedInterrupt(cpu: Cpu, vec: number, code: number, soft: boolean, 
     }
     cpu.cpl = cdpl;
     cpu.updatePrivilege();
-    setSegCache(cpu, SS, (newSS & 0xfffc) | cdpl, ssd.base, ssd.limit, ssd.attr | 1);
-    if (frame.big) cpu.regs[ESP] = frame.sp; else cpu.regs16[ESP * 2] = frame.sp;
+    frame.commit(ssd, cdpl);
     setSegCache(cpu, CS, (sel & 0xfffc) | cdpl, cs.base, cs.limit, cs.attr | 1);
     cpu.eip = offset;
     return;
