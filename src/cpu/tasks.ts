@@ -123,6 +123,7 @@ export function taskSwitch(cpu: Cpu, sel: number, reason: number, code: number, 
   cpu.trLimit = nd.limit;
   cpu.trType = type | 2;
   cpu.cr0 |= 8; // TS: the FPU state belongs to the previous task
+  cpu.dr[7] &= ~0x155; // local breakpoint enables are per task
   if (new32 && (cpu.cr0 & 0x80000000)) {
     cpu.cr3 = img.cr3;
     cpu.flushTlb();
