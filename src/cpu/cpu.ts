@@ -147,6 +147,9 @@ export class Cpu implements LazyState {
   readonly codePages: (CodePage | undefined)[];
   /** Linear page (low 12 bits zero) that `fetchPage` caches, or 1 for none. */
   fetchLin = 1;
+  /** EIP of the first byte of the fetch page, and how many bytes from there are in the page and the CS limit. */
+  fetchBase = 0;
+  fetchSpan = 0;
   fetchInsts: (Inst | undefined)[] = [];
   /** The fetch page may be cached (it is RAM). */
   fetchCacheable = false;

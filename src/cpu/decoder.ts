@@ -167,7 +167,7 @@ export function decode(cpu: Cpu, lin: number): Inst {
   inst.imm = readImm(k1, o32, a32);
   inst.imm2 = k1 === I_AP ? rd.u16() : readImm(IMM2[k], o32, a32);
   inst.len = rd.n;
-  inst.fn = inst.lock && (inst.mod === 3 || !lockable(op, inst.reg)) ? undefinedOpcode : lookup(op, inst.reg, o32);
+  inst.fn = inst.lock && (inst.mod === 3 || !lockable(op, inst.reg)) ? undefinedOpcode : lookup(op, inst.reg, o32, MODRM[op] ? inst.mod : -1);
   return inst;
 }
 

@@ -22,6 +22,10 @@ function refreshFetch(cpu: Cpu, lin: number): void {
   else phys = translate(cpu, lin, false, cpu.cpl === 3);
   const page = phys >>> 12;
   cpu.fetchLin = lin & -4096;
+  // EIP range served by this page: one unsigned compare in the inner loop covers both the page and the CS limit.
+  const base = (cpu.fetchLin - cpu.segBase[CS]) >>> 0;
+  cpu.fetchBase = base;
+  cpu.fetchSpan = Math.max(0, Math.min(4096, cpu.segLimit[CS] - base + 1));
   if (!cpu.mem.isRamPage(page)) {
     cpu.fetchInsts = new Array(4096);
     cpu.fetchCacheable = false;
@@ -49,15 +53,20 @@ function runInner(cpu: Cpu): void {
     const eip = cpu.eip;
     // Set before the fetch: a fault while fetching reports this instruction's EIP.
     cpu.prevEip = eip;
-    if (eip > segLimit[CS]) gp(cpu, 0);
-    const lin = (segBase[CS] + eip) | 0;
-    if ((lin & -4096) !== cpu.fetchLin) refreshFetch(cpu, lin);
-    let inst = cpu.fetchInsts[lin & 4095];
+    let off = (eip - cpu.fetchBase) >>> 0;
+    if (off >= cpu.fetchSpan || cpu.fetchLin === 1) {
+      if (eip > segLimit[CS]) gp(cpu, 0);
+      const lin = (segBase[CS] + eip) | 0;
+      refreshFetch(cpu, lin);
+      off = lin & 4095;
+    }
+    let inst = cpu.fetchInsts[off];
     if (inst === undefined) {
       const insts = cpu.fetchInsts;
+      const lin = (cpu.fetchLin + off) | 0;
       inst = decode(cpu, lin);
       // Decoding can touch page tables (and so invalidate this page); cache only if still current.
-      if ((lin & 4095) + inst.len <= 4096 && insts === cpu.fetchInsts) insts[lin & 4095] = inst;
+      if (off + inst.len <= 4096 && insts === cpu.fetchInsts) insts[off] = inst;
     }
     cpu.eip = eip + inst.len;
     inst.fn(cpu, inst);

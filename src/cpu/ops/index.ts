@@ -14,3 +14,4 @@ import './descriptors.js';
 import './far.js';
 import './system-segments.js';
 import './selector-checks.js';
+import './fast-paths.js';
