@@ -1,0 +1,50 @@
+// Per-instruction state of the disassembler: the byte cursor, the sizes in
+// force and which prefixes an operand consumed. objdump prints every prefix
+// no operand used, so the formatters record what they consume here.
+
+/** Thrown when the instruction runs past the end of the bytes given. */
+export const TRUNCATED: unique symbol = Symbol('truncated');
+
+export class DisasmState {
+  bytes: Uint8Array = new Uint8Array(0);
+  start = 0;
+  pos = 0;
+  /** Address of the first byte (for branch targets). */
+  addr = 0;
+  mode32 = true;
+  o32 = true;
+  a32 = true;
+  /** Segment override (0-5, ES..GS) or -1. */
+  seg = -1;
+  /** A data-size prefix was present (decides the w/d mnemonic suffixes). */
+  dataPrefix = false;
+  /** An F2 or F3 prefix was present (mandatory-prefix SSE forms). */
+  repPrefix = false;
+  usedData = false;
+  usedAddr = false;
+  usedSeg = false;
+  mod = 0;
+  reg = 0;
+  rm = 0;
+
+  u8(): number {
+    if (this.pos >= this.bytes.length) throw TRUNCATED;
+    return this.bytes[this.pos++];
+  }
+  s8(): number {
+    return (this.u8() << 24) >> 24;
+  }
+  u16(): number {
+    return this.u8() | (this.u8() << 8);
+  }
+  s16(): number {
+    return (this.u16() << 16) >> 16;
+  }
+  s32(): number {
+    return this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24);
+  }
+  /** Bytes consumed so far. */
+  get len(): number {
+    return this.pos - this.start;
+  }
+}

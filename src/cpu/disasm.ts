@@ -1,0 +1,276 @@
+// Disassembler in Intel syntax, spelled as `objdump -Mintel` spells it so
+// listings can be checked against binutils. Mnemonics and operand layouts
+// come from the decoder's own opcode table (opcode-table.ts); this file only
+// adds the printing rules: which prefixes count as used, size keywords,
+// objdump's names for the invalid and the size-dependent forms.
+
+import { DisasmState, TRUNCATED } from './disasm-reader.js';
+import { branchTarget, hex, memAddress, reg32, reg8, regOperand, regV, sizeKeyword, SREG } from './disasm-operands.js';
+import { spellMnemonic, stringForm, xlatOperand } from './disasm-spell.js';
+import { sseText } from './disasm-sse.js';
+import { x87Text } from './disasm-x87.js';
+import { hasModrm, ONE_BYTE, resolveEntry, TWO_BYTE, type OpEntry } from './opcode-table.js';
+
+export interface Disassembly {
+  /** Bytes the instruction occupies (as objdump counts them for invalid ones). */
+  len: number;
+  /** Intel syntax, e.g. 'add    eax,DWORD PTR [ebx+0x10]'. */
+  text: string;
+}
+
+const SEG_PREFIX: Record<number, number> = { 0x26: 0, 0x2e: 1, 0x36: 2, 0x3e: 3, 0x64: 4, 0x65: 5 };
+const FWAIT = 0x9b;
+// Sign-extended imm8 forms: objdump prints the value at the operand size.
+const SIGNED_IB = new Set([0x83, 0x6a, 0x6b]);
+// Ew operands that are register-sized (and take the data prefix) in the register form.
+const EW_AS_EV = new Set([0x8c, 0x8e, 0x102, 0x103]);
+
+/** Disassemble one instruction at bytes[offset], located at address `addr`. */
+export function disassemble(bytes: Uint8Array, offset: number, addr: number, mode32: boolean): Disassembly {
+  const st = new DisasmState();
+  st.bytes = bytes;
+  st.start = st.pos = offset;
+  st.addr = addr;
+  st.mode32 = mode32;
+  const pfx: number[] = [];
+  try {
+    return decodeInto(st, pfx);
+  } catch (e) {
+    if (e !== TRUNCATED) throw e;
+    // objdump shows an instruction cut off by the end of the bytes as data.
+    return offset < bytes.length ? { len: 1, text: `.byte ${hex(bytes[offset])}` } : { len: 0, text: '' };
+  }
+}
+
+/** Source of guest-physical bytes (a Machine). */
+export interface PhysReader {
+  readPhys(addr: number, len: number): Uint8Array;
+}
+
+/** Disassemble the instruction at guest-physical `phys`, shown at address `addr` (e.g. EIP). */
+export function disassembleAt(mem: PhysReader, phys: number, addr: number, mode32: boolean): Disassembly {
+  return disassemble(mem.readPhys(phys, 15), 0, addr, mode32);
+}
+
+function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
+  let lastSeg = -1, lastData = -1, lastAddr = -1, lastRepz = -1;
+  let fwait = false;
+  let fwaitAt = 0;
+  scan: for (;;) {
+    const b = st.u8();
+    if (b in SEG_PREFIX) {
+      st.seg = SEG_PREFIX[b];
+      lastSeg = pfx.length;
+    } else if (b === 0x66) {
+      st.dataPrefix = true;
+      lastData = pfx.length;
+    } else if (b === 0x67) {
+      lastAddr = pfx.length;
+    } else if (b === 0xf3) {
+      lastRepz = pfx.length;
+      st.repPrefix = true;
+    } else if (b === FWAIT) {
+      // FWAIT is an instruction objdump folds into a following x87 one;
+      // after other prefixes it ends the prefix run.
+      const stop = fwait || pfx.length > 0;
+      fwait = true;
+      fwaitAt = pfx.length;
+      if (stop) break scan;
+      continue;
+    } else if (b === 0xf2) {
+      st.repPrefix = true;
+    } else if (b !== 0xf0) {
+      st.pos--;
+      break;
+    }
+    pfx.push(b);
+  }
+  st.o32 = st.mode32 !== st.dataPrefix;
+  st.a32 = st.mode32 !== lastAddr >= 0;
+  const opAt = st.pos;
+  if (fwait) {
+    const next = st.pos < st.bytes.length ? st.bytes[st.pos] : -1;
+    if (next < 0xd8 || next > 0xdf) {
+      const names = pfx.slice(0, fwaitAt).map((p) => prefixName(st, p, false));
+      return { len: fwaitAt + 1, text: [...names, 'fwait'].join(' ') };
+    }
+  }
+
+  let op = st.u8();
+  const two = op === 0x0f;
+  if (two) op = st.u8();
+  const opBytes = two ? 2 : 1;
+  const bad = (len: number): Disassembly => ({ len, text: finish(st, pfx, '(bad)', '', lastSeg, lastData, lastAddr, lastRepz, false) });
+
+  if (!two && op >= 0xd8 && op <= 0xdf) {
+    readModrm(st);
+    const t = x87Text(st, op, fwait);
+    if (!t) return bad(st.len);
+    const sp = t.indexOf(' ');
+    const mn = sp < 0 ? t : t.slice(0, sp);
+    const ops = sp < 0 ? '' : t.slice(sp).trim();
+    return { len: st.len, text: finish(st, pfx, mn, ops, lastSeg, lastData, lastAddr, lastRepz, false) };
+  }
+
+  const base = (two ? TWO_BYTE : ONE_BYTE)[op];
+  const badOpcode = (): Disassembly => bad(opAt - st.start + opBytes);
+  // objdump reads 0F 0F as the 3DNow! escape (ModRM, then a suffix byte naming
+  // the operation); with no 3DNow! here, it is shown as objdump shows an
+  // invalid suffix: one byte of (bad).
+  if (two && op === 0x0f) return bad(opAt - st.start + 1);
+  if (two && base.m === '#sse') {
+    readModrm(st);
+    const t = sseText(st, op);
+    if (!t) return badOpcode();
+    return { len: st.len, text: finish(st, pfx, t.mn, t.ops, lastSeg, lastData, lastAddr, lastRepz, false) };
+  }
+  // '#sse' and '#fxsave' rows carry no mnemonics in the shared table.
+  if (base.m === '' || base.m === '#sse' || base.m === '#fxsave') return badOpcode();
+  // objdump reads D6 (SALC) as undefined.
+  if (!two && op === 0xd6) return badOpcode();
+  if (hasModrm(two, op)) readModrm(st);
+  const ent = resolveEntry(two, op, st.reg);
+  if (ent.m === '') return badOpcode();
+  if (st.mod === 3 && ent.o.some((o) => o[0] === 'M')) return badOpcode();
+  if (st.mod !== 3 && ent.o.some((o) => o === 'Rv')) return badOpcode();
+
+  // NOP is XCHG eAX,eAX; F3 makes it PAUSE, a data prefix makes objdump show the XCHG.
+  if (!two && op === 0x90) {
+    if (lastRepz >= 0) {
+      pfx[lastRepz] = 0;
+      return { len: st.len, text: finish(st, pfx, 'pause', '', lastSeg, lastData, lastAddr, -1, false) };
+    }
+    if (st.dataPrefix) {
+      const r = regV(st, 0);
+      return { len: st.len, text: finish(st, pfx, 'xchg', `${r},${r}`, lastSeg, lastData, lastAddr, lastRepz, false) };
+    }
+  }
+
+  const str = stringForm(st, ent.m);
+  if (str) return { len: st.len, text: finish(st, pfx, str.mn, str.ops, lastSeg, lastData, lastAddr, lastRepz, true) };
+  const mn = spellMnemonic(st, ent);
+  const code = two ? 0x100 | op : op;
+  const ops = ent.m === 'xlat' ? xlatOperand(st) : ent.o.map((o) => operandText(st, o, code, ent)).join(',');
+  return { len: st.len, text: finish(st, pfx, mn, ops, lastSeg, lastData, lastAddr, lastRepz, false) };
+}
+
+function readModrm(st: DisasmState): void {
+  const m = st.u8();
+  st.mod = m >> 6;
+  st.reg = (m >> 3) & 7;
+  st.rm = m & 7;
+}
+
+function operandText(st: DisasmState, o: string, code: number, ent: OpEntry): string {
+  if (FIXED.has(o)) return fixedOperand(st, o);
+  const sz = o.slice(1);
+  switch (o[0]) {
+    case 'E':
+      if (st.mod === 3) {
+        if (sz === 'w' && (EW_AS_EV.has(code) || (code === 0x100 && st.reg < 2) || ent.m === 'smsw')) return regV(st, st.rm);
+        return regOperand(st, sz, st.rm);
+      }
+      return sizeKeyword(st, sz) + memAddress(st);
+    case 'M':
+      return sizeKeyword(st, sz) + memAddress(st);
+    case 'G':
+      return regOperand(st, sz, st.reg);
+    case 'R':
+      return sz === 'd' ? reg32(st.rm) : regV(st, st.rm);
+    case 'S':
+      return SREG[st.reg];
+    case 'C':
+      return `cr${st.reg}`;
+    case 'D':
+      return `dr${st.reg}`;
+    case 'I':
+      return immediate(st, sz, code);
+    case 'J':
+      return branchTarget(st, sz !== 'b');
+    case 'O':
+      return moffs(st);
+    case 'A': {
+      st.usedData = true;
+      const off = st.o32 ? st.s32() : st.u16();
+      return `${hex(st.u16())}:${hex(off)}`;
+    }
+    default:
+      return fixedOperand(st, o);
+  }
+}
+
+function immediate(st: DisasmState, sz: string, code: number): string {
+  switch (sz) {
+    case 'b':
+      if (SIGNED_IB.has(code)) {
+        const v = st.s8();
+        st.usedData = true;
+        return hex(st.o32 ? v : v & 0xffff);
+      }
+      return hex(st.u8());
+    case 'w':
+      return hex(st.u16());
+    default:
+      st.usedData = true;
+      return hex(st.o32 ? st.s32() : st.u16());
+  }
+}
+
+/** A moffs operand; objdump does not count it as using the address-size prefix. */
+function moffs(st: DisasmState): string {
+  const off = st.a32 ? st.s32() : st.u16();
+  let seg = 'ds:';
+  if (st.seg >= 0) {
+    st.usedSeg = true;
+    seg = SREG[st.seg] + ':';
+  }
+  return seg + hex(off);
+}
+
+const R8_NAMES = ['AL', 'CL', 'DL', 'BL', 'AH', 'CH', 'DH', 'BH'];
+const R32_NAMES = ['eAX', 'eCX', 'eDX', 'eBX', 'eSP', 'eBP', 'eSI', 'eDI'];
+const SEG_NAMES = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'];
+const FIXED = new Set([...R8_NAMES, ...R32_NAMES, ...SEG_NAMES, 'DX', '1']);
+
+/** Operands that name a register or constant: 'AL', 'eAX', 'DX', 'CL', '1', 'ES'. */
+function fixedOperand(st: DisasmState, o: string): string {
+  if (o === '1') return '1';
+  if (o === 'DX') return 'dx';
+  let n = R8_NAMES.indexOf(o);
+  if (n >= 0) return reg8(n);
+  n = R32_NAMES.indexOf(o);
+  if (n >= 0) return regV(st, n);
+  n = SEG_NAMES.indexOf(o);
+  if (n >= 0) return SREG[n];
+  return o.toLowerCase();
+}
+
+/** objdump's name for a prefix byte it did not fold into the instruction. */
+function prefixName(st: DisasmState, p: number, repAsRep: boolean): string {
+  switch (p) {
+    case 0x66: return st.mode32 ? 'data16' : 'data32';
+    case 0x67: return st.mode32 ? 'addr16' : 'addr32';
+    case 0xf0: return 'lock';
+    case 0xf2: return 'repnz';
+    case 0xf3: return repAsRep ? 'rep' : 'repz';
+    default: return SREG[SEG_PREFIX[p]];
+  }
+}
+
+/** Unused prefixes, mnemonic, operands, laid out as objdump does. */
+function finish(
+  st: DisasmState, pfx: number[], mn: string, ops: string,
+  lastSeg: number, lastData: number, lastAddr: number, lastRepz: number, repString: boolean,
+): string {
+  const shown = pfx.slice();
+  if (st.usedSeg && lastSeg >= 0) shown[lastSeg] = 0;
+  if (st.usedData && lastData >= 0) shown[lastData] = 0;
+  if (st.usedAddr && lastAddr >= 0) shown[lastAddr] = 0;
+  let head = '';
+  shown.forEach((p, i) => {
+    if (p) head += prefixName(st, p, repString && i === lastRepz && ['movs', 'lods', 'stos', 'ins', 'outs'].includes(mn)) + ' ';
+  });
+  head += mn;
+  return ops ? head.padEnd(6) + ' ' + ops : head;
+}
+
