@@ -41,12 +41,17 @@ function farTarget(cpu: Cpu, sel: number, offset: number, call: boolean, o32: bo
     else if (rpl > cpu.cpl || dpl !== cpu.cpl) gp(cpu, sel & 0xfffc);
     if (!(cd.attr & A_P)) np(cpu, sel & 0xfffc);
     if (offset > cd.limit) gp(cpu, 0);
-    if (call) {
-      const ret = cpu.eip;
-      if (o32) { probePush(cpu, 8); push32(cpu, cpu.sreg[CS]); push32(cpu, ret); }
-      else { probePush(cpu, 4); push16(cpu, cpu.sreg[CS]); push16(cpu, ret); }
+    if (!call) {
+      enterCode(cpu, sel, offset, cpu.cpl);
+      return;
     }
-    enterCode(cpu, sel, offset, cpu.cpl);
+    // A fault on either push (or on setting the accessed bit) leaves ESP as it was.
+    const sp = getSP(cpu);
+    try {
+      if (o32) { push32(cpu, cpu.sreg[CS]); push32(cpu, cpu.eip); }
+      else { push16(cpu, cpu.sreg[CS]); push16(cpu, cpu.eip); }
+      enterCode(cpu, sel, offset, cpu.cpl);
+    } catch (e) { setSP(cpu, sp); throw e; }
     return;
   }
   const type = cd.attr & 0x1f;
@@ -67,12 +72,6 @@ function farTarget(cpu: Cpu, sel: number, offset: number, call: boolean, o32: bo
     default:
       gp(cpu, sel & 0xfffc);
   }
-}
-
-/** Make sure `bytes` can be pushed (so a far call faults before changing anything). */
-function probePush(cpu: Cpu, bytes: number): void {
-  const off = spOffset(cpu, -bytes);
-  rd16(cpu, SS, off); // limit/page presence for reading; the writes below recheck for writing
 }
 
 function jmpFar(cpu: Cpu, sel: number, offset: number, o32: boolean): void {
