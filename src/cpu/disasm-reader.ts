@@ -18,11 +18,19 @@ export class DisasmState {
   seg = -1;
   /** A data-size prefix was present (decides the w/d mnemonic suffixes). */
   dataPrefix = false;
-  /** An F2 or F3 prefix was present (mandatory-prefix SSE forms). */
-  repPrefix = false;
+  /** Index in the prefix list of the last prefix of each kind, or -1. */
+  lastSeg = -1;
+  lastData = -1;
+  lastAddr = -1;
+  lastRepz = -1;
+  lastRepnz = -1;
+  lastLock = -1;
+  /** objdump's names for prefixes it reads as hints (rep, bnd, xacquire, ...), by index. */
+  names = new Map<number, string>();
   usedData = false;
   usedAddr = false;
   usedSeg = false;
+  usedLock = false;
   mod = 0;
   reg = 0;
   rm = 0;
@@ -42,6 +50,9 @@ export class DisasmState {
   }
   s32(): number {
     return this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24);
+  }
+  rename(index: number, name: string): void {
+    if (index >= 0) this.names.set(index, name);
   }
   /** Bytes consumed so far. */
   get len(): number {

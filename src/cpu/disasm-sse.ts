@@ -25,7 +25,7 @@ const NAMES: Readonly<Record<number, readonly [string, 'GE' | 'EG']>> = {
 /** Mnemonic and operands for 0F `op` with its ModRM read into st, or null. */
 export function sseText(st: DisasmState, op: number): { mn: string; ops: string } | null {
   // With a mandatory prefix these are other instructions (movupd, movss, ...).
-  if (st.dataPrefix || st.repPrefix) return null;
+  if (st.dataPrefix || st.lastRepz >= 0 || st.lastRepnz >= 0) return null;
   const ent = NAMES[op];
   if (!ent) return null;
   const g = `xmm${st.reg}`;

@@ -7,6 +7,7 @@
 import { DisasmState, TRUNCATED } from './disasm-reader.js';
 import { branchTarget, hex, memAddress, reg32, reg8, regOperand, regV, sizeKeyword, SREG } from './disasm-operands.js';
 import { spellMnemonic, stringForm, xlatOperand } from './disasm-spell.js';
+import { group15Text, hintText } from './disasm-hints.js';
 import { sseText } from './disasm-sse.js';
 import { x87Text } from './disasm-x87.js';
 import { hasModrm, ONE_BYTE, resolveEntry, TWO_BYTE, type OpEntry } from './opcode-table.js';
@@ -53,22 +54,24 @@ export function disassembleAt(mem: PhysReader, phys: number, addr: number, mode3
 }
 
 function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
-  let lastSeg = -1, lastData = -1, lastAddr = -1, lastRepz = -1;
   let fwait = false;
   let fwaitAt = 0;
   scan: for (;;) {
     const b = st.u8();
     if (b in SEG_PREFIX) {
       st.seg = SEG_PREFIX[b];
-      lastSeg = pfx.length;
+      st.lastSeg = pfx.length;
     } else if (b === 0x66) {
       st.dataPrefix = true;
-      lastData = pfx.length;
+      st.lastData = pfx.length;
     } else if (b === 0x67) {
-      lastAddr = pfx.length;
+      st.lastAddr = pfx.length;
     } else if (b === 0xf3) {
-      lastRepz = pfx.length;
-      st.repPrefix = true;
+      st.lastRepz = pfx.length;
+    } else if (b === 0xf2) {
+      st.lastRepnz = pfx.length;
+    } else if (b === 0xf0) {
+      st.lastLock = pfx.length;
     } else if (b === FWAIT) {
       // FWAIT is an instruction objdump folds into a following x87 one;
       // after other prefixes it ends the prefix run.
@@ -77,21 +80,19 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
       fwaitAt = pfx.length;
       if (stop) break scan;
       continue;
-    } else if (b === 0xf2) {
-      st.repPrefix = true;
-    } else if (b !== 0xf0) {
+    } else {
       st.pos--;
       break;
     }
     pfx.push(b);
   }
   st.o32 = st.mode32 !== st.dataPrefix;
-  st.a32 = st.mode32 !== lastAddr >= 0;
+  st.a32 = st.mode32 !== st.lastAddr >= 0;
   const opAt = st.pos;
   if (fwait) {
     const next = st.pos < st.bytes.length ? st.bytes[st.pos] : -1;
     if (next < 0xd8 || next > 0xdf) {
-      const names = pfx.slice(0, fwaitAt).map((p) => prefixName(st, p, false));
+      const names = pfx.slice(0, fwaitAt).map((p) => prefixName(st, p));
       return { len: fwaitAt + 1, text: [...names, 'fwait'].join(' ') };
     }
   }
@@ -100,16 +101,16 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
   const two = op === 0x0f;
   if (two) op = st.u8();
   const opBytes = two ? 2 : 1;
-  const bad = (len: number): Disassembly => ({ len, text: finish(st, pfx, '(bad)', '', lastSeg, lastData, lastAddr, lastRepz, false) });
+  const done = (mn: string, ops: string): Disassembly => ({ len: st.len, text: finish(st, pfx, mn, ops) });
+  const bad = (len: number): Disassembly => ({ len, text: finish(st, pfx, '(bad)', '') });
 
   if (!two && op >= 0xd8 && op <= 0xdf) {
     readModrm(st);
     const t = x87Text(st, op, fwait);
-    if (!t) return bad(st.len);
+    // objdump still decodes the memory operand of an undefined x87 form.
+    if (!t) return st.mod === 3 ? bad(st.len) : done('(bad)', memAddress(st));
     const sp = t.indexOf(' ');
-    const mn = sp < 0 ? t : t.slice(0, sp);
-    const ops = sp < 0 ? '' : t.slice(sp).trim();
-    return { len: st.len, text: finish(st, pfx, mn, ops, lastSeg, lastData, lastAddr, lastRepz, false) };
+    return done(sp < 0 ? t : t.slice(0, sp), sp < 0 ? '' : t.slice(sp).trim());
   }
 
   const base = (two ? TWO_BYTE : ONE_BYTE)[op];
@@ -118,14 +119,13 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
   // the operation); with no 3DNow! here, it is shown as objdump shows an
   // invalid suffix: one byte of (bad).
   if (two && op === 0x0f) return bad(opAt - st.start + 1);
-  if (two && base.m === '#sse') {
-    readModrm(st);
-    const t = sseText(st, op);
-    if (!t) return badOpcode();
-    return { len: st.len, text: finish(st, pfx, t.mn, t.ops, lastSeg, lastData, lastAddr, lastRepz, false) };
-  }
   // '#sse' and '#fxsave' rows carry no mnemonics in the shared table.
-  if (base.m === '' || base.m === '#sse' || base.m === '#fxsave') return badOpcode();
+  if (two && (base.m === '#sse' || base.m === '#fxsave')) {
+    readModrm(st);
+    const t = base.m === '#sse' ? sseText(st, op) : group15Text(st);
+    return t ? done(t.mn, t.ops) : badOpcode();
+  }
+  if (base.m === '') return badOpcode();
   // objdump reads D6 (SALC) as undefined.
   if (!two && op === 0xd6) return badOpcode();
   if (hasModrm(two, op)) readModrm(st);
@@ -133,25 +133,65 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
   if (ent.m === '') return badOpcode();
   if (st.mod === 3 && ent.o.some((o) => o[0] === 'M')) return badOpcode();
   if (st.mod !== 3 && ent.o.some((o) => o === 'Rv')) return badOpcode();
+  const code = two ? 0x100 | op : op;
 
   // NOP is XCHG eAX,eAX; F3 makes it PAUSE, a data prefix makes objdump show the XCHG.
-  if (!two && op === 0x90) {
-    if (lastRepz >= 0) {
-      pfx[lastRepz] = 0;
-      return { len: st.len, text: finish(st, pfx, 'pause', '', lastSeg, lastData, lastAddr, -1, false) };
+  if (code === 0x90) {
+    if (st.lastRepz >= 0) {
+      pfx[st.lastRepz] = 0;
+      return done('pause', '');
     }
     if (st.dataPrefix) {
       const r = regV(st, 0);
-      return { len: st.len, text: finish(st, pfx, 'xchg', `${r},${r}`, lastSeg, lastData, lastAddr, lastRepz, false) };
+      return done('xchg', `${r},${r}`);
     }
   }
+  const hint = hintText(st, code);
+  if (hint) return hint.len1 ? { len: opAt - st.start + 1, text: finish(st, pfx, hint.mn, '(bad)') } : done(hint.mn, hint.ops);
 
   const str = stringForm(st, ent.m);
-  if (str) return { len: st.len, text: finish(st, pfx, str.mn, str.ops, lastSeg, lastData, lastAddr, lastRepz, true) };
+  if (str) {
+    if (['movs', 'lods', 'stos', 'ins', 'outs'].includes(str.mn)) st.rename(st.lastRepz, 'rep');
+    return done(str.mn, str.ops);
+  }
   const mn = spellMnemonic(st, ent);
-  const code = two ? 0x100 | op : op;
+  renameHintPrefixes(st, code, ent);
   const ops = ent.m === 'xlat' ? xlatOperand(st) : ent.o.map((o) => operandText(st, o, code, ent)).join(',');
-  return { len: st.len, text: finish(st, pfx, mn, ops, lastSeg, lastData, lastAddr, lastRepz, false) };
+  return done(mn, ops);
+}
+
+const BND_BRANCH = new Set([0xe8, 0xe9, 0xeb, 0xc2, 0xc3]);
+const HLE_ANY = new Set([0x86, 0x87]);
+const HLE_RELEASE = new Set([0x88, 0x89, 0xc6, 0xc7]);
+
+/** objdump's names for F2/F3 as MPX and HLE hints: bnd, xacquire, xrelease. */
+function renameHintPrefixes(st: DisasmState, code: number, ent: OpEntry): void {
+  const jcc = (code >= 0x70 && code <= 0x7f) || (code >= 0x180 && code <= 0x18f);
+  if (jcc || BND_BRANCH.has(code) || (code === 0xff && (st.reg === 2 || st.reg === 4))) {
+    st.rename(st.lastRepnz, 'bnd');
+    return;
+  }
+  if (st.mod === 3) return;
+  if (HLE_ANY.has(code) || (st.lastLock >= 0 && lockable(code, st.reg))) {
+    st.rename(st.lastRepnz, 'xacquire');
+    st.rename(st.lastRepz, 'xrelease');
+  } else if (HLE_RELEASE.has(code) && ent.m === 'mov') {
+    st.rename(st.lastRepz, 'xrelease');
+  }
+}
+
+/** The LOCK-able read-modify-write forms (memory destination assumed). */
+function lockable(code: number, reg: number): boolean {
+  if (code < 0x40) return (code & 7) < 2 && code < 0x38;
+  switch (code) {
+    case 0x80: case 0x81: case 0x83: return reg !== 7;
+    case 0xf6: case 0xf7: return reg === 2 || reg === 3;
+    case 0xfe: case 0xff: return reg < 2;
+    case 0x1ab: case 0x1b3: case 0x1bb: case 0x1b0: case 0x1b1: case 0x1c0: case 0x1c1: return true;
+    case 0x1ba: return reg >= 5;
+    case 0x1c7: return reg === 1;
+    default: return false;
+  }
 }
 
 function readModrm(st: DisasmState): void {
@@ -180,6 +220,11 @@ function operandText(st: DisasmState, o: string, code: number, ent: OpEntry): st
     case 'S':
       return SREG[st.reg];
     case 'C':
+      // AMD's alternate encoding of CR8: LOCK MOV CRn.
+      if (st.lastLock >= 0) {
+        st.usedLock = true;
+        return `cr${st.reg + 8}`;
+      }
       return `cr${st.reg}`;
     case 'D':
       return `dr${st.reg}`;
@@ -246,31 +291,28 @@ function fixedOperand(st: DisasmState, o: string): string {
 }
 
 /** objdump's name for a prefix byte it did not fold into the instruction. */
-function prefixName(st: DisasmState, p: number, repAsRep: boolean): string {
+function prefixName(st: DisasmState, p: number): string {
   switch (p) {
     case 0x66: return st.mode32 ? 'data16' : 'data32';
     case 0x67: return st.mode32 ? 'addr16' : 'addr32';
     case 0xf0: return 'lock';
     case 0xf2: return 'repnz';
-    case 0xf3: return repAsRep ? 'rep' : 'repz';
+    case 0xf3: return 'repz';
     default: return SREG[SEG_PREFIX[p]];
   }
 }
 
 /** Unused prefixes, mnemonic, operands, laid out as objdump does. */
-function finish(
-  st: DisasmState, pfx: number[], mn: string, ops: string,
-  lastSeg: number, lastData: number, lastAddr: number, lastRepz: number, repString: boolean,
-): string {
+function finish(st: DisasmState, pfx: number[], mn: string, ops: string): string {
   const shown = pfx.slice();
-  if (st.usedSeg && lastSeg >= 0) shown[lastSeg] = 0;
-  if (st.usedData && lastData >= 0) shown[lastData] = 0;
-  if (st.usedAddr && lastAddr >= 0) shown[lastAddr] = 0;
+  if (st.usedSeg && st.lastSeg >= 0) shown[st.lastSeg] = 0;
+  if (st.usedData && st.lastData >= 0) shown[st.lastData] = 0;
+  if (st.usedAddr && st.lastAddr >= 0) shown[st.lastAddr] = 0;
+  if (st.usedLock && st.lastLock >= 0) shown[st.lastLock] = 0;
   let head = '';
   shown.forEach((p, i) => {
-    if (p) head += prefixName(st, p, repString && i === lastRepz && ['movs', 'lods', 'stos', 'ins', 'outs'].includes(mn)) + ' ';
+    if (p) head += (st.names.get(i) ?? prefixName(st, p)) + ' ';
   });
   head += mn;
   return ops ? head.padEnd(6) + ' ' + ops : head;
 }
-
