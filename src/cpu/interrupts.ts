@@ -47,10 +47,13 @@ export class FrameWriter {
   big = false;
   expandDown = false;
   sel = 0;
+  /** #SS error code: the stack's selector, plus EXT during event delivery. */
+  err = 0;
   /** Aim at the stack described by `d` (selector `sel`), starting at `sp`. */
-  start(cpu: Cpu, sel: number, d: Desc, sp: number): void {
+  start(cpu: Cpu, sel: number, d: Desc, sp: number, ext: number): void {
     this.cpu = cpu;
     this.sel = sel;
+    this.err = (sel & 0xfffc) + ext;
     this.base = d.base;
     this.limit = d.limit;
     this.big = (d.attr & A_DB) !== 0;
@@ -62,7 +65,7 @@ export class FrameWriter {
     const outside = this.expandDown
       ? sp <= this.limit || sp + size - 1 > (this.big ? 0xffffffff : 0xffff)
       : sp + size - 1 > this.limit;
-    if (outside) raise(this.cpu, V_SS, this.sel & 0xfffc);
+    if (outside) raise(this.cpu, V_SS, this.err);
     const lin = (this.base + sp) | 0;
     if (size === 4) sysWr32(this.cpu, lin, v); else sysWr16(this.cpu, lin, v);
     this.sp = sp;
@@ -99,14 +102,14 @@ function protectedInterrupt(cpu: Cpu, vec: number, code: number, soft: boolean, 
   const cdpl = (cs.attr >> 5) & 3;
   if (!(cs.attr & A_S) || !(cs.attr & 8) || cdpl > cpu.cpl) gp(cpu, (sel & 0xfffc) + ext);
   if (!(cs.attr & A_P)) np(cpu, (sel & 0xfffc) + ext);
-  if (offset > cs.limit) gp(cpu, 0);
+  if (offset > cs.limit) gp(cpu, ext);
   const conforming = (cs.attr & 4) !== 0;
   const v86 = (cpu.flags & VM) !== 0;
   const oldFlags = cpu.getEflags();
   const size = gate32 ? 4 : 2;
 
   if (!conforming && cdpl < cpu.cpl) {
-    if (v86 && cdpl !== 0) gp(cpu, sel & 0xfffc);
+    if (v86 && cdpl !== 0) gp(cpu, (sel & 0xfffc) + ext);
     // Inner privilege: the new stack comes from the TSS.
     readTssStack(cpu, cdpl, ext);
     const newSS = tssStack.ss;
@@ -117,7 +120,7 @@ function protectedInterrupt(cpu: Cpu, vec: number, code: number, soft: boolean, 
       ts(cpu, (newSS & 0xfffc) + ext);
     }
     if (!(ssd.attr & A_P)) raise(cpu, V_SS, (newSS & 0xfffc) + ext);
-    frame.start(cpu, newSS, ssd, tssStack.sp);
+    frame.start(cpu, newSS, ssd, tssStack.sp, ext);
     if (v86) {
       frame.push(cpu.sreg[GS], size);
       frame.push(cpu.sreg[FS], size);
@@ -144,8 +147,9 @@ function protectedInterrupt(cpu: Cpu, vec: number, code: number, soft: boolean, 
     cpu.eip = offset;
     return;
   }
-  if (v86) gp(cpu, sel & 0xfffc);
+  if (v86) gp(cpu, (sel & 0xfffc) + ext);
   // Same privilege.
+  checkStackRoom(cpu, (code >= 0 ? 4 : 3) * size, ext);
   const push = gate32 ? push32 : push16;
   const saveSP = cpu.regs[ESP];
   try {
@@ -162,4 +166,19 @@ function protectedInterrupt(cpu: Cpu, vec: number, code: number, soft: boolean, 
   if (!(type & 1)) cpu.flags &= ~IF;
   setSegCache(cpu, CS, (sel & 0xfffc) | cpu.cpl, cs.base, cs.limit, cs.attr | 1);
   cpu.eip = offset;
+}
+
+/**
+ * #SS(EXT) if the current stack cannot take `bytes` more (the pushes themselves
+ * would report #SS(0)). A frame that wraps around offset 0 is left to the pushes.
+ */
+function checkStackRoom(cpu: Cpu, bytes: number, ext: number): void {
+  const big = cpu.ssB;
+  const sp = big ? cpu.regs[ESP] >>> 0 : cpu.regs16[ESP * 2];
+  if (sp < bytes) return;
+  const lo = sp - bytes;
+  const hi = lo + bytes - 1;
+  const limit = cpu.segLimit[SS];
+  const ok = (cpu.segAttr[SS] & 4) ? lo > limit && hi <= (big ? 0xffffffff : 0xffff) : hi <= limit;
+  if (!ok) raise(cpu, V_SS, ext);
 }

@@ -65,7 +65,7 @@ function callInner(cpu: Cpu, tsel: number, offset: number, dpl: number, gate32: 
   if (offset > target.limit) gp(cpu, 0);
 
   const size = gate32 ? 4 : 2;
-  frame.start(cpu, newSS, ssd, tssStack.sp);
+  frame.start(cpu, newSS, ssd, tssStack.sp, 0);
   frame.push(cpu.sreg[SS], size);
   frame.push(cpu.regs[ESP], size);
   // Parameters keep their order: the one at the caller's highest address goes first.
