@@ -6,10 +6,20 @@ import type { IoBus } from '../cpu/cpu.js';
 export type PortRead = (port: number) => number;
 export type PortWrite = (port: number, value: number) => void;
 
+/** Handlers for 16- and 32-bit accesses that a device takes as a whole (e.g. the ATA data port). */
+export interface WideHandlers {
+  read16?: PortRead;
+  write16?: PortWrite;
+  read32?: PortRead;
+  write32?: PortWrite;
+}
+
 export class PortBus implements IoBus {
   private readonly readers: (PortRead | undefined)[] = new Array(65536);
   private readonly writers: (PortWrite | undefined)[] = new Array(65536);
   private readonly owners: (string | undefined)[] = new Array(65536);
+  /** Wide handlers by port; without one, a wide access is split into bytes at consecutive ports. */
+  private readonly wide = new Map<number, WideHandlers>();
 
   /** Claim ports [first, first+count) for byte-wide reads and/or writes. */
   claim(name: string, first: number, count: number, read?: PortRead, write?: PortWrite): void {
@@ -21,6 +31,11 @@ export class PortBus implements IoBus {
     }
   }
 
+  /** Take 16/32-bit accesses at `port` whole (the port must already be claimed by the caller). */
+  claimWide(port: number, handlers: WideHandlers): void {
+    this.wide.set(port & 0xffff, handlers);
+  }
+
   owner(port: number): string | undefined {
     return this.owners[port & 0xffff];
   }
@@ -30,9 +45,13 @@ export class PortBus implements IoBus {
     return r ? r(port & 0xffff) & 0xff : 0xff;
   }
   in16(port: number): number {
+    const w = this.wide.size ? this.wide.get(port & 0xffff)?.read16 : undefined;
+    if (w) return w(port & 0xffff) & 0xffff;
     return this.in8(port) | (this.in8(port + 1) << 8);
   }
   in32(port: number): number {
+    const w = this.wide.size ? this.wide.get(port & 0xffff)?.read32 : undefined;
+    if (w) return w(port & 0xffff) >>> 0;
     return (this.in16(port) | (this.in16(port + 2) << 16)) >>> 0;
   }
   out8(port: number, v: number): void {
@@ -40,10 +59,14 @@ export class PortBus implements IoBus {
     if (w) w(port & 0xffff, v & 0xff);
   }
   out16(port: number, v: number): void {
+    const w = this.wide.size ? this.wide.get(port & 0xffff)?.write16 : undefined;
+    if (w) return w(port & 0xffff, v & 0xffff);
     this.out8(port, v);
     this.out8(port + 1, v >>> 8);
   }
   out32(port: number, v: number): void {
+    const w = this.wide.size ? this.wide.get(port & 0xffff)?.write32 : undefined;
+    if (w) return w(port & 0xffff, v >>> 0);
     this.out16(port, v);
     this.out16(port + 2, v >>> 16);
   }

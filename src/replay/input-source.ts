@@ -36,4 +36,19 @@ export class HostInputSource implements NdSource {
   nowNs(): number {
     return Number(process.hrtime.bigint() - this.start);
   }
+
+  /** Guest-visible host time (ns since power-on): every value is a guest input (PIT, RTC, timer events). */
+  clockNs(): number {
+    return this.nowNs();
+  }
+
+  /** The same clock for the machine's scheduler; never shown to the guest, so never logged. */
+  peekClockNs(): number {
+    return this.nowNs();
+  }
+
+  /** Wall-clock time (ms since the Unix epoch) for the RTC at power-on: a guest input. */
+  wallClockMs(): number {
+    return Date.now();
+  }
 }

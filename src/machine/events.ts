@@ -1,0 +1,55 @@
+// Asynchronous events: the closed list of things that happen to the guest
+// between instructions, and the one function that delivers each. Deciding
+// *when* an event happens is the scheduler's job (scheduler.ts); a replay
+// takes that decision from the log instead and calls deliver() at the
+// logged icount. Changing this list changes the log format.
+
+import type { Pit8254 } from '../devices/pit8254.js';
+import type { Uart16550 } from '../devices/uart16550.js';
+import type { AtaDisk } from '../devices/ata.js';
+
+export type MachineEvent =
+  /** Guest time reached `t` (ns): timers whose deadline is at or before it fire (PIT channel 0, UART FIFO timeout). */
+  | { kind: 'timer'; t: number }
+  /** A byte arrives on COM1's receive line. */
+  | { kind: 'serial'; byte: number }
+  /** The ATA drive's owed completion (data ready, sector written, command done). */
+  | { kind: 'disk' };
+
+export type EventKind = MachineEvent['kind'];
+export const EVENT_KINDS: readonly EventKind[] = ['timer', 'serial', 'disk'];
+
+/** The devices events are delivered to. */
+export interface EventTargets {
+  pit: Pit8254;
+  uart: Uart16550;
+  ata?: AtaDisk;
+}
+
+/** Deliver one event, between instructions. The only way asynchronous input reaches a device. */
+export function deliver(to: EventTargets, ev: MachineEvent): void {
+  switch (ev.kind) {
+    case 'timer':
+      to.pit.onTimer(ev.t);
+      to.uart.onTimer(ev.t);
+      return;
+    case 'serial':
+      to.uart.receive(ev.byte);
+      return;
+    case 'disk':
+      to.ata?.complete();
+      return;
+  }
+}
+
+/** Bytes for COM1's receiver from the host (a file or stdin), handed in by the CLI. */
+export interface ByteSource {
+  /** Take the next byte if one is available now, else -1. */
+  next(): number;
+  /** A byte is available now. */
+  readonly available: boolean;
+  /** No byte will ever come again. */
+  readonly ended: boolean;
+  /** Register the callback run (from the host event loop) when bytes arrive or the stream ends. */
+  onActivity(cb: () => void): void;
+}
