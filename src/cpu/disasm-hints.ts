@@ -22,14 +22,15 @@ export function hintText(st: DisasmState, code: number): { mn: string; ops: stri
   }
   if (st.mod === 3) return null;
   if (code === 0x118 && st.reg < 4) return { mn: PREFETCH_18[st.reg], ops: 'BYTE PTR ' + memAddress(st) };
-  if (code === 0x11c && st.reg === 0) return { mn: 'cldemote', ops: 'BYTE PTR ' + memAddress(st) };
+  if (code === 0x11c && st.reg === 0 && !st.dataPrefix) return { mn: 'cldemote', ops: 'BYTE PTR ' + memAddress(st) };
   return null;
 }
 
 /** 0F AE with its ModRM read into st, or null if undefined. */
 export function group15Text(st: DisasmState): { mn: string; ops: string } | null {
   if (st.mod === 3) {
-    const mn = GROUP15_REG[st.reg];
+    // The fences are defined with ModRM.rm = 0 only, as objdump reads them.
+    const mn = st.rm === 0 ? GROUP15_REG[st.reg] : '';
     return mn ? { mn, ops: '' } : null;
   }
   const [mn, sz] = GROUP15_MEM[st.reg].split(' ');

@@ -36,45 +36,49 @@ const REG: readonly (readonly RegRow[])[] = [
   ['fcmovb a', 'fcmove a', 'fcmovbe a', 'fcmovu a', '', ['', 'fucompp', '', '', '', '', '', ''], '', ''],
   [
     'fcmovnb a', 'fcmovne a', 'fcmovnbe a', 'fcmovnu a',
-    ['fNeni(8087 only)', 'fNdisi(8087 only)', 'fNclex', 'fNinit', 'fNsetpm(287 only)', 'frstpm', '', ''],
+    ['fNeni(8087 only)', 'fNdisi(8087 only)', 'fNclex', 'fNinit', 'fNsetpm(287 only)', 'frstpm(287 only)', '', ''],
     'fucomi a', 'fcomi a', '',
   ],
   ['fadd b', 'fmul b', '', '', 'fsubr b', 'fsub b', 'fdivr b', 'fdiv b'],
   ['ffree i', '', 'fst i', 'fstp i', 'fucom i', 'fucomp i', '', ''],
   ['faddp b', 'fmulp b', '', ['', 'fcompp', '', '', '', '', '', ''], 'fsubrp b', 'fsubp b', 'fdivrp b', 'fdivp b'],
-  ['ffreep i', '', '', '', ['fNstsw ax', '', '', '', '', '', '', ''], 'fucomip a', 'fcomip a', ''],
+  ['ffreep i', '', '', '', ['fNstsw|ax', '', '', '', '', '', '', ''], 'fucomip a', 'fcomip a', ''],
 ];
-
-function pad(mn: string, ops: string): string {
-  return ops ? mn.padEnd(6) + ' ' + ops : mn;
-}
 
 function spell(name: string, fwait: boolean): string {
   return name.replace('N', fwait ? '' : 'n');
 }
 
+// The environment and state images change layout with the operand size; objdump marks a data prefix with a suffix.
+const ENV_STATE = new Set(['fldenv', 'fNstenv', 'frstor', 'fNsave']);
+
 /**
- * Text of the x87 instruction with escape `op` (0xD8-0xDF); the ModRM byte
- * has been read into st. Returns '' for an undefined encoding.
+ * Mnemonic and operands of the x87 instruction with escape `op` (0xD8-0xDF);
+ * the ModRM byte has been read into st. Null for an undefined encoding.
  */
-export function x87Text(st: DisasmState, op: number, fwait: boolean): string {
+export function x87Text(st: DisasmState, op: number, fwait: boolean): { mn: string; ops: string } | null {
   const row = op - 0xd8;
   if (st.mod !== 3) {
     const ent = MEM[row][st.reg];
-    if (!ent) return '';
+    if (!ent) return null;
     const [mn, sz] = ent.split(' ');
     const kw = sz === '-' ? '' : sizeKeyword(st, sz);
-    return pad(spell(mn, fwait), kw + memAddress(st));
+    let name = spell(mn, fwait);
+    if (ENV_STATE.has(mn) && st.dataPrefix) {
+      st.usedData = true;
+      name += st.o32 ? 'd' : 'w';
+    }
+    return { mn: name, ops: kw + memAddress(st) };
   }
   const ent = REG[row][st.reg];
   if (typeof ent !== 'string') {
     const name = ent[st.rm];
-    if (!name) return '';
-    const sp = name.indexOf(' ');
-    return sp < 0 ? spell(name, fwait) : pad(spell(name.slice(0, sp), fwait), name.slice(sp + 1));
+    if (!name) return null;
+    const [mn, ops] = name.split('|');
+    return { mn: spell(mn, fwait), ops: ops ?? '' };
   }
-  if (!ent) return '';
+  if (!ent) return null;
   const [mn, form] = ent.split(' ');
   const sti = `st(${st.rm})`;
-  return pad(mn, form === 'a' ? `st,${sti}` : form === 'b' ? `${sti},st` : sti);
+  return { mn, ops: form === 'a' ? `st,${sti}` : form === 'b' ? `${sti},st` : sti };
 }

@@ -109,8 +109,7 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
     const t = x87Text(st, op, fwait);
     // objdump still decodes the memory operand of an undefined x87 form.
     if (!t) return st.mod === 3 ? bad(st.len) : done('(bad)', memAddress(st));
-    const sp = t.indexOf(' ');
-    return done(sp < 0 ? t : t.slice(0, sp), sp < 0 ? '' : t.slice(sp).trim());
+    return done(t.mn, t.ops);
   }
 
   const base = (two ? TWO_BYTE : ONE_BYTE)[op];
