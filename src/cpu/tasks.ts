@@ -19,7 +19,8 @@ export const tssStack = { ss: 0, sp: 0 };
 export function readTssStack(cpu: Cpu, dpl: number, ext: number): void {
   if (cpu.trType & 8) {
     const o = 4 + 8 * dpl;
-    if (o + 5 > cpu.trLimit) ts(cpu, (cpu.trSel & 0xfffc) + ext);
+    // The whole 8-byte ESPn/SSn slot must be inside the TSS (as QEMU and Bochs check).
+    if (o + 7 > cpu.trLimit) ts(cpu, (cpu.trSel & 0xfffc) + ext);
     tssStack.sp = sysRd32(cpu, cpu.trBase + o) >>> 0;
     tssStack.ss = sysRd16(cpu, cpu.trBase + o + 4);
   } else {

@@ -155,6 +155,30 @@ describe('task switches', () => {
   });
 });
 
+describe('task switches into V86', () => {
+  it('a TSS with EFLAGS.VM enters V86 at CPL 3; its #GP goes to ring 0 on the TSS ESP0 stack', () => {
+    // mov ax,0x18 / ltr ax / jmp 0x20:0
+    const g = new Guest('66b818000f00d8ea000000002000');
+    g.tss32(TSS_B, 0, 0x800, [0x2000, 0x1100, 0x3000, 0x4000, 0x5000, 0x6000]);
+    g.w32(TSS_B + 0x24, 0x20002); // VM, IOPL 0
+    g.w32(TSS_B + 4, 0xa000); // ESP0
+    g.w32(TSS_B + 8, 0x10); // SS0
+    g.w8(0x11000, 0xf4); // HLT at 1100:0000 traps: #GP(0)
+    g.gate(IDT + 13 * 8, 8, 0x11100, 0x8e);
+    g.w8(0x11100, 0xf4);
+    expect(g.run()).toBe('halt');
+    const c = g.m.cpu;
+    expect(c.cpl).toBe(0);
+    expect(c.eip).toBe(0x11101);
+    const sp = c.regs[ESP];
+    expect(sp).toBe(0xa000 - 40);
+    const frame = Array.from({ length: 10 }, (_, k) => g.r32(sp + 4 * k));
+    // error code, EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS
+    expect(frame).toEqual([0, 0, 0x1100, 0x20002, 0x800, 0x3000, 0x2000, 0x4000, 0x5000, 0x6000]);
+    expect([c.sreg[DS], c.sreg[FS], c.sreg[GS]]).toEqual([0, 0, 0]);
+  });
+});
+
 describe('call gates', () => {
   it('a 286 gate from ring 3 switches to the TSS ring-0 stack and copies word parameters', () => {
     // ltr; iretd to 0x43:user with SS:ESP 0x4b:0x8000; user: push word 0x1111 / push word 0x2222 / call 0x53:0
