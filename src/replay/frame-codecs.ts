@@ -1,0 +1,151 @@
+// One codec per frame kind: body map <-> typed frame, with every field of a
+// decoded body checked (FormatError names the field).
+
+import { FormatError } from './log-error.js';
+import { arrayField, asMap, bytesField, describe, optUintField, strField, uintField, type CborMap } from './cbor-fields.js';
+import { MAX_PAGES_PER_FRAME, PAGE_BYTES } from './log-format.js';
+import { MAX_ND_BUFFER } from './nd-buffer.js';
+import { packNd, unpackNd } from './nd-pack.js';
+import { PackError } from './varint.js';
+import {
+  EVENT_KINDS, FRAME_CODES,
+  type CheckpointFrame, type EndFrame, type EventsFrame, type Frame, type FrameKind, type LogEvent, type NdFrame, type SyncFrame,
+} from './frames.js';
+
+export interface FrameCodec {
+  code: number;
+  kind: FrameKind;
+  /** `scratch`: a reusable buffer for packing, owned by the caller. */
+  encode(f: Frame, scratch?: Uint8Array): CborMap;
+  decode(body: CborMap): Frame;
+}
+
+const MAX_HASH_BYTES = 64;
+const U32 = 0xffffffff;
+
+const nd: FrameCodec = {
+  code: FRAME_CODES.nd,
+  kind: 'nd',
+  encode: (f, scratch) => {
+    const b = f as NdFrame;
+    return { at: b.at, n: b.count, check: b.check, data: packNd(b, scratch) };
+  },
+  decode: (m) => {
+    const n = uintField(m, 'n', MAX_ND_BUFFER);
+    try {
+      return { kind: 'nd', ...unpackNd(bytesField(m, 'data'), n, uintField(m, 'check', U32), uintField(m, 'at')) };
+    } catch (e) {
+      if (e instanceof PackError) throw new FormatError(`bad packed ND data: ${e.message}`);
+      throw e;
+    }
+  },
+};
+
+const events: FrameCodec = {
+  code: FRAME_CODES.events,
+  kind: 'events',
+  encode: (f) => {
+    const b = f as EventsFrame;
+    let prev = 0;
+    const list = b.events.map((e) => {
+      const d = e.icount - prev;
+      if (d < 0) throw new RangeError(`events out of icount order: ${e.icount} after ${prev}`);
+      prev = e.icount;
+      return [EVENT_KINDS.indexOf(e.kind) + 1, d, e.eip, e.value];
+    });
+    return { at: b.at, events: list };
+  },
+  decode: (m) => {
+    let icount = 0;
+    const list = arrayField(m, 'events').map((raw, i): LogEvent => {
+      if (!Array.isArray(raw) || raw.length !== 4) throw new FormatError(`event ${i} is ${describe(raw)}, not [kind, icount delta, eip, value]`);
+      const [code, d, eip, value] = raw as unknown[];
+      const kind = EVENT_KINDS[(code as number) - 1];
+      if (kind === undefined) throw new FormatError(`event ${i} has unknown kind ${describe(code)}`);
+      const e = asMap({ d, eip, value }, `event ${i}`);
+      icount += uintField(e, 'd');
+      if (!Number.isSafeInteger(icount)) throw new FormatError(`event ${i}: icount above 2^53`);
+      const v = kind === 'serial-in' ? bytesField(e, 'value') : uintField(e, 'value', kind === 'irq' ? 255 : U32);
+      return { kind, icount, eip: uintField(e, 'eip', U32), value: v };
+    });
+    return { kind: 'events', at: uintField(m, 'at'), events: list };
+  },
+};
+
+const checkpoint: FrameCodec = {
+  code: FRAME_CODES.checkpoint,
+  kind: 'checkpoint',
+  encode: (f) => {
+    const c = f as CheckpointFrame;
+    return {
+      icount: c.icount, seq: c.seq, part: c.part, parts: c.parts, prev: c.prev, state: c.state,
+      pages: c.pages.map((p) => [p.index, p.data]),
+    };
+  },
+  decode: (m) => {
+    const parts = uintField(m, 'parts');
+    const part = uintField(m, 'part');
+    if (parts < 1 || part >= parts) throw new FormatError(`part ${part} of ${parts}`);
+    const state = part === 0 ? asMap(m.state, "field 'state'") : null;
+    const raw = arrayField(m, 'pages');
+    if (raw.length > MAX_PAGES_PER_FRAME) throw new FormatError(`${raw.length} pages in one frame (limit ${MAX_PAGES_PER_FRAME})`);
+    const pages = raw.map((p, i) => {
+      if (!Array.isArray(p) || p.length !== 2) throw new FormatError(`page ${i} is ${describe(p)}, not [index, bytes]`);
+      const e = asMap({ index: p[0], data: p[1] }, `page ${i}`);
+      return { index: uintField(e, 'index', U32 >>> 12), data: bytesField(e, 'data', PAGE_BYTES) };
+    });
+    return {
+      kind: 'checkpoint', icount: uintField(m, 'icount'), seq: uintField(m, 'seq'), part, parts,
+      prev: optUintField(m, 'prev'), state, pages,
+    };
+  },
+};
+
+const sync: FrameCodec = {
+  code: FRAME_CODES.sync,
+  kind: 'sync',
+  encode: (f) => {
+    const s = f as SyncFrame;
+    return { icount: s.icount, eip: s.eip, hash: s.hash };
+  },
+  decode: (m) => ({ kind: 'sync', icount: uintField(m, 'icount'), eip: uintField(m, 'eip', U32), hash: hashField(m) }),
+};
+
+const end: FrameCodec = {
+  code: FRAME_CODES.end,
+  kind: 'end',
+  encode: (f) => {
+    const e = f as EndFrame;
+    return { icount: e.icount, eip: e.eip, reason: e.reason, exitValue: e.exitValue, hash: e.hash, stats: e.stats };
+  },
+  decode: (m) => {
+    const raw = asMap(m.stats, "field 'stats'");
+    const stats: Record<string, number> = {};
+    for (const key of Object.keys(raw)) {
+      const v = raw[key];
+      if (typeof v !== 'number') throw new FormatError(`stats '${key}' is ${describe(v)}, not a number`);
+      stats[key] = v;
+    }
+    return {
+      kind: 'end', icount: uintField(m, 'icount'), eip: uintField(m, 'eip', U32), reason: strField(m, 'reason'),
+      exitValue: optUintField(m, 'exitValue', U32), hash: hashField(m), stats,
+    };
+  },
+};
+
+function hashField(m: CborMap): Uint8Array {
+  const h = bytesField(m, 'hash');
+  if (h.length < 1 || h.length > MAX_HASH_BYTES) throw new FormatError(`field 'hash' has ${h.length} bytes (1 to ${MAX_HASH_BYTES} allowed)`);
+  return h;
+}
+
+/** The closed list of frame kinds of this format version. */
+export const FRAME_CODECS: readonly FrameCodec[] = [nd, events, checkpoint, sync, end];
+
+export function codecForCode(code: unknown): FrameCodec | undefined {
+  return FRAME_CODECS.find((c) => c.code === code);
+}
+
+export function codecForKind(kind: FrameKind): FrameCodec {
+  return FRAME_CODECS.find((c) => c.kind === kind) as FrameCodec;
+}
