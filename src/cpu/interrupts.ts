@@ -5,7 +5,9 @@ import { type Cpu, CS, SS, ESP, ES, DS, FS, GS } from './cpu.js';
 import { IF, TF, NT, RF, VM, AC } from './flags.js';
 import { gp, np, ts, raise, V_SS, hasErrorCode } from './faults.js';
 import { sysRd16, sysRd32, sysWr16, sysWr32 } from './mem-access.js';
-import { fetchDesc, newDesc, setAccessed, setSegCache, loadSegReal, type Desc, A_S, A_P, A_DB, A_UNUSABLE } from './segments.js';
+import {
+  fetchDesc, newDesc, setAccessed, setSegCache, loadSegReal, type Desc, DATA_SEGS, A_S, A_P, A_DB, A_UNUSABLE,
+} from './segments.js';
 import { push16, push32 } from './stack.js';
 import { taskSwitch, readTssStack, tssStack, TASK_INT } from './tasks.js';
 
@@ -138,7 +140,7 @@ function protectedInterrupt(cpu: Cpu, vec: number, code: number, soft: boolean, 
     cpu.flags &= ~(TF | NT | RF | VM);
     if (!(type & 1)) cpu.flags &= ~IF;
     if (v86) {
-      for (const s of [ES, DS, FS, GS]) setSegCache(cpu, s, 0, 0, 0, A_UNUSABLE);
+      for (const s of DATA_SEGS) setSegCache(cpu, s, 0, 0, 0, A_UNUSABLE);
     }
     cpu.cpl = cdpl;
     cpu.updatePrivilege();

@@ -140,9 +140,12 @@ export function loadSeg(cpu: Cpu, seg: number, sel: number): void {
   setSegCache(cpu, seg, sel, d.base, d.limit, attr | 1);
 }
 
+/** ES, DS, FS, GS: the data segment registers (no allocation in loops over them). */
+export const DATA_SEGS: readonly number[] = [0, 3, 4, 5];
+
 /** After a privilege drop, data segments the new CPL may not use become null. */
 export function invalidateSegsForCpl(cpu: Cpu): void {
-  for (const seg of [0, 3, 4, 5]) {
+  for (const seg of DATA_SEGS) {
     const attr = cpu.segAttr[seg];
     if (attr & A_UNUSABLE) continue;
     const dpl = (attr >> 5) & 3;

@@ -6,7 +6,9 @@ import { type Cpu, CS, SS } from './cpu.js';
 import { NT, VM } from './flags.js';
 import { gp, np, ts, raise, V_SS, V_DB } from './faults.js';
 import { sysRd16, sysRd32, sysWr8, sysWr16, sysWr32 } from './mem-access.js';
-import { fetchDesc, newDesc, setAccessed, setSegCache, loadSegReal, A_S, A_P, A_UNUSABLE } from './segments.js';
+import {
+  fetchDesc, newDesc, setAccessed, setSegCache, loadSegReal, DATA_SEGS, A_S, A_P, A_UNUSABLE,
+} from './segments.js';
 import { push16, push32 } from './stack.js';
 
 /** Why the switch happens: decides busy bits, NT and the back link. */
@@ -158,7 +160,7 @@ function loadTaskSegments(cpu: Cpu, ext: number): void {
   if (v86) return;
   loadCS(cpu, img.segs[CS], ext);
   loadSS(cpu, img.segs[SS], ext);
-  for (const s of [0, 3, 4, 5]) loadData(cpu, s, img.segs[s], ext);
+  for (const s of DATA_SEGS) loadData(cpu, s, img.segs[s], ext);
 }
 
 function loadLdt(cpu: Cpu, sel: number, ext: number): void {
