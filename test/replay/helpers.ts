@@ -1,6 +1,6 @@
 // Shared pieces of the replay tests: temporary files, a valid header, a
 // seeded random generator (tests must be repeatable) and a sample log.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -9,9 +9,9 @@ import { LogWriter } from '../../src/replay/log-writer.js';
 import type { Frame } from '../../src/replay/frames.js';
 import type { EndFrame } from '../../src/replay/frames.js';
 
-/** A fresh directory, removed when the test file ends. */
+/** A fresh directory (in memory where possible: some tests write thousands of small logs), removed when the test file ends. */
 export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vmrr-replay-'));
+  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'vmrr-replay-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -60,8 +60,8 @@ export const sampleEnd: Omit<EndFrame, 'kind'> = {
   stats: { rdtsc: 3, bufferExits: 0 },
 };
 
-/** One frame of every kind but end. */
-export function sampleFrames(): Frame[] {
+/** One frame of every kind but end; `small` leaves the checkpoint's page out, for byte-by-byte tests. */
+export function sampleFrames(small = false): Frame[] {
   const page = new Uint8Array(4096).map((_, i) => i & 0xff);
   return [
     {
@@ -76,14 +76,14 @@ export function sampleFrames(): Frame[] {
       ],
     },
     { kind: 'sync', icount: 1000, eip: 0x100010, hash: new Uint8Array(32).fill(9) },
-    { kind: 'checkpoint', icount: 2000, seq: 0, part: 0, parts: 1, prev: null, state: { regs: [1, 2, 3], eip: 0x1000 }, pages: [{ index: 5, data: page }] },
+    { kind: 'checkpoint', icount: 2000, seq: 0, part: 0, parts: 1, prev: null, state: { regs: [1, 2, 3], eip: 0x1000 }, pages: small ? [] : [{ index: 5, data: page }] },
   ];
 }
 
 /** Write the sample frames and an end frame to `path`; returns the writer (closed). */
-export function writeSampleLog(path: string, finish = true): LogWriter {
+export function writeSampleLog(path: string, finish = true, small = false): LogWriter {
   const w = LogWriter.create(path, sampleHeader(), { sync: false });
-  for (const f of sampleFrames()) w.write(f);
+  for (const f of sampleFrames(small)) w.write(f);
   if (finish) w.finish(sampleEnd);
   else w.abort();
   return w;
