@@ -114,11 +114,15 @@ def(0xff, (cpu, i) => { const [s, o] = farPointer(cpu, i); jmpFar(cpu, s, o, i.o
 
 // ---- RETF ----
 
+/** The word or dword `d` bytes above the stack pointer (a plain function: RETF/IRET should not allocate). */
+function stackAt(cpu: Cpu, o32: boolean, d: number): number {
+  return o32 ? rd32(cpu, SS, spOffset(cpu, d)) >>> 0 : rd16(cpu, SS, spOffset(cpu, d));
+}
+
 function retFar(cpu: Cpu, o32: boolean, extra: number): void {
   const w = o32 ? 4 : 2;
-  const rdw = (d: number): number => (o32 ? rd32(cpu, SS, spOffset(cpu, d)) >>> 0 : rd16(cpu, SS, spOffset(cpu, d)));
-  const offset = rdw(0);
-  const sel = rdw(w) & 0xffff;
+  const offset = stackAt(cpu, o32, 0);
+  const sel = stackAt(cpu, o32, w) & 0xffff;
   if (realMode(cpu)) {
     loadSegReal(cpu, CS, sel);
     cpu.eip = offset;
@@ -138,8 +142,8 @@ function retFar(cpu: Cpu, o32: boolean, extra: number): void {
     return;
   }
   // Return to an outer privilege level: pop SS:ESP too.
-  const newSP = rdw(2 * w + extra);
-  const newSS = rdw(3 * w + extra) & 0xffff;
+  const newSP = stackAt(cpu, o32, 2 * w + extra);
+  const newSS = stackAt(cpu, o32, 3 * w + extra) & 0xffff;
   const ssAttr = loadOuterStack(cpu, newSS, rpl);
   enterCode(cpu, sel, offset, rpl);
   cpu.cpl = rpl;
@@ -170,9 +174,8 @@ def(0xcf, (cpu, i) => iret(cpu, i.o32));
 
 function iret(cpu: Cpu, o32: boolean): void {
   const w = o32 ? 4 : 2;
-  const rdw = (d: number): number => (o32 ? rd32(cpu, SS, spOffset(cpu, d)) >>> 0 : rd16(cpu, SS, spOffset(cpu, d)));
   if (!(cpu.cr0 & 1)) {
-    const ip = rdw(0), cs = rdw(w) & 0xffff, fl = rdw(2 * w);
+    const ip = stackAt(cpu, o32, 0), cs = stackAt(cpu, o32, w) & 0xffff, fl = stackAt(cpu, o32, 2 * w);
     loadSegReal(cpu, CS, cs);
     cpu.eip = ip;
     setSP(cpu, spOffset(cpu, 3 * w));
@@ -183,7 +186,7 @@ function iret(cpu: Cpu, o32: boolean): void {
   if (cpu.flags & VM) {
     // V86: IRET is IOPL-sensitive; with IOPL 3 it stays in V86 and cannot change IOPL.
     if (((cpu.flags & IOPL) >> 12) < 3) gp(cpu, 0);
-    const ip = rdw(0), cs = rdw(w) & 0xffff, fl = rdw(2 * w);
+    const ip = stackAt(cpu, o32, 0), cs = stackAt(cpu, o32, w) & 0xffff, fl = stackAt(cpu, o32, 2 * w);
     loadSegReal(cpu, CS, cs);
     cpu.eip = o32 ? ip : ip & 0xffff;
     setSP(cpu, spOffset(cpu, 3 * w));
@@ -195,9 +198,9 @@ function iret(cpu: Cpu, o32: boolean): void {
     taskSwitch(cpu, link, TASK_IRET, -1, 0);
     return;
   }
-  const offset = rdw(0);
-  const sel = rdw(w) & 0xffff;
-  const fl = rdw(2 * w);
+  const offset = stackAt(cpu, o32, 0);
+  const sel = stackAt(cpu, o32, w) & 0xffff;
+  const fl = stackAt(cpu, o32, 2 * w);
   if (o32 && (fl & VM) && cpu.cpl === 0) {
     iretToV86(cpu, offset, sel, fl);
     return;
@@ -216,8 +219,8 @@ function iret(cpu: Cpu, o32: boolean): void {
     iretFlags(cpu, fl, o32, oldCpl);
     return;
   }
-  const newSP = rdw(3 * w);
-  const newSS = rdw(4 * w) & 0xffff;
+  const newSP = stackAt(cpu, o32, 3 * w);
+  const newSS = stackAt(cpu, o32, 4 * w) & 0xffff;
   const ssAttr = loadOuterStack(cpu, newSS, rpl);
   enterCode(cpu, sel, offset, rpl);
   iretFlags(cpu, fl, o32, oldCpl);
