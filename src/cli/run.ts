@@ -1,12 +1,15 @@
 // `vmrr run`: load an image, run it to its end, and return a summary.
 import { readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { Machine, type DebugConSpec } from '../machine/machine.js';
+import type { Readable } from 'node:stream';
+import { Machine, type DebugConSpec, type MachineOptions as MachineConfig } from '../machine/machine.js';
+import { DiskCommitError, FileDisk } from '../machine/file-disk.js';
 import { HostInputSource } from '../replay/input-source.js';
 import { ImageError, loadBios, loadMultiboot, type LoadPlan } from '../machine/loaders.js';
 import type { MachineOptions, RunOnlyOptions } from '../machine/options.js';
 import { UsageError, type StopReason } from './exit.js';
 import { BufferedSink, describeFsError, discardSink, fileSink, type ByteSink } from './sinks.js';
+import { openSerialInput, type StreamByteSource } from './serial-input.js';
 
 export interface RunOptions extends MachineOptions, RunOnlyOptions {}
 
@@ -18,6 +21,8 @@ export interface RunIo {
   signal?: AbortSignal;
   /** Called after every slice with the instruction count so far. */
   progress?(icount: number): void;
+  /** Standard input, for --serial-in - (default process.stdin). */
+  stdin?: Readable;
 }
 
 /** The --json object; docs/cli-json.md documents it. */
@@ -34,16 +39,17 @@ export interface RunSummary {
   mips: number;
 }
 
-/** Instructions per slice: output is flushed and Ctrl-C noticed between slices. */
-const SLICE = 20_000_000;
-
 export async function runCommand(image: string | undefined, opts: RunOptions, io: RunIo): Promise<RunSummary> {
   const { plan, path } = await loadPlan(image, opts);
   for (const w of plan.warnings) io.warn(w);
 
   const sinks: ByteSink[] = [];
   const open = (s: ByteSink): ByteSink => (sinks.push(s), s);
+  let disk: FileDisk | undefined;
+  let serialIn: StreamByteSource | undefined;
   try {
+    if (opts.disk !== undefined) disk = await FileDisk.open(opts.disk);
+    if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
     const out = open(
       opts.serial ? fileSink(opts.serial, 'serial output') : opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)),
     );
@@ -51,34 +57,42 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
     for (const d of opts.debugcon) debugcon.set(d.port, open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
     if (!debugcon.has(0xe9)) debugcon.set(0xe9, out);
 
-    const machine = newMachine(opts.ram, (b) => out.write(b), [...debugcon].map(([port, s]) => ({ port, sink: (b) => s.write(b) })));
+    const machine = newMachine({
+      ramBytes: opts.ram,
+      input: new HostInputSource(opts.mhz),
+      clock: opts.clock,
+      mhz: opts.mhz,
+      serial: (b) => out.write(b),
+      debugcon: [...debugcon].map(([port, s]) => ({ port, sink: (b: number) => s.write(b) })),
+      serialIn,
+      disk,
+    });
     machine.load(plan);
 
     const start = performance.now();
-    let stop;
-    let reason: StopReason;
-    for (;;) {
-      const target = machine.cpu.icount + SLICE;
-      stop = machine.run(opts.maxInsns === undefined ? target : Math.min(target, opts.maxInsns));
-      for (const s of sinks) s.flush();
-      io.progress?.(stop.icount);
-      if (stop.reason !== 'limit' || (opts.maxInsns !== undefined && stop.icount >= opts.maxInsns)) {
-        reason = stop.reason;
-        break;
-      }
-      // Let signal handlers and the spinner run.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (io.signal?.aborted) {
-        reason = 'interrupted';
-        break;
+    const stop = await machine.runAsync({
+      maxInsns: opts.maxInsns,
+      signal: io.signal,
+      onYield: (icount) => {
+        for (const s of sinks) s.flush();
+        io.progress?.(icount);
+      },
+    });
+    const wallSeconds = (performance.now() - start) / 1000;
+    for (const s of sinks) s.flush();
+    if (disk && opts.diskWritable) {
+      try {
+        await disk.commit();
+      } catch (e) {
+        if (e instanceof DiskCommitError) throw new UsageError(e.message);
+        throw e;
       }
     }
-    const wallSeconds = (performance.now() - start) / 1000;
     return {
       image: path,
       kind: plan.kind,
       ramBytes: opts.ram,
-      reason,
+      reason: stop.reason,
       icount: stop.icount,
       eip: stop.eip >>> 0,
       exitValue: stop.exitValue ?? null,
@@ -88,6 +102,8 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
     };
   } finally {
     for (const s of sinks) s.close();
+    serialIn?.close();
+    await disk?.close();
   }
 }
 
@@ -130,9 +146,9 @@ async function readImage(path: string, what: string): Promise<Uint8Array> {
   }
 }
 
-function newMachine(ramBytes: number, serial: (b: number) => void, debugcon: DebugConSpec[]): Machine {
+function newMachine(config: MachineConfig): Machine {
   try {
-    return new Machine({ ramBytes, input: new HostInputSource(), serial, debugcon });
+    return new Machine(config);
   } catch (e) {
     // A --debugcon port that a built-in device (COM1, isa-debug-exit) already has.
     if (e instanceof Error && /claimed by both/.test(e.message)) throw new UsageError(`--debugcon: ${e.message}`);

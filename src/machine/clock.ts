@@ -89,12 +89,24 @@ export class VirtualClock implements GuestClock {
 export class HostClock implements GuestClock {
   readonly mode = 'host' as const;
   private last = 0;
+  /**
+   * Guest time the scheduler's next event is due. When the guest itself
+   * reads a time at or past it, `onPassed` runs so the event is delivered
+   * after this instruction instead of at the end of the slice: the guest
+   * never sees time past a deadline whose interrupt it then misses for long.
+   */
+  watch = Infinity;
+  onPassed: () => void = () => {};
 
   constructor(private readonly source: HostTimeSource) {}
 
   now(): number {
     const t = this.source.clockNs();
     if (t > this.last) this.last = t;
+    if (this.last >= this.watch) {
+      this.watch = Infinity;
+      this.onPassed();
+    }
     return this.last;
   }
 

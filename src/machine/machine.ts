@@ -2,13 +2,23 @@
 // configuration. It is a pure function of (image, configuration, inputs);
 // every non-deterministic value comes from the input source it is given.
 
-import { Cpu, CS, SS, DS, ES, FS, GS, type NdSource, type InterruptLine } from '../cpu/cpu.js';
+import { Cpu, CS, SS, DS, ES, FS, GS, type NdSource } from '../cpu/cpu.js';
 import { runCpu, faultChainText } from '../cpu/exec.js';
+import { IF } from '../cpu/flags.js';
 import { setSegCache } from '../cpu/segments.js';
 import { PhysicalMemory } from '../memory/phys.js';
 import { PortBus } from '../devices/port-bus.js';
 import { DebugCon, DebugExit } from '../devices/debug-ports.js';
-import { SerialTx } from '../devices/serial-tx.js';
+import { PicPair } from '../devices/pic-pair.js';
+import { Pit8254 } from '../devices/pit8254.js';
+import { CmosRtc } from '../devices/cmos-rtc.js';
+import { Uart16550 } from '../devices/uart16550.js';
+import { AtaDisk } from '../devices/ata.js';
+import type { DiskBackend } from '../devices/disk-backend.js';
+import { HostClock, VirtualClock, type ClockMode, type GuestClock, type HostTimeSource } from './clock.js';
+import { deliver, type ByteSource, type EventTargets, type MachineEvent } from './events.js';
+import { Scheduler } from './scheduler.js';
+import { sleepSync, waitForHost } from './idle.js';
 import type { LoadPlan } from './loaders.js';
 
 export interface DebugConSpec {
@@ -16,10 +26,24 @@ export interface DebugConSpec {
   sink: (byte: number) => void;
 }
 
+/** Everything non-deterministic the machine takes: the input source (src/replay/input-source.ts). */
+export interface MachineInput extends NdSource, HostTimeSource {
+  /** Wall-clock time at power-on, ms since the Unix epoch (for the RTC). */
+  wallClockMs(): number;
+}
+
 export interface MachineOptions {
   ramBytes: number;
-  /** Non-deterministic instruction results (RDTSC, RDRAND, RDSEED). */
-  input: NdSource;
+  /** Non-deterministic values: RDTSC/RDRAND/RDSEED, host time, wall-clock time. */
+  input: MachineInput;
+  /** Guest time source (default host; docs/platform.md). */
+  clock?: ClockMode;
+  /** Nominal CPU MHz: virtual-clock instructions per microsecond, and the TSC rate (default 1000). */
+  mhz?: number;
+  /** Bytes for COM1's receiver. */
+  serialIn?: ByteSource;
+  /** The primary ATA master drive. */
+  disk?: DiskBackend;
   /** COM1 transmit. */
   serial?: (byte: number) => void;
   /** Port 0xE9 debug console; defaults to the serial sink. */
@@ -28,7 +52,7 @@ export interface MachineOptions {
   tlbEntries?: number;
 }
 
-export type StopReason = 'exit' | 'halt' | 'limit' | 'triple-fault';
+export type StopReason = 'exit' | 'halt' | 'limit' | 'triple-fault' | 'interrupted';
 
 export interface StopInfo {
   reason: StopReason;
@@ -41,26 +65,98 @@ export interface StopInfo {
   faults?: string;
 }
 
-const NO_INTERRUPTS: InterruptLine = { pending: () => false, acknowledge: () => 0 };
+export interface RunAsyncOptions {
+  /** Absolute instruction count to stop at (reason 'limit'). */
+  maxInsns?: number;
+  /** Aborting stops the run at the next yield (reason 'interrupted'). */
+  signal?: AbortSignal;
+  /** Called each time the loop yields to the host's event loop (flush output, show progress). */
+  onYield?: (icount: number) => void;
+}
+
+/** Instructions per CPU slice with the host clock: deadlines are checked between slices. */
+const HOST_SLICE = 100_000;
+/** Yield to the host's event loop at least this often (Ctrl-C, output), in instructions. */
+const YIELD_QUIET = 20_000_000;
+/** ... and this often while the host owes the guest something (disk reads, serial input). */
+const YIELD_BUSY = HOST_SLICE;
+
+type Step = StopInfo | 'wait' | 'yield';
 
 export class Machine {
   readonly cpu: Cpu;
   readonly mem: PhysicalMemory;
   readonly bus = new PortBus();
+  readonly clock: GuestClock;
+  readonly pic: PicPair;
+  readonly pit: Pit8254;
+  readonly rtc: CmosRtc;
+  readonly uart: Uart16550;
+  readonly ata?: AtaDisk;
   private readonly exitDev: DebugExit;
+  private readonly targets: EventTargets;
+  private readonly scheduler: Scheduler;
+  private readonly serialIn?: ByteSource;
+  /** Called when the host delivers something (disk data, serial bytes) while the loop waits. */
+  private hostWake: (() => void) | null = null;
+  /** Events delivered so far, by kind (for reports). */
+  readonly eventCounts = { timer: 0, serial: 0, disk: 0 };
 
   constructor(opts: MachineOptions) {
     this.mem = new PhysicalMemory(opts.ramBytes);
-    this.cpu = new Cpu(this.mem, this.bus, opts.input, NO_INTERRUPTS, opts.tlbEntries ?? 4096);
+    const mhz = opts.mhz ?? 1000;
+    const pic = new PicPair(this.bus, () => this.cpu.requestExit());
+    this.pic = pic;
+    // RDTSC follows guest time: icount-derived with the virtual clock, the input source's with the host one.
+    const nd: NdSource = opts.clock === 'virtual' ? { rdtsc: () => this.cpu.icount, rdrand: (b, s) => opts.input.rdrand(b, s) } : opts.input;
+    this.cpu = new Cpu(this.mem, this.bus, nd, pic, opts.tlbEntries ?? 4096);
+    if (opts.clock === 'virtual') {
+      this.clock = new VirtualClock(this.cpu, mhz);
+    } else {
+      const hc = new HostClock(opts.input);
+      hc.onPassed = () => this.reschedule();
+      this.clock = hc;
+    }
     const serial = opts.serial ?? (() => {});
-    new SerialTx(this.bus, 0x3f8, serial);
+    const reschedule = (): void => this.reschedule();
+    this.pit = new Pit8254(this.bus, this.clock, () => pic.pulseIrq(0), reschedule);
+    this.rtc = new CmosRtc(this.bus, this.clock, opts.input.wallClockMs());
+    this.rtc.setMemorySize(opts.ramBytes);
+    this.uart = new Uart16550(this.bus, 0x3f8, this.clock, serial, (l) => pic.setIrq(4, l), reschedule);
+    if (opts.disk) this.ata = new AtaDisk(this.bus, opts.disk, this.clock, (l) => pic.setIrq(14, l), reschedule);
     const cons = opts.debugcon ?? [{ port: 0xe9, sink: serial }];
     for (const c of cons) new DebugCon(this.bus, c.port, c.sink);
     this.exitDev = new DebugExit(this.bus, 0xf4, () => {
       this.cpu.exitRequested = true;
       this.cpu.requestExit();
     });
+    this.targets = { pit: this.pit, uart: this.uart, ata: this.ata };
+    this.serialIn = opts.serialIn;
+    this.scheduler = new Scheduler(this.clock, this.targets, pic, opts.serialIn);
+    opts.serialIn?.onActivity(() => this.reschedule());
     this.reset();
+  }
+
+  /**
+   * A device's deadline moved or the host delivered something: end the CPU
+   * slice after this instruction so the loop decides again, and wake an idle wait.
+   * (exitRequested is the CPU's "return from runCpu" flag; the loop tells a
+   * guest exit from this by the isa-debug-exit status.)
+   */
+  private reschedule(): void {
+    this.cpu.exitRequested = true;
+    this.cpu.requestExit();
+    const w = this.hostWake;
+    if (w) {
+      this.hostWake = null;
+      w();
+    }
+  }
+
+  /** Deliver one asynchronous event now, between instructions (the replay entry point). */
+  deliver(ev: MachineEvent): void {
+    this.eventCounts[ev.kind]++;
+    deliver(this.targets, ev);
   }
 
   /** Power-on state: real mode at F000:FFF0 (CS base FFFF0000). */
@@ -106,16 +202,83 @@ export class Machine {
     c.flushTlb();
   }
 
-  /** Run until the guest stops or icount reaches `maxInsns` (absolute). */
+  /**
+   * Run until the guest stops or icount reaches `maxInsns` (absolute),
+   * synchronously. Idle time in HLT is slept through (host clock) or skipped
+   * (virtual clock). A guest that must wait for asynchronous host I/O (a
+   * file-backed disk, serial input) needs runAsync; run() throws then.
+   */
   run(maxInsns = Number.MAX_SAFE_INTEGER): StopInfo {
-    const c = this.cpu;
-    const SLICE = 1 << 24;
     for (;;) {
-      runCpu(c, Math.min(maxInsns, c.icount + SLICE));
-      if (c.exitRequested) return this.stop('exit', { exitValue: this.exitDev.status });
-      if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
-      if (c.halted) return this.stop('halt');
+      const r = this.advance(maxInsns, Number.MAX_SAFE_INTEGER);
+      if (r === 'yield') continue;
+      if (r !== 'wait') return r;
+      if (this.scheduler.blockedOnHost || this.scheduler.hostActive()) {
+        throw new Error('Machine.run: the guest waits for asynchronous host I/O; use runAsync');
+      }
+      sleepSync(this.idleNs());
+    }
+  }
+
+  /** Run like run(), yielding to the host's event loop so host I/O completes and signals are noticed. */
+  async runAsync(opts: RunAsyncOptions = {}): Promise<StopInfo> {
+    const maxInsns = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
+    for (;;) {
+      const every = this.scheduler.hostActive() ? YIELD_BUSY : YIELD_QUIET;
+      const r = this.advance(maxInsns, this.cpu.icount + every);
+      if (r !== 'wait' && r !== 'yield') return r;
+      opts.onYield?.(this.cpu.icount);
+      if (r === 'wait') {
+        const wait = this.scheduler.blockedOnHost ? Infinity : this.idleNs();
+        await waitForHost(wait, (wake) => (this.hostWake = wake), opts.signal);
+        this.hostWake = null;
+      } else {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (opts.signal?.aborted) return this.stop('interrupted');
+    }
+  }
+
+  /** Host nanoseconds to idle before the next event can be due. */
+  private idleNs(): number {
+    return Math.max(0, this.scheduler.nextDue(true) - this.clock.peek());
+  }
+
+  /**
+   * The event loop, synchronous part: deliver due events, run the CPU up to
+   * the next deadline or slice end. Returns a stop, 'wait' (idle: the caller
+   * waits for time to pass or the host) or 'yield' (icount reached `yieldAt`).
+   */
+  private advance(maxInsns: number, yieldAt: number): Step {
+    const c = this.cpu;
+    const sched = this.scheduler;
+    const virtual = this.clock.mode === 'virtual';
+    for (;;) {
+      const halted = c.halted && !this.pic.pending();
+      for (let ev = sched.nextEvent(halted); ev !== null; ev = sched.nextEvent(halted)) this.deliver(ev);
+      if (virtual && sched.blockedOnHost) return 'wait';
+      if (c.halted && !((c.flags & IF) && this.pic.pending())) {
+        if (!(c.flags & IF) || !sched.canWake()) return this.stop('halt');
+        if (!virtual) return 'wait';
+        const t = sched.nextDue(true);
+        if (t === Infinity) return 'wait'; // waiting for the host (e.g. serial input)
+        this.clock.skipTo(t);
+        continue;
+      }
       if (c.icount >= maxInsns) return this.stop('limit');
+      if (c.icount >= yieldAt) return 'yield';
+      let target = Math.min(maxInsns, yieldAt);
+      if (virtual) {
+        const due = this.clock.icountAt(sched.nextDue(false));
+        if (due < target) target = Math.max(due, c.icount + 1);
+      } else {
+        target = Math.min(target, c.icount + HOST_SLICE);
+        (this.clock as HostClock).watch = sched.nextDue(false);
+      }
+      c.exitRequested = false;
+      runCpu(c, target);
+      if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
+      if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
     }
   }
 

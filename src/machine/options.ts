@@ -14,6 +14,7 @@ export interface DebugconSpec {
 }
 
 export type ExitCodeMode = 'vmrr' | 'guest';
+export type ClockOption = 'host' | 'virtual';
 
 /** Options that configure the machine: the same for every command that runs a guest. */
 export interface MachineOptions {
@@ -22,6 +23,11 @@ export interface MachineOptions {
   debugcon: DebugconSpec[];
   maxInsns?: number;
   append: string;
+  clock: ClockOption;
+  mhz: number;
+  serialIn?: string;
+  disk?: string;
+  diskWritable: boolean;
 }
 
 /** Options only `vmrr run` has. */
@@ -88,6 +94,18 @@ export function parseCount(raw: string): number {
   return n;
 }
 
+export function parseClock(raw: string): ClockOption {
+  if (raw === 'host' || raw === 'virtual') return raw;
+  throw new OptionError(`--clock: '${raw}' is not one of: host, virtual`);
+}
+
+/** A nominal CPU speed in MHz: a number from 1 to 100000. */
+export function parseMhz(raw: string): number {
+  const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= 100000)) throw new OptionError(`--mhz: '${raw}' is not a speed from 1 to 100000 (MHz)`);
+  return n;
+}
+
 export function parseExitCodeMode(raw: string): ExitCodeMode {
   if (raw === 'vmrr' || raw === 'guest') return raw;
   throw new OptionError(`--exit-code: '${raw}' is not one of: vmrr, guest`);
@@ -146,6 +164,60 @@ export const OPTIONS: readonly OptionSpec[] = [
     scope: 'machine',
     summary: 'kernel command line passed in the Multiboot information',
     details: 'As with QEMU, the guest sees "IMAGE CMDLINE": the image path as given, a space, then CMDLINE.',
+  },
+  {
+    key: 'clock',
+    flag: '--clock',
+    value: 'MODE',
+    default: 'host',
+    defaultText: 'host',
+    scope: 'machine',
+    summary: 'guest time: host (the host\'s monotonic clock) or virtual (derived from the instruction count)',
+    details:
+      'Guest time drives the PIT, the RTC, RDTSC and device service times. With virtual, guest time is ' +
+      'icount/MHz plus the time skipped while the CPU idles in HLT, so a run is reproducible without a log; ' +
+      'with host, time passes as on a real machine and idle HLT sleeps. See docs/platform.md.',
+    parse: parseClock,
+  },
+  {
+    key: 'mhz',
+    flag: '--mhz',
+    value: 'N',
+    default: 1000,
+    defaultText: '1000',
+    scope: 'machine',
+    summary: 'nominal CPU speed in MHz: the TSC rate, and instructions per microsecond with --clock virtual',
+    parse: parseMhz,
+  },
+  {
+    key: 'serialIn',
+    flag: '--serial-in',
+    value: 'FILE',
+    scope: 'machine',
+    summary: 'feed COM1\'s receiver from FILE, or from standard input with -',
+    details:
+      'Bytes are delivered at the programmed line rate whenever the UART has room (no overruns). ' +
+      'With --clock virtual the guest waits for input that has not arrived yet.',
+  },
+  {
+    key: 'disk',
+    flag: '--disk',
+    value: 'FILE',
+    scope: 'machine',
+    summary: 'attach FILE as the ATA disk on the primary IDE channel (master)',
+    details:
+      'A raw image whose size is a multiple of 512 bytes, as QEMU\'s -drive file=FILE,format=raw,if=ide. ' +
+      'Guest writes go to a copy-on-write overlay in memory and are discarded at exit unless --disk-writable.',
+  },
+  {
+    key: 'diskWritable',
+    flag: '--disk-writable',
+    default: false,
+    scope: 'machine',
+    summary: 'write the guest\'s disk writes back to the --disk FILE when the run ends',
+    details:
+      'The new image is built in a temporary file beside FILE and renamed over it, so FILE is always ' +
+      'either the old image or the new one, even if vmrr is killed.',
   },
   {
     key: 'json',
