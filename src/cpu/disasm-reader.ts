@@ -25,7 +25,7 @@ export class DisasmState {
   lastRepz = -1;
   lastRepnz = -1;
   lastLock = -1;
-  /** objdump's names for prefixes it reads as hints (rep, bnd, xacquire, ...), by index. */
+  /** objdump's names for prefixes it reads as hints (rep, bnd, xacquire, ...) by index; '' hides one folded into the mnemonic. */
   names = new Map<number, string>();
   usedData = false;
   usedAddr = false;

@@ -137,7 +137,7 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
   // NOP is XCHG eAX,eAX; F3 makes it PAUSE, a data prefix makes objdump show the XCHG.
   if (code === 0x90) {
     if (st.lastRepz >= 0) {
-      pfx[st.lastRepz] = 0;
+      st.rename(st.lastRepz, '');
       return done('pause', '');
     }
     if (st.dataPrefix) {
@@ -153,7 +153,12 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
     if (['movs', 'lods', 'stos', 'ins', 'outs'].includes(str.mn)) st.rename(st.lastRepz, 'rep');
     return done(str.mn, str.ops);
   }
-  const mn = spellMnemonic(st, ent);
+  let mn = spellMnemonic(st, ent);
+  // F3 BSF/BSR are TZCNT/LZCNT (BSF/BSR on CPUs without them).
+  if ((code === 0x1bc || code === 0x1bd) && st.lastRepz >= 0) {
+    st.rename(st.lastRepz, '');
+    mn = code === 0x1bc ? 'tzcnt' : 'lzcnt';
+  }
   renameHintPrefixes(st, code, ent);
   const ops = ent.m === 'xlat' ? xlatOperand(st) : ent.o.map((o) => operandText(st, o, code, ent)).join(',');
   return done(mn, ops);
@@ -310,7 +315,8 @@ function finish(st: DisasmState, pfx: number[], mn: string, ops: string): string
   if (st.usedLock && st.lastLock >= 0) shown[st.lastLock] = 0;
   let head = '';
   shown.forEach((p, i) => {
-    if (p) head += (st.names.get(i) ?? prefixName(st, p)) + ' ';
+    const name = p ? st.names.get(i) ?? prefixName(st, p) : '';
+    if (name) head += name + ' ';
   });
   head += mn;
   return ops ? head.padEnd(6) + ' ' + ops : head;
