@@ -6,6 +6,7 @@
 
 import { DisasmState, TRUNCATED } from './disasm-reader.js';
 import { branchTarget, hex, memAddress, reg32, reg8, regOperand, regV, sizeKeyword, SREG } from './disasm-operands.js';
+import { finish, prefixName, renameHintPrefixes, SEG_PREFIX } from './disasm-prefixes.js';
 import { spellMnemonic, stringForm, xlatOperand } from './disasm-spell.js';
 import { group15Text, hintText } from './disasm-hints.js';
 import { sseText } from './disasm-sse.js';
@@ -19,7 +20,6 @@ export interface Disassembly {
   text: string;
 }
 
-const SEG_PREFIX: Record<number, number> = { 0x26: 0, 0x2e: 1, 0x36: 2, 0x3e: 3, 0x64: 4, 0x65: 5 };
 const FWAIT = 0x9b;
 // Sign-extended imm8 forms: objdump prints the value at the operand size.
 const SIGNED_IB = new Set([0x83, 0x6a, 0x6b]);
@@ -164,40 +164,6 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
   return done(mn, ops);
 }
 
-const BND_BRANCH = new Set([0xe8, 0xe9, 0xeb, 0xc2, 0xc3]);
-const HLE_ANY = new Set([0x86, 0x87]);
-const HLE_RELEASE = new Set([0x88, 0x89, 0xc6, 0xc7]);
-
-/** objdump's names for F2/F3 as MPX and HLE hints: bnd, xacquire, xrelease. */
-function renameHintPrefixes(st: DisasmState, code: number, ent: OpEntry): void {
-  const jcc = (code >= 0x70 && code <= 0x7f) || (code >= 0x180 && code <= 0x18f);
-  if (jcc || BND_BRANCH.has(code) || (code === 0xff && (st.reg === 2 || st.reg === 4))) {
-    st.rename(st.lastRepnz, 'bnd');
-    return;
-  }
-  if (st.mod === 3) return;
-  if (HLE_ANY.has(code) || (st.lastLock >= 0 && lockable(code, st.reg))) {
-    st.rename(st.lastRepnz, 'xacquire');
-    st.rename(st.lastRepz, 'xrelease');
-  } else if (HLE_RELEASE.has(code) && ent.m === 'mov') {
-    st.rename(st.lastRepz, 'xrelease');
-  }
-}
-
-/** The LOCK-able read-modify-write forms (memory destination assumed). */
-function lockable(code: number, reg: number): boolean {
-  if (code < 0x40) return (code & 7) < 2 && code < 0x38;
-  switch (code) {
-    case 0x80: case 0x81: case 0x83: return reg !== 7;
-    case 0xf6: case 0xf7: return reg === 2 || reg === 3;
-    case 0xfe: case 0xff: return reg < 2;
-    case 0x1ab: case 0x1b3: case 0x1bb: case 0x1b0: case 0x1b1: case 0x1c0: case 0x1c1: return true;
-    case 0x1ba: return reg >= 5;
-    case 0x1c7: return reg === 1;
-    default: return false;
-  }
-}
-
 function readModrm(st: DisasmState): void {
   const m = st.u8();
   st.mod = m >> 6;
@@ -292,32 +258,4 @@ function fixedOperand(st: DisasmState, o: string): string {
   n = SEG_NAMES.indexOf(o);
   if (n >= 0) return SREG[n];
   return o.toLowerCase();
-}
-
-/** objdump's name for a prefix byte it did not fold into the instruction. */
-function prefixName(st: DisasmState, p: number): string {
-  switch (p) {
-    case 0x66: return st.mode32 ? 'data16' : 'data32';
-    case 0x67: return st.mode32 ? 'addr16' : 'addr32';
-    case 0xf0: return 'lock';
-    case 0xf2: return 'repnz';
-    case 0xf3: return 'repz';
-    default: return SREG[SEG_PREFIX[p]];
-  }
-}
-
-/** Unused prefixes, mnemonic, operands, laid out as objdump does. */
-function finish(st: DisasmState, pfx: number[], mn: string, ops: string): string {
-  const shown = pfx.slice();
-  if (st.usedSeg && st.lastSeg >= 0) shown[st.lastSeg] = 0;
-  if (st.usedData && st.lastData >= 0) shown[st.lastData] = 0;
-  if (st.usedAddr && st.lastAddr >= 0) shown[st.lastAddr] = 0;
-  if (st.usedLock && st.lastLock >= 0) shown[st.lastLock] = 0;
-  let head = '';
-  shown.forEach((p, i) => {
-    const name = p ? st.names.get(i) ?? prefixName(st, p) : '';
-    if (name) head += name + ' ';
-  });
-  head += mn;
-  return ops ? head.padEnd(6) + ' ' + ops : head;
 }
