@@ -16,7 +16,7 @@ export interface CpuPosition {
 
 /** A host source that may also read the host clock for device models. */
 export interface HostNdSource extends NdSource {
-  nowNs?(): number;
+  clockNs?(): number;
 }
 
 const DETACHED: CpuPosition = { icount: 0, prevEip: 0 };
@@ -56,9 +56,9 @@ export class RecordNdSource implements NdSource {
   }
 
   /** Host monotonic nanoseconds for a device model, recorded like RDTSC. */
-  nowNs(): number {
-    if (!this.host.nowNs) throw new Error('the host input source has no clock (nowNs)');
-    const v = this.host.nowNs();
+  clockNs(): number {
+    if (!this.host.clockNs) throw new Error('the host input source has no clock (clockNs)');
+    const v = this.host.clockNs();
     this.put(ND_CLOCK, v);
     return v;
   }
@@ -123,7 +123,7 @@ export class ReplayNdSource implements NdSource {
     return bits === 16 ? v & 0xffff : v;
   }
 
-  nowNs(): number {
+  clockNs(): number {
     return this.take(ND_CLOCK);
   }
 
