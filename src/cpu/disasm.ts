@@ -38,8 +38,13 @@ export function disassemble(bytes: Uint8Array, offset: number, addr: number, mod
     return decodeInto(st, pfx);
   } catch (e) {
     if (e !== TRUNCATED) throw e;
-    // objdump shows an instruction cut off by the end of the bytes as data.
-    return offset < bytes.length ? { len: 1, text: `.byte ${hex(bytes[offset])}` } : { len: 0, text: '' };
+    // objdump shows an instruction cut off by the end of the bytes as its
+    // first byte alone: a prefix by name, anything else as data.
+    if (offset >= bytes.length) return { len: 0, text: '' };
+    const b = bytes[offset];
+    if (b === FWAIT) return { len: 1, text: 'fwait' };
+    if (b in SEG_PREFIX || [0x66, 0x67, 0xf0, 0xf2, 0xf3].includes(b)) return { len: 1, text: prefixName(st, b) };
+    return { len: 1, text: `.byte ${hex(b)}` };
   }
 }
 

@@ -186,8 +186,10 @@ describe('disassemble, examples for divergence reports', () => {
     expect(disassemble(Uint8Array.of(0xe8, 0xfd, 0xff), 0, 0xf0000, false)).toEqual({ len: 3, text: 'call   0xf0000' });
     expect(disassemble(Uint8Array.of(0xe8, 0x00, 0x80), 0, 0x8000, false)).toEqual({ len: 3, text: 'call   0x3' });
   });
-  it('truncated instruction at the end of the bytes shows as .byte', () => {
+  it('an instruction cut off by the end of the bytes shows its first byte, as objdump does', () => {
     expect(disassemble(Uint8Array.of(0xb8, 0x01), 0, 0, true)).toEqual({ len: 1, text: '.byte 0xb8' });
+    expect(disassemble(Uint8Array.of(0x26, 0x8b), 0, 0, true)).toEqual({ len: 1, text: 'es' });
+    expect(disassemble(Uint8Array.of(0x66), 0, 0, false)).toEqual({ len: 1, text: 'data32' });
   });
 });
 
