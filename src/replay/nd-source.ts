@@ -70,9 +70,7 @@ export class RecordNdSource implements NdSource {
 
   /** At a buffer exit: flush a full buffer to the sink. */
   serviceExit(): void {
-    if (!this.buf.full) return;
-    this.counters.bufferExits++;
-    this.flush();
+    if (this.buf.full) this.flush();
   }
 
   /** Flush whatever is buffered (before a checkpoint, at the end). */
@@ -88,7 +86,10 @@ export class RecordNdSource implements NdSource {
     // The run loop missed a buffer exit (e.g. single-stepping): flush here rather than lose an entry.
     if (buf.count === buf.capacity) this.flush();
     this.counters.perKind[kind]++;
-    if (buf.append(kind, v, this.pos.icount, this.pos.prevEip)) this.exit();
+    if (buf.append(kind, v, this.pos.icount, this.pos.prevEip)) {
+      this.counters.bufferExits++;
+      this.exit();
+    }
   }
 }
 
@@ -134,10 +135,7 @@ export class ReplayNdSource implements NdSource {
   serviceExit(): void {
     if (this.failure) throw this.failure;
     this.buf.verify();
-    if (this.buf.empty && !this.ended) {
-      this.counters.bufferExits++;
-      this.refill();
-    }
+    if (this.buf.empty && !this.ended) this.refill();
     this.pending = this.buf.empty && !this.ended;
   }
 
@@ -173,7 +171,11 @@ export class ReplayNdSource implements NdSource {
     }
     this.counters.perKind[kind]++;
     const v = buf.take(kind, this.pos.icount, this.pos.prevEip);
-    if (buf.empty || buf.diverged) {
+    if (buf.empty) {
+      this.counters.bufferExits++;
+      this.pending = true;
+      this.exit();
+    } else if (buf.diverged) {
       this.pending = true;
       this.exit();
     }
