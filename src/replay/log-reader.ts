@@ -79,7 +79,7 @@ export class LogReader {
     for (let i = 0; i < Math.min(MAGIC.length, pre.length); i++) {
       if (pre[i] !== MAGIC[i]) throw new LogError(path, i, 'not a vmrr log (bad magic)');
     }
-    if (pre.length < PREAMBLE_BYTES) throw new LogError(path, pre.length, 'cut inside the preamble (incomplete: recorder did not finish)');
+    if (pre.length < PREAMBLE_BYTES) throw new LogError(path, pre.length, 'cut inside the preamble');
     const version = pre[VERSION_OFFSET] | (pre[VERSION_OFFSET + 1] << 8);
     if (version !== FORMAT_VERSION) {
       throw new LogError(path, VERSION_OFFSET, `unsupported format version ${version} (this vmrr reads version ${FORMAT_VERSION})`);
@@ -90,11 +90,11 @@ export class LogReader {
     }
     this.incompleteFlag = (flags & FLAG_INCOMPLETE) !== 0;
     const got = this.chunk(PREAMBLE_BYTES, MAX_HEADER_BYTES, 0);
-    if (!('payload' in got)) throw new LogError(path, this.size, 'cut inside the header (incomplete: recorder did not finish)', 0);
+    if (!('payload' in got)) throw new LogError(path, this.size, `cut inside the header (${this.cutReason()})`);
     try {
       this.header = decodeHeader(this.decode(got.payload, PREAMBLE_BYTES, 0));
     } catch (e) {
-      if (e instanceof FormatError) throw new LogError(path, PREAMBLE_BYTES, `bad header: ${e.message}`, 0);
+      if (e instanceof FormatError) throw new LogError(path, PREAMBLE_BYTES, `bad header (${e.message})`);
       throw e;
     }
     this.dataOffset = this.pos = PREAMBLE_BYTES + FRAME_HEADER_BYTES + got.payload.length;
@@ -199,10 +199,14 @@ export class LogReader {
 
   private describeCut(offset: number, partial: number): LogCut {
     const finished = !this.incompleteFlag;
-    const why = finished ? 'truncated: the recorder finished, the file was cut later' : 'incomplete: recorder did not finish';
+    const why = this.cutReason();
     const after = this.index === 0 ? 'after the header' : `after frame ${this.index}`;
     const tail = partial > 0 ? `; ${partial} bytes of a partial frame follow` : '';
     return { offset, afterFrame: this.index, finished, partialBytes: partial, message: `${this.path}: cut at offset ${offset} ${after} (${why}${tail})` };
+  }
+
+  private cutReason(): string {
+    return this.incompleteFlag ? 'incomplete: recorder did not finish' : 'truncated: the recorder finished, the file was cut later';
   }
 
   /** The file may still be growing (a log being recorded): look again before calling it cut. */

@@ -150,3 +150,35 @@ describe('log reader on damaged logs', () => {
     expect('error' in out && out.error.message).toMatch(new RegExp(`3 bytes after the end frame at offset ${goodBytes.length}$`));
   });
 });
+
+describe('log reader on damaged headers', () => {
+  const headerEnd = refFrames[0].offset;
+
+  it('names the header for a bad header CRC', () => {
+    const bytes = Uint8Array.from(goodBytes);
+    bytes[headerEnd - 3] ^= 1;
+    expect((attempt(bytes, 'h.vmrr') as { error: LogError }).error.message).toBe(`${join(dir, 'h.vmrr')}: bad CRC in the header at offset 12`);
+  });
+
+  it('names the field of a header that decodes but is wrong', () => {
+    const cbor = makeCbor();
+    const reader = LogReader.open(good);
+    const payload = cbor.encode({ ...reader.header, clock: 'sun' });
+    reader.close();
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(payload.length, 0);
+    head.writeUInt32LE(crc32(payload, 0, payload.length, crc32(head, 0, 4)), 4);
+    const bytes = Buffer.concat([goodBytes.subarray(0, 12), head, payload, goodBytes.subarray(headerEnd)]);
+    expect((attempt(bytes, 'h.vmrr') as { error: LogError }).error.message).toBe(
+      `${join(dir, 'h.vmrr')}: bad header (field 'clock' is "sun", not host or virtual) at offset 12`,
+    );
+  });
+
+  it('says a log cut inside its header is incomplete when the recorder did not finish', () => {
+    const bytes = Uint8Array.from(goodBytes.subarray(0, headerEnd - 10));
+    bytes[10] = 1;
+    expect((attempt(bytes, 'h.vmrr') as { error: LogError }).error.message).toBe(
+      `${join(dir, 'h.vmrr')}: cut inside the header (incomplete: recorder did not finish) at offset ${headerEnd - 10}`,
+    );
+  });
+});
