@@ -3,6 +3,7 @@
 #   fixtures/src/*.asm  ->  fixtures/<name>.mb   (Multiboot, a.out-kludge flat)
 #                           fixtures/<name>.elf  (Multiboot ELF32, via ld)
 #                           fixtures/<name>.rom  (raw BIOS image)
+#                           fixtures/<name>.img  (raw disk image, for --disk)
 # Which form a source gets is given by its first line tag, e.g.
 #   ; @format elf     (default: mb)
 # Usage: scripts/build-fixtures.sh [name...]
@@ -49,6 +50,10 @@ for name in "${names[@]}"; do
     rom)
         nasm -f bin -w+all "${inc[@]}" -o "$out/$name.rom" "$asm"
         echo "built fixtures/$name.rom"
+        ;;
+    img)
+        nasm -f bin -w+all "${inc[@]}" -o "$out/$name.img" "$asm"
+        echo "built fixtures/$name.img"
         ;;
     *)
         echo "build-fixtures: unknown @format '$fmt' in $asm" >&2
