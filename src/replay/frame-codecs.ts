@@ -50,8 +50,11 @@ const events: FrameCodec = {
     const list = b.events.map((e) => {
       const d = e.icount - prev;
       if (d < 0) throw new RangeError(`events out of icount order: ${e.icount} after ${prev}`);
+      const code = EVENT_KINDS.indexOf(e.kind) + 1;
+      if (code === 0) throw new RangeError(`unknown event kind ${String(e.kind)}`);
+      if ((e.kind === 'serial-in') !== e.value instanceof Uint8Array) throw new RangeError(`${e.kind} event with a value of the wrong type`);
       prev = e.icount;
-      return [EVENT_KINDS.indexOf(e.kind) + 1, d, e.eip, e.value];
+      return [code, d, e.eip, e.value];
     });
     return { at: b.at, events: list };
   },
@@ -79,7 +82,10 @@ const checkpoint: FrameCodec = {
     const c = f as CheckpointFrame;
     return {
       icount: c.icount, seq: c.seq, part: c.part, parts: c.parts, prev: c.prev, state: c.state,
-      pages: c.pages.map((p) => [p.index, p.data]),
+      pages: c.pages.map((p) => {
+        if (p.data.length !== PAGE_BYTES) throw new RangeError(`page ${p.index} has ${p.data.length} bytes, not ${PAGE_BYTES}`);
+        return [p.index, p.data];
+      }),
     };
   },
   decode: (m) => {

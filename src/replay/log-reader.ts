@@ -136,6 +136,14 @@ export class LogReader {
   }
 
   /**
+   * After a cut, try again from the last whole frame: a log still being
+   * recorded (the FT checker follows one) may have grown since.
+   */
+  retry(): void {
+    this.cut = null;
+  }
+
+  /**
    * Continue reading at a frame boundary found earlier (e.g. a checkpoint's
    * offset), numbering the frame there `index`.
    */

@@ -140,7 +140,10 @@ export class LogWriter {
 
   private put1(frame: Frame): number {
     const codec = codecForKind(frame.kind);
-    if (frame.kind === 'nd') this.ndScratch ??= new Uint8Array(this.ndBufferSize * 16);
+    if (frame.kind === 'nd') {
+      if (frame.count > this.ndBufferSize) throw new RangeError(`nd frame of ${frame.count} entries, more than the buffer size ${this.ndBufferSize}`);
+      this.ndScratch ??= new Uint8Array(this.ndBufferSize * 16);
+    }
     const payload = this.cbor.encode([FRAME_CODES[frame.kind], codec.encode(frame, this.ndScratch ?? undefined)]);
     if (payload.length > MAX_FRAME_BYTES) throw new RangeError(`${frame.kind} frame of ${payload.length} bytes (limit ${MAX_FRAME_BYTES})`);
     const offset = this.offset;

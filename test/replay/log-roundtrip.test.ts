@@ -101,3 +101,41 @@ describe('log writer and reader', () => {
     expect(() => LogWriter.create(join(dir, 'bad-header.vmrr'), sampleHeader({ imageSha256: 'xyz' }))).toThrow(/imageSha256/);
   });
 });
+
+describe('log writer checks what it is given', () => {
+  it('refuses frames the reader would refuse', () => {
+    const w = LogWriter.create(join(dir, 'checks.vmrr'), sampleHeader({ ndBufferSize: 2 }), { sync: false });
+    const nd = { kind: 'nd' as const, count: 3, at: 9, check: 0, kinds: new Uint8Array(3), icounts: Float64Array.of(1, 2, 3), values: Float64Array.of(1, 2, 3) };
+    expect(() => w.write(nd)).toThrow(/more than the buffer size 2/);
+    expect(() => w.write({ kind: 'events', at: 5, events: [{ kind: 'nmi' as 'irq', icount: 1, eip: 0, value: 0 }] })).toThrow(/unknown event kind nmi/);
+    expect(() => w.write({ kind: 'events', at: 5, events: [{ kind: 'serial-in', icount: 1, eip: 0, value: 65 }] })).toThrow(/wrong type/);
+    expect(() => w.writeCheckpoint({ icount: 1, state: {}, pages: [{ index: 0, data: new Uint8Array(10) }] })).toThrow(/10 bytes/);
+    w.abort();
+  });
+});
+
+describe('log reader following a log being written', () => {
+  it('reads the frames written since a cut after retry()', () => {
+    const path = join(dir, 'growing.vmrr');
+    const w = LogWriter.create(path, sampleHeader(), { sync: false });
+    const [a, b] = sampleFrames();
+    w.write(a);
+    w.flush();
+    const r = LogReader.open(path);
+    expect(r.next()?.frame).toEqual(a);
+    expect(r.next()).toBeNull();
+    expect(r.cut?.afterFrame).toBe(1);
+    w.write(b);
+    w.finish(sampleEnd);
+    r.retry();
+    expect(r.next()?.frame).toEqual(b);
+    expect(r.next()?.frame.kind).toBe('end');
+    expect(r.next()).toBeNull();
+    expect(r.cut).toBeNull();
+    r.close();
+  });
+
+  it('turns an unreadable path into a LogError', () => {
+    expect(() => LogReader.open(dir)).toThrow(/cannot read: .*EISDIR/);
+  });
+});
