@@ -64,11 +64,25 @@ export class ByteCursor {
 
   tagged(tagBits: number): number {
     const b = this.bytes;
-    let byte = this.byte();
+    let p = this.pos;
+    let byte = p < b.length ? b[p] : this.eof();
     this.tag = byte & ((1 << tagBits) - 1);
     let m = (byte & 0x7f) >>> tagBits;
-    let scale = 1 << (7 - tagBits);
-    for (let n = 1; byte & 0x80; n++) {
+    // Common case: one to four bytes, plain integer arithmetic.
+    let shift = 7 - tagBits;
+    for (let n = 1; n < 4; n++) {
+      if ((byte & 0x80) === 0) {
+        this.pos = p + 1;
+        return m;
+      }
+      byte = ++p < b.length ? b[p] : this.eof();
+      m |= (byte & 0x7f) << shift;
+      shift += 7;
+    }
+    this.pos = p + 1;
+    m >>>= 0;
+    let scale = 2 ** shift;
+    for (let n = 4; byte & 0x80; n++) {
       if (n === MAX_VARINT_BYTES) throw new PackError(`varint longer than ${MAX_VARINT_BYTES} bytes at byte ${this.pos}`);
       byte = this.pos < b.length ? b[this.pos++] : this.eof();
       m += (byte & 0x7f) * scale;
@@ -88,10 +102,6 @@ export class ByteCursor {
     const b = this.bytes, p = this.pos;
     this.pos = p + 4;
     return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
-  }
-
-  private byte(): number {
-    return this.pos < this.bytes.length ? this.bytes[this.pos++] : this.eof();
   }
 
   private eof(): never {
