@@ -48,6 +48,8 @@ export const TLB_INVALID = -1;
 export interface CodePage {
   m16: (Inst | undefined)[] | null;
   m32: (Inst | undefined)[] | null;
+  /** Non-zero for each byte of the page that belongs to a decoded instruction. */
+  codeBytes: Uint8Array;
 }
 
 export interface FaultInfo {
@@ -115,6 +117,8 @@ export class Cpu implements LazyState {
   tscOffset = 0;
 
   // Execution control.
+  /** Interpretations of an instruction before a compiled block starts there (blocks.ts); 0 turns blocks off. */
+  blockThreshold = 16;
   icount = 0;
   /** The inner loop runs while icount < stopAt; anything needing attention lowers it. */
   stopAt = 0;
@@ -154,6 +158,8 @@ export class Cpu implements LazyState {
   /** The fetch page may be cached (it is RAM). */
   fetchCacheable = false;
   fetchPhys = 0;
+  /** The decoded-code record of the fetch page (null when it is not RAM). */
+  fetchCode: CodePage | null = null;
 
   io: IoBus;
   nd: NdSource;
@@ -243,11 +249,26 @@ export class Cpu implements LazyState {
     this.fetchLin = 1;
   }
 
-  /** Bookkeeping for a write to a physical page outside the fast path. */
-  notePhysWrite(page: number): void {
+  /**
+   * Bookkeeping for a write of `size` bytes at physical `addr` (within one
+   * page) outside the fast path: the page is dirty, and decoded code is
+   * dropped only if the write touches a byte of a decoded instruction, so
+   * data next to code does not throw the code away.
+   */
+  notePhysWrite(addr: number, size: number): void {
+    const page = addr >>> 12;
     if (page >= this.mem.pages) return;
     this.pageDirty[page] = 1;
-    if (this.codePages[page] !== undefined) this.invalidateCode(page);
+    const cp = this.codePages[page];
+    if (cp === undefined) return;
+    const o = addr & 4095;
+    const last = Math.min(4095, o + size - 1);
+    for (let l = o; l <= last; l++) {
+      if (cp.codeBytes[l] !== 0) {
+        this.invalidateCode(page);
+        return;
+      }
+    }
   }
 
   /** Mark all pages clean (a checkpoint); writes take the slow path once per page again. */

@@ -5,6 +5,7 @@
 
 import { type Cpu, CS, FAULT, type CodePage } from './cpu.js';
 import { decode, setCodeFetch } from './decoder.js';
+import { compileBlock } from './blocks.js';
 import { IF, TF } from './flags.js';
 import { gp, V_DB, V_DF, V_PF, EXCEPTION_NAMES } from './faults.js';
 import { deliverInterrupt } from './interrupts.js';
@@ -29,11 +30,12 @@ function refreshFetch(cpu: Cpu, lin: number): void {
   if (!cpu.mem.isRamPage(page)) {
     cpu.fetchInsts = new Array(4096);
     cpu.fetchCacheable = false;
+    cpu.fetchCode = null;
     return;
   }
   let cp: CodePage | undefined = cpu.codePages[page];
   if (cp === undefined) {
-    cp = { m16: null, m32: null };
+    cp = { m16: null, m32: null, codeBytes: new Uint8Array(4096) };
     cpu.codePages[page] = cp;
     cpu.revokeWrites(page);
   }
@@ -44,6 +46,7 @@ function refreshFetch(cpu: Cpu, lin: number): void {
   }
   cpu.fetchInsts = insts;
   cpu.fetchCacheable = true;
+  cpu.fetchCode = cp;
 }
 
 function runInner(cpu: Cpu): void {
@@ -66,7 +69,22 @@ function runInner(cpu: Cpu): void {
       const lin = (cpu.fetchLin + off) | 0;
       inst = decode(cpu, lin);
       // Decoding can touch page tables (and so invalidate this page); cache only if still current.
-      if (off + inst.len <= 4096 && insts === cpu.fetchInsts) insts[off] = inst;
+      if (off + inst.len <= 4096 && insts === cpu.fetchInsts && cpu.fetchCode !== null) {
+        insts[off] = inst;
+        const codeBytes = cpu.fetchCode.codeBytes;
+        codeBytes.fill(1, off, off + inst.len);
+      }
+    } else if (inst.blk !== null) {
+      if (cpu.icount + inst.blkLen <= cpu.stopAt) {
+        inst.blk(cpu);
+        continue;
+      }
+    } else if (++inst.hits === cpu.blockThreshold && cpu.fetchCacheable) {
+      const b = compileBlock(cpu.fetchInsts, off);
+      if (b !== null) {
+        inst.blk = b.fn;
+        inst.blkLen = b.len;
+      }
     }
     cpu.eip = eip + inst.len;
     inst.fn(cpu, inst);

@@ -34,6 +34,11 @@ export class Inst {
   /** 0 none, 1 REP/REPE (F3), 2 REPNE (F2). */
   rep = 0;
   lock = false;
+  /** Times the run loop has interpreted this instruction (until a block is compiled at it). */
+  hits = 0;
+  /** The compiled block starting here (blocks.ts), and its instruction count. */
+  blk: ((cpu: Cpu) => void) | null = null;
+  blkLen = 0;
 
   constructor(fn: Handler, ea: EaFn) {
     this.fn = fn;

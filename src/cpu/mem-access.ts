@@ -43,15 +43,15 @@ export function lrd32(cpu: Cpu, lin: number): number {
 }
 
 /** Physical address of `lin` for writing (checked; fills the TLB). */
-function wphys(cpu: Cpu, lin: number, user: boolean): number {
+function wphys(cpu: Cpu, lin: number, user: boolean, size: number): number {
   const phys = translate(cpu, lin, true, user);
-  notePhysWrite(cpu, phys >>> 12);
+  cpu.notePhysWrite(phys, size);
   // Refill so the next write to this page takes the fast path.
   return translate(cpu, lin, true, user);
 }
 
-export function notePhysWrite(cpu: Cpu, page: number): void {
-  cpu.notePhysWrite(page);
+export function notePhysWrite(cpu: Cpu, phys: number, size: number): void {
+  cpu.notePhysWrite(phys, size);
 }
 
 export function lwr8(cpu: Cpu, lin: number, v: number): void {
@@ -60,7 +60,7 @@ export function lwr8(cpu: Cpu, lin: number, v: number): void {
     cpu.ram[cpu.tlbPhys[i] | (lin & 4095)] = v;
     return;
   }
-  cpu.mem.write8(wphys(cpu, lin, cpu.cpl === 3), v);
+  cpu.mem.write8(wphys(cpu, lin, cpu.cpl === 3, 1), v);
 }
 
 export function lwr16(cpu: Cpu, lin: number, v: number): void {
@@ -73,7 +73,7 @@ export function lwr16(cpu: Cpu, lin: number, v: number): void {
       else { cpu.ram[p] = v; cpu.ram[p + 1] = v >> 8; }
       return;
     }
-    const p = wphys(cpu, lin, cpu.cpl === 3);
+    const p = wphys(cpu, lin, cpu.cpl === 3, 2);
     cpu.mem.write8(p, v);
     cpu.mem.write8(p + 1, v >> 8);
     return;
@@ -94,7 +94,7 @@ export function lwr32(cpu: Cpu, lin: number, v: number): void {
       }
       return;
     }
-    const p = wphys(cpu, lin, cpu.cpl === 3);
+    const p = wphys(cpu, lin, cpu.cpl === 3, 4);
     cpu.mem.write32(p, v);
     return;
   }
@@ -104,8 +104,8 @@ export function lwr32(cpu: Cpu, lin: number, v: number): void {
 /** A write that crosses a page: check both pages before writing anything. */
 function writeSplit(cpu: Cpu, lin: number, v: number, size: number, user: boolean): void {
   const first = 4096 - (lin & 4095);
-  const p1 = wphys(cpu, lin, user);
-  const p2 = wphys(cpu, (lin + first) | 0, user);
+  const p1 = wphys(cpu, lin, user, first);
+  const p2 = wphys(cpu, (lin + first) | 0, user, size - first);
   for (let k = 0; k < size; k++) {
     const p = k < first ? p1 + k : p2 + (k - first);
     cpu.mem.write8(p, v >>> (8 * k));
@@ -137,7 +137,7 @@ export function sysRd32(cpu: Cpu, lin: number): number {
 }
 export function sysWr8(cpu: Cpu, lin: number, v: number): void {
   const p = translate(cpu, lin, true, false);
-  notePhysWrite(cpu, p >>> 12);
+  cpu.notePhysWrite(p, 1);
   cpu.mem.write8(p, v);
 }
 export function sysWr16(cpu: Cpu, lin: number, v: number): void {

@@ -69,7 +69,7 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
 
 /** A/D bit update: a write to RAM like any other (dirty tracking, code invalidation). */
 function ptWrite(cpu: Cpu, addr: number, v: number): void {
-  cpu.notePhysWrite(addr >>> 12);
+  cpu.notePhysWrite(addr, 4);
   cpu.mem.write32(addr, v);
 }
 

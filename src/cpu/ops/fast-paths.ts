@@ -16,10 +16,24 @@ const LIBS = { R8, ARITH, rmwLin, rd8, rd16, rd32, wr8, wr16, wr32, lrd8, lrd16,
 const LIB_NAMES = Object.keys(LIBS);
 const LIB_VALUES = Object.values(LIBS);
 
+const SOURCES = new WeakMap<Handler, string>();
+
 /** Compile `(cpu, i) => { body }` with the helpers above in scope. */
 function gen(body: string): Handler {
+  const h = compileWithLibs(`return function (cpu, i) {\n${body}\n};`) as Handler;
+  SOURCES.set(h, body);
+  return h;
+}
+
+/** Run generated source (a function body returning a value) with the hot-path helpers in scope. */
+export function compileWithLibs(source: string, extra: Record<string, unknown> = {}): unknown {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function(...LIB_NAMES, `return function (cpu, i) {\n${body}\n};`)(...LIB_VALUES) as Handler;
+  return new Function(...LIB_NAMES, ...Object.keys(extra), source)(...LIB_VALUES, ...Object.values(extra));
+}
+
+/** The body of a generated handler (it reads the instruction as `i`), for the block compiler to inline. */
+export function handlerSource(h: Handler): string | undefined {
+  return SOURCES.get(h);
 }
 
 const REG: Record<number, (x: string) => string> = {
