@@ -135,7 +135,7 @@ export class ReplayNdSource implements NdSource {
   serviceExit(): void {
     if (this.failure) throw this.failure;
     this.buf.verify();
-    if (this.buf.empty && !this.ended) this.refill();
+    this.refill();
     this.pending = this.buf.empty && !this.ended;
   }
 
@@ -145,15 +145,18 @@ export class ReplayNdSource implements NdSource {
     this.buf.verify(true);
   }
 
+  /** Load blocks until one has entries (a well-formed log has no empty ones) or the log has no more. */
   private refill(): void {
-    const next = this.supply();
-    if (!next) {
-      this.ended = true;
-      return;
+    while (this.buf.empty && !this.ended) {
+      const next = this.supply();
+      if (!next) {
+        this.ended = true;
+        return;
+      }
+      this.counters.blocks++;
+      this.lastOrigin = next.origin;
+      this.buf.load(next.block, next.origin);
     }
-    this.counters.blocks++;
-    this.lastOrigin = next.origin;
-    this.buf.load(next.block, next.origin);
   }
 
   private take(kind: number): number {
@@ -163,7 +166,7 @@ export class ReplayNdSource implements NdSource {
       // the middle of an instruction: keep the failure for serviceExit().
       try {
         buf.verify();
-        if (!this.ended) this.refill();
+        this.refill();
       } catch (e) {
         return this.fail(e);
       }

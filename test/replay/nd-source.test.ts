@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ND_RDRAND, ND_RDTSC } from '../../src/replay/nd-block.js';
 import { NdDivergence } from '../../src/replay/nd-buffer.js';
+import { ReplayNdSource } from '../../src/replay/nd-source.js';
 import { Rng, tempDir } from './helpers.js';
 import { FakeHost, randomSteps, record, replay, type NdStep } from './nd-harness.js';
 
@@ -105,5 +106,33 @@ describe('ND record and replay', () => {
     const rec = record(dir, 'exits.vmrr', steps, 4, new FakeHost(1));
     expect(rec.exits).toBe(2);
     expect(rec.src.counters.toJSON()).toMatchObject({ rdtsc: 10, total: 10, bufferExits: 2, blocks: 3 });
+  });
+});
+
+describe('ND replay source edge cases', () => {
+  const block = (icounts: number[]) => ({
+    count: icounts.length, kinds: new Uint8Array(icounts.length), icounts: Float64Array.from(icounts),
+    values: Float64Array.from(icounts.map((i) => i * 10)), check: 0, at: 1e9,
+  });
+
+  it('skips empty blocks when refilling', () => {
+    const blocks = [block([]), block([]), block([5])];
+    const src = new ReplayNdSource(() => (blocks.length ? { block: blocks.shift()!, origin: 'test' } : null));
+    const cpu = { icount: 5, prevEip: 0 };
+    src.attach(cpu, () => {});
+    src.serviceExit();
+    expect(src.rdtsc()).toBe(50);
+  });
+
+  it('keeps an error thrown by the log inside an instruction for the next serviceExit', () => {
+    const src = new ReplayNdSource(() => {
+      throw new Error('log broke');
+    });
+    let exits = 0;
+    src.attach({ icount: 1, prevEip: 0 }, () => exits++);
+    expect(src.rdtsc()).toBe(0);
+    expect(exits).toBe(1);
+    expect(src.pending).toBe(true);
+    expect(() => src.serviceExit()).toThrow('log broke');
   });
 });
