@@ -46,6 +46,8 @@ export class LogWriter {
   /** Create (or truncate) `path` and write the preamble and header at once, so even an instant kill leaves a readable header. */
   static create(path: string, header: LogHeader, opts: LogWriterOptions = {}): LogWriter {
     validateHeader(header);
+    const payload = makeCbor().encode(encodeHeader(header));
+    if (payload.length > MAX_HEADER_BYTES) throw new RangeError(`header of ${payload.length} bytes (limit ${MAX_HEADER_BYTES})`);
     let fd: number;
     try {
       fd = openSync(path, 'w', 0o644);
@@ -53,8 +55,6 @@ export class LogWriter {
       throw new LogError(path, -1, `cannot create: ${(e as Error).message}`);
     }
     const w = new LogWriter(path, fd, header.ndBufferSize, opts);
-    const payload = w.cbor.encode(encodeHeader(header));
-    if (payload.length > MAX_HEADER_BYTES) throw new RangeError(`header of ${payload.length} bytes (limit ${MAX_HEADER_BYTES})`);
     w.put(preamble(FLAG_INCOMPLETE));
     w.put(frameHeader(payload));
     w.put(payload);
