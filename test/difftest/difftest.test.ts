@@ -86,7 +86,7 @@ async function loadVmrr(): Promise<Vmrr | null> {
   try {
     const mm = await import('../../src/machine/machine.js');
     const ml = await import('../../src/machine/loaders.js');
-    const input = { rdtsc: () => 0, rdrand: () => 0 };
+    const input = { rdtsc: () => 0, rdrand: () => 0, clockNs: () => 0, peekClockNs: () => 0, wallClockMs: () => 0 };
     return {
       newMachine: () => new mm.Machine({ ramBytes: RAM, input }) as unknown as MachineView,
       loadMultiboot: ml.loadMultiboot,
