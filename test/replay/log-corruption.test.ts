@@ -5,7 +5,7 @@ import { makeCbor } from '../../src/replay/cbor-fields.js';
 import { crc32 } from '../../src/replay/crc32.js';
 import { LogError } from '../../src/replay/log-error.js';
 import { LogReader, type ReadFrame } from '../../src/replay/log-reader.js';
-import { tempDir, writeSampleLog } from './helpers.js';
+import { Rng, tempDir, writeSampleLog } from './helpers.js';
 
 const dir = tempDir();
 const good = join(dir, 'good.vmrr');
@@ -131,6 +131,8 @@ describe('log reader on damaged logs', () => {
     const cbor = makeCbor();
     const cases: [Uint8Array, RegExp][] = [
       [Uint8Array.of(0xff, 0xff, 0x00), /bad CBOR \(.*\) in frame 1 at offset/],
+      [Uint8Array.from([...new Uint8Array(200_000).fill(0x81), 0]), /bad CBOR \(.*\) in frame 1 at offset/], // nested past the stack
+      [Uint8Array.of(0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), /bad CBOR/], // an array of 2^64-1 items
       [cbor.encode({ a: 1 }), /payload is not \[kind, body\] in frame 1/],
       [cbor.encode([9, {}]), /unknown frame kind 9 in frame 1/],
       [cbor.encode([4, { icount: -1, eip: 0, hash: new Uint8Array(4) }]), /bad sync frame \(field 'icount' is -1, not an integer from 0 to \d+\) in frame 1/],
@@ -181,4 +183,22 @@ describe('log reader on damaged headers', () => {
       `${join(dir, 'h.vmrr')}: cut inside the header (incomplete: recorder did not finish) at offset ${headerEnd - 10}`,
     );
   });
+});
+
+describe('log reader on random damage', () => {
+  it('never throws anything but LogError, whatever bytes are overwritten, inserted or cut', () => {
+    const rng = new Rng(2024);
+    for (let round = 0; round < 400; round++) {
+      let bytes = Uint8Array.from(goodBytes);
+      for (let k = rng.int(1, 4); k > 0; k--) {
+        const at = rng.int(12, bytes.length - 1);
+        const op = rng.int(0, 2);
+        if (op === 0) bytes[at] = rng.u32() & 0xff;
+        else if (op === 1) bytes = Uint8Array.from([...bytes.subarray(0, at), rng.u32() & 0xff, ...bytes.subarray(at)]);
+        else bytes = bytes.subarray(0, at);
+      }
+      const out = attempt(bytes);
+      if ('frames' in out) expect(out.r.end !== null || out.r.cut !== null).toBe(true);
+    }
+  }, 30_000);
 });
