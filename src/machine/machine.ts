@@ -16,7 +16,7 @@ import { Uart16550 } from '../devices/uart16550.js';
 import { AtaDisk } from '../devices/ata.js';
 import type { DiskBackend } from '../devices/disk-backend.js';
 import { HostClock, VirtualClock, type ClockMode, type GuestClock, type HostTimeSource } from './clock.js';
-import { deliver, type ByteSource, type EventTargets, type MachineEvent } from './events.js';
+import { deliver, type ByteSource, type EventTargets, type MachineEvent, type ScheduledEvents } from './events.js';
 import { Scheduler } from './scheduler.js';
 import { sleepSync, waitForHost } from './idle.js';
 import type { LoadPlan } from './loaders.js';
@@ -44,6 +44,10 @@ export interface MachineOptions {
   serialIn?: ByteSource;
   /** The primary ATA master drive. */
   disk?: DiskBackend;
+  /** Replay: deliver these events at their logged positions; the scheduler is not consulted. */
+  events?: ScheduledEvents;
+  /** Record: called with every event just before it is delivered, at its icount. */
+  onEvent?: (ev: MachineEvent, icount: number, eip: number) => void;
   /** COM1 transmit. */
   serial?: (byte: number) => void;
   /** Port 0xE9 debug console; defaults to the serial sink. */
@@ -97,6 +101,8 @@ export class Machine {
   private readonly targets: EventTargets;
   private readonly scheduler: Scheduler;
   private readonly serialIn?: ByteSource;
+  private readonly replay?: ScheduledEvents;
+  private readonly onEvent?: MachineOptions['onEvent'];
   /** Called when the host delivers something (disk data, serial bytes) while the loop waits. */
   private hostWake: (() => void) | null = null;
   /** Events delivered so far, by kind (for reports). */
@@ -132,6 +138,8 @@ export class Machine {
     });
     this.targets = { pit: this.pit, uart: this.uart, ata: this.ata };
     this.serialIn = opts.serialIn;
+    this.replay = opts.events;
+    this.onEvent = opts.onEvent;
     this.scheduler = new Scheduler(this.clock, this.targets, pic, opts.serialIn);
     opts.serialIn?.onActivity(() => this.reschedule());
     this.reset();
@@ -155,6 +163,7 @@ export class Machine {
 
   /** Deliver one asynchronous event now, between instructions (the replay entry point). */
   deliver(ev: MachineEvent): void {
+    this.onEvent?.(ev, this.cpu.icount, this.cpu.eip >>> 0);
     this.eventCounts[ev.kind]++;
     deliver(this.targets, ev);
   }
@@ -250,6 +259,7 @@ export class Machine {
    * waits for time to pass or the host) or 'yield' (icount reached `yieldAt`).
    */
   private advance(maxInsns: number, yieldAt: number): Step {
+    if (this.replay) return this.advanceReplay(this.replay, maxInsns, yieldAt);
     const c = this.cpu;
     const sched = this.scheduler;
     const virtual = this.clock.mode === 'virtual';
@@ -277,6 +287,21 @@ export class Machine {
       }
       c.exitRequested = false;
       runCpu(c, target);
+      if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
+      if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
+    }
+  }
+
+  /** advance() for a replay: events at their logged icounts, no clock, no waiting. */
+  private advanceReplay(log: ScheduledEvents, maxInsns: number, yieldAt: number): Step {
+    const c = this.cpu;
+    for (;;) {
+      while (log.nextIcount() <= c.icount) this.deliver(log.take());
+      if (c.halted && !((c.flags & IF) && this.pic.pending())) return this.stop('halt');
+      if (c.icount >= maxInsns) return this.stop('limit');
+      if (c.icount >= yieldAt) return 'yield';
+      c.exitRequested = false;
+      runCpu(c, Math.min(maxInsns, yieldAt, log.nextIcount()));
       if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
       if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
     }
