@@ -53,3 +53,15 @@ export interface ByteSource {
   /** Register the callback run (from the host event loop) when bytes arrive or the stream ends. */
   onActivity(cb: () => void): void;
 }
+
+/**
+ * Events whose positions are already decided (a replay log): the machine
+ * delivers each when icount reaches its position, instead of asking the
+ * scheduler.
+ */
+export interface ScheduledEvents {
+  /** Instruction count of the next event, or Infinity when none is left. */
+  nextIcount(): number;
+  /** Remove and return the next event (called when icount has reached nextIcount()). */
+  take(): MachineEvent;
+}
