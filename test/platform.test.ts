@@ -10,7 +10,7 @@ import { Machine, type MachineInput, type StopInfo } from '../src/machine/machin
 import { loadMultiboot } from '../src/machine/loaders.js';
 import { HostInputSource } from '../src/replay/input-source.js';
 import { MemoryDisk } from '../src/devices/disk-backend.js';
-import type { ByteSource } from '../src/machine/events.js';
+import { ArrayByteSource } from './devices/helpers.js';
 import type { ClockMode } from '../src/machine/clock.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -30,22 +30,6 @@ interface Entry {
 const manifest = JSON.parse(readFileSync(join(FIX, 'manifest.json'), 'utf8')) as { fixtures: Entry[]; ioFixtures: Entry[] };
 const PLATFORM = ['timer', 'uart', 'rtc'];
 const entries = [...manifest.fixtures.filter((e) => PLATFORM.includes(e.name)), ...manifest.ioFixtures];
-
-/** Serial input from bytes the test already has. */
-export class ArrayByteSource implements ByteSource {
-  private pos = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-  next(): number {
-    return this.pos < this.bytes.length ? this.bytes[this.pos++] : -1;
-  }
-  get available(): boolean {
-    return this.pos < this.bytes.length;
-  }
-  get ended(): boolean {
-    return this.pos >= this.bytes.length;
-  }
-  onActivity(): void {}
-}
 
 interface Run {
   stop: StopInfo;

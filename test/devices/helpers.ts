@@ -1,5 +1,6 @@
-// Test doubles for device unit tests: a guest clock the test moves by hand.
+// Test doubles: a guest clock the test moves by hand, serial input from bytes.
 import type { ClockState, GuestClock } from '../../src/machine/clock.js';
+import type { ByteSource } from '../../src/machine/events.js';
 
 export class ManualClock implements GuestClock {
   readonly mode = 'virtual' as const;
@@ -25,3 +26,19 @@ export class ManualClock implements GuestClock {
     this.t = s.idleNs;
   }
 }
+/** Serial input from bytes the test already has. */
+export class ArrayByteSource implements ByteSource {
+  private pos = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+  next(): number {
+    return this.pos < this.bytes.length ? this.bytes[this.pos++] : -1;
+  }
+  get available(): boolean {
+    return this.pos < this.bytes.length;
+  }
+  get ended(): boolean {
+    return this.pos >= this.bytes.length;
+  }
+  onActivity(): void {}
+}
+
