@@ -312,6 +312,14 @@ export class Machine {
     runCpu(this.cpu, this.cpu.icount + 1);
   }
 
+  /** isa-debug-exit status ((V << 1) | 1), or -1 while the guest runs; read and restored by snapshots. */
+  get exitStatus(): number {
+    return this.exitDev.status;
+  }
+  set exitStatus(v: number) {
+    this.exitDev.status = v;
+  }
+
   readPhys(addr: number, len: number): Uint8Array {
     return this.mem.readBytes(addr, len);
   }
