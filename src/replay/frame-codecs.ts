@@ -52,7 +52,7 @@ const events: FrameCodec = {
       if (d < 0) throw new RangeError(`events out of icount order: ${e.icount} after ${prev}`);
       const code = EVENT_KINDS.indexOf(e.kind) + 1;
       if (code === 0) throw new RangeError(`unknown event kind ${String(e.kind)}`);
-      if ((e.kind === 'serial-in') !== e.value instanceof Uint8Array) throw new RangeError(`${e.kind} event with a value of the wrong type`);
+      if (!Number.isSafeInteger(e.value) || e.value < 0) throw new RangeError(`${e.kind} event with value ${e.value}`);
       prev = e.icount;
       return [code, d, e.eip, e.value];
     });
@@ -68,7 +68,7 @@ const events: FrameCodec = {
       const e = asMap({ d, eip, value }, `event ${i}`);
       icount += uintField(e, 'd');
       if (!Number.isSafeInteger(icount)) throw new FormatError(`event ${i}: icount above 2^53`);
-      const v = kind === 'serial-in' ? bytesField(e, 'value') : uintField(e, 'value', kind === 'irq' ? 255 : U32);
+      const v = uintField(e, 'value', kind === 'serial' ? 255 : kind === 'disk' ? 0 : Number.MAX_SAFE_INTEGER);
       return { kind, icount, eip: uintField(e, 'eip', U32), value: v };
     });
     return { kind: 'events', at: uintField(m, 'at'), events: list };

@@ -9,20 +9,21 @@ export interface NdFrame extends NdBlock {
   kind: 'nd';
 }
 
-/** Asynchronous event kinds, coded in the file as their index + 1. */
-export const EVENT_KINDS = ['irq', 'serial-in', 'disk-done'] as const;
+/** Asynchronous event kinds, coded in the file as their index + 1: the machine's events (src/machine/events.ts). */
+export const EVENT_KINDS = ['timer', 'serial', 'disk'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /**
  * An asynchronous event, delivered on replay when icount reaches `icount`,
  * before that instruction runs; `eip` is a check, not the position.
- * irq: the line raised (0-15); serial-in: the bytes received; disk-done: the request tag.
+ * timer: guest time (ns) the timers were brought to; serial: the byte received on COM1;
+ * disk: the ATA drive's owed completion (value 0).
  */
 export interface LogEvent {
   kind: EventKind;
   icount: number;
   eip: number;
-  value: number | Uint8Array;
+  value: number;
 }
 
 /** Events in icount order. `at`: every event before this icount is logged. */

@@ -70,9 +70,9 @@ export function sampleFrames(small = false): Frame[] {
     },
     {
       kind: 'events', at: 400, events: [
-        { kind: 'irq', icount: 200, eip: 0x1000, value: 0 },
-        { kind: 'serial-in', icount: 300, eip: 0x1008, value: Uint8Array.of(104, 105) },
-        { kind: 'disk-done', icount: 300, eip: 0x1008, value: 7 },
+        { kind: 'timer', icount: 200, eip: 0x1000, value: 5_000_000_123 },
+        { kind: 'serial', icount: 300, eip: 0x1008, value: 104 },
+        { kind: 'disk', icount: 300, eip: 0x1008, value: 0 },
       ],
     },
     { kind: 'sync', icount: 1000, eip: 0x100010, hash: new Uint8Array(32).fill(9) },

@@ -6,7 +6,7 @@ import type { Frame } from '../../src/replay/frames.js';
 import { sampleHeader } from './helpers.js';
 
 export function frameNumber(i: number): Frame {
-  if (i % 3 === 2) return { kind: 'events', at: i * 100 + 50, events: [{ kind: 'serial-in', icount: i * 100, eip: i, value: Uint8Array.of(i & 0xff, 10) }] };
+  if (i % 3 === 2) return { kind: 'events', at: i * 100 + 50, events: [{ kind: 'serial', icount: i * 100, eip: i, value: i & 0xff }] };
   const n = 1 + (i % 7);
   return {
     kind: 'nd', count: n, at: i * 100 + n, check: i,

@@ -107,8 +107,8 @@ describe('log writer checks what it is given', () => {
     const w = LogWriter.create(join(dir, 'checks.vmrr'), sampleHeader({ ndBufferSize: 2 }), { sync: false });
     const nd = { kind: 'nd' as const, count: 3, at: 9, check: 0, kinds: new Uint8Array(3), icounts: Float64Array.of(1, 2, 3), values: Float64Array.of(1, 2, 3) };
     expect(() => w.write(nd)).toThrow(/more than the buffer size 2/);
-    expect(() => w.write({ kind: 'events', at: 5, events: [{ kind: 'nmi' as 'irq', icount: 1, eip: 0, value: 0 }] })).toThrow(/unknown event kind nmi/);
-    expect(() => w.write({ kind: 'events', at: 5, events: [{ kind: 'serial-in', icount: 1, eip: 0, value: 65 }] })).toThrow(/wrong type/);
+    expect(() => w.write({ kind: 'events', at: 5, events: [{ kind: 'nmi' as 'timer', icount: 1, eip: 0, value: 0 }] })).toThrow(/unknown event kind nmi/);
+    expect(() => w.write({ kind: 'events', at: 5, events: [{ kind: 'serial', icount: 1, eip: 0, value: -1 }] })).toThrow(/serial event with value -1/);
     expect(() => w.writeCheckpoint({ icount: 1, state: {}, pages: [{ index: 0, data: new Uint8Array(10) }] })).toThrow(/10 bytes/);
     w.abort();
   });
