@@ -50,7 +50,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (text) => sayError(oneLine(text)) })
-    .addHelpText('after', '\nCommands not yet implemented: record, replay, diff, ft-check, inspect, demo.\nSee man vmrr(1).');
+    .addHelpText('after', '\nCommands not yet implemented: record, replay, diff, ft-check, demo.\nSee man vmrr(1).');
 
   const run = program
     .command('run')
@@ -74,6 +74,23 @@ function buildProgram(setStatus: (status: number) => void): Command {
       setStatus(runExitStatus(summary.reason, summary.exitValue, opts.exitCode));
     });
   for (const spec of OPTIONS) run.addOption(commanderOption(spec));
+
+  program
+    .command('inspect')
+    .summary('describe a log: configuration, frames, ND instructions, events, checkpoints, end or cut')
+    .argument('<log>', 'a .vmrr log')
+    .option('--events', 'list every event and ND block')
+    .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
+    .addHelpText('after', '\nExit status:\n  0  the log was read (a cut log too)\n  2  bad usage, a missing or corrupt log\n\nSee man vmrr-inspect(1).')
+    .action(async (log: string, opts: { events?: boolean; json?: boolean }) => {
+      const { inspectCommand } = await import('./inspect.js');
+      const report = await inspectCommand(log, opts);
+      if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
+      else {
+        const { formatInspect } = await import('./inspect-text.js');
+        process.stdout.write(formatInspect(report, { color: !process.env.NO_COLOR && process.stdout.isTTY === true }));
+      }
+    });
   return program;
 }
 
