@@ -22,12 +22,14 @@ describe('vmrr --version and --help', () => {
     expect(best).toBeLessThan(500);
   });
 
-  it('--help lists run and names the commands not yet implemented', () => {
+  it('--help lists run and inspect and names the commands not yet implemented', () => {
     const r = vmrr(['--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Usage: vmrr /);
     expect(r.stdout).toMatch(/\n {2}run \[options\] \[image\]/);
-    expect(r.stdout).toMatch(/not yet implemented: record, replay, diff, ft-check, inspect, demo/);
+    expect(r.stdout).toMatch(/\n {2}inspect \[options\] <log>/);
+    expect(r.stdout).toMatch(/not yet implemented: .*\bdemo\b/);
+    expect(r.stdout).not.toMatch(/not yet implemented: .*\binspect\b/);
   });
 
   it('help run and run --help show every option of the table and the exit statuses', () => {
