@@ -34,7 +34,10 @@ export interface GuestClock {
 export interface ClockState {
   v: 1;
   mode: ClockMode;
+  /** Virtual: guest time skipped in HLT. */
   idleNs: number;
+  /** Host: the latest time the guest was shown (now() never goes below it). */
+  lastNs: number;
 }
 
 /** The instruction counter, as the clock needs it. */
@@ -76,7 +79,7 @@ export class VirtualClock implements GuestClock {
   }
 
   save(): ClockState {
-    return { v: 1, mode: 'virtual', idleNs: this.idleNs };
+    return { v: 1, mode: 'virtual', idleNs: this.idleNs, lastNs: 0 };
   }
 
   load(s: ClockState): void {
@@ -121,10 +124,13 @@ export class HostClock implements GuestClock {
   skipTo(): void {}
 
   save(): ClockState {
-    return { v: 1, mode: 'host', idleNs: 0 };
+    return { v: 1, mode: 'host', idleNs: 0, lastNs: this.last };
   }
 
   load(s: ClockState): void {
     if (s.v !== 1 || s.mode !== 'host') throw new Error(`clock state: cannot load ${s.mode} v${s.v} into a host clock`);
+    // The clamp is state: a replayed read below it must give what the recorded one gave.
+    this.last = s.lastNs;
+    this.watch = Infinity;
   }
 }

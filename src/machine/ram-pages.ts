@@ -1,0 +1,65 @@
+// Page-sized RAM copies for snapshots and checkpoints. Pages are replaced
+// only where they differ, and every page replaced is reported to the dirty
+// hub, so incremental consumers (the state hash) redo only those.
+
+import { PAGE_SIZE } from '../memory/phys.js';
+import type { Machine } from './machine.js';
+import { dirtyPageHub } from './dirty-pages.js';
+
+const WORDS = PAGE_SIZE / 4;
+
+/** A RAM page as checkpoints carry it (the same shape as the log's checkpoint pages). */
+export interface RamPage {
+  /** Physical page number (address / 4096). */
+  index: number;
+  data: Uint8Array;
+}
+
+/** A copy of page `p`. */
+export function copyPage(m: Machine, p: number): Uint8Array {
+  return m.mem.ram.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
+}
+
+export function pageIsZero(m: Machine, p: number): boolean {
+  const w = m.mem.ram32;
+  const end = (p + 1) * WORDS;
+  let acc = 0;
+  for (let i = p * WORDS; i < end; i++) acc |= w[i];
+  return acc === 0;
+}
+
+/** Make page `p` equal to `data` (4096 bytes); returns whether anything changed. */
+export function writePage(m: Machine, p: number, data: Uint8Array): boolean {
+  checkPage(m, p, data);
+  const ram = m.mem.ram;
+  const base = p * PAGE_SIZE;
+  if (samePage(m.mem.ram32, ram, base, data)) return false;
+  ram.set(data, base);
+  dirtyPageHub(m.cpu).mark(p);
+  return true;
+}
+
+/** Make page `p` zero; returns whether anything changed. */
+export function zeroPage(m: Machine, p: number): boolean {
+  if (pageIsZero(m, p)) return false;
+  m.mem.ram.fill(0, p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
+  dirtyPageHub(m.cpu).mark(p);
+  return true;
+}
+
+function checkPage(m: Machine, p: number, data: Uint8Array): void {
+  if (!Number.isInteger(p) || p < 0 || p >= m.mem.pages) throw new RangeError(`RAM page ${p} is outside this machine's ${m.mem.pages} pages`);
+  if (data.length !== PAGE_SIZE) throw new RangeError(`RAM page ${p} has ${data.length} bytes, not ${PAGE_SIZE}`);
+}
+
+function samePage(ram32: Int32Array, ram: Uint8Array, base: number, data: Uint8Array): boolean {
+  // Word compares when the copy is aligned (it is when it came from slice()); bytes otherwise.
+  if ((data.byteOffset & 3) === 0) {
+    const b = new Int32Array(data.buffer, data.byteOffset, WORDS);
+    const w0 = base >>> 2;
+    for (let i = 0; i < WORDS; i++) if (ram32[w0 + i] !== b[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < PAGE_SIZE; i++) if (ram[base + i] !== data[i]) return false;
+  return true;
+}
