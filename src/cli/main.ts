@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { Chalk, chalkStderr } from 'chalk';
 import { OPTIONS, applyDefaults, commanderFlags, type OptionSpec } from '../machine/options.js';
-import { EXIT_INTERNAL, EXIT_OK, EXIT_SIGPIPE, EXIT_USAGE, isUserError, runExitStatus } from './exit.js';
+import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_OK, EXIT_SIGPIPE, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import type { RunOptions, RunSummary } from './run.js';
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -36,6 +36,16 @@ function commanderOption(spec: OptionSpec): Option {
   return opt;
 }
 
+/** A whole-number option value in [min, max]; underscores and 5e8 forms allowed. */
+function intArg(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
+  return (raw) => {
+    const s = raw.replace(/_/g, '');
+    const n = /^\d+$/.test(s) || /^\d+(\.\d+)?e\d+$/i.test(s) ? Number(s) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag}: '${raw}' is not a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
 /** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as one vmrr line. */
 function oneLine(commanderText: string): string {
   return commanderText.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ');
@@ -50,7 +60,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (text) => sayError(oneLine(text)) })
-    .addHelpText('after', '\nCommands not yet implemented: record, replay, diff, ft-check, demo.\nSee man vmrr(1).');
+    .addHelpText('after', '\nCommands not yet implemented: diff, ft-check, demo.\nSee man vmrr(1).');
 
   const run = program
     .command('run')
@@ -75,6 +85,54 @@ function buildProgram(setStatus: (status: number) => void): Command {
     });
   for (const spec of OPTIONS) run.addOption(commanderOption(spec));
 
+  const record = program
+    .command('record')
+    .summary('run a guest like run, logging every non-deterministic input to a log')
+    .description('Run IMAGE as `vmrr run` does (guest output on standard output) and write every value that crosses the input source to LOG.')
+    .argument('[image]', 'Multiboot kernel image')
+    .requiredOption('-o, --output <log>', 'the log file to write (.vmrr)')
+    .option('--nd-buffer <n>', 'entries in the RDTSC/RDRAND/RDSEED buffer', intArg('--nd-buffer', 1, 1 << 20), 4096)
+    .option('--sync-every <n>', 'instructions between state-hash sync points (0: none)', intArg('--sync-every', 0), 10_000_000)
+    .option('--checkpoint-every <n>', 'instructions between checkpoints (0: none)', intArg('--checkpoint-every', 0), 100_000_000)
+    .option('--json', 'print one JSON summary on standard output (see docs/cli-json.md)')
+    .option('--serial <file>', 'write guest COM1 and port 0xE9 output to FILE instead of standard output')
+    .addHelpText('after', '\nExit status:\n  0  the guest ended normally\n  2  bad usage, a bad image, an unwritable log\n  3  the guest failed (triple fault, instruction limit)\n\nSee man vmrr-record(1).')
+    .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
+      const { recordCommand } = await import('./record.js');
+      const opts = applyDefaults(parsed) as unknown as import('./record.js').RecordOptions;
+      const summary = await withInterrupt((signal) =>
+        withSpinner(Boolean(opts.json), image ?? opts.bios ?? '', (progress) =>
+          recordCommand(image, { ...opts, json: Boolean(opts.json) }, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal, progress }),
+        ),
+      );
+      if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else reportStop(summary);
+      setStatus(runExitStatus(summary.reason, summary.exitValue, 'vmrr'));
+    });
+  for (const spec of OPTIONS) if (spec.scope === 'machine') record.addOption(commanderOption(spec));
+
+  program
+    .command('replay')
+    .summary('re-execute a log exactly, checking it, and say where and why it diverges')
+    .argument('<log>', 'a .vmrr log')
+    .option('--image <path>', 'the image, when it moved since recording (its SHA-256 must match)')
+    .option('--force', 'replay even with an image or disk whose SHA-256 differs from the log')
+    .option('--verify', 'hash the machine state at every sync point and at the end, and compare')
+    .option('--to <icount>', 'stop at this instruction count and report the state there', intArg('--to', 0))
+    .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
+    .addHelpText('after', '\nExit status:\n  0  the replay matched the log (or reached --to)\n  1  the replay diverged\n  2  bad usage, a missing, corrupt or mismatched log or image\n\nSee man vmrr-replay(1).')
+    .action(async (log: string, parsed: Record<string, unknown>) => {
+      const { replayCommand } = await import('./replay.js');
+      const opts = { image: parsed.image as string | undefined, force: Boolean(parsed.force), verify: Boolean(parsed.verify), to: parsed.to as number | undefined, json: Boolean(parsed.json) };
+      const r = await withInterrupt((signal) => replayCommand(log, opts, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal }));
+      if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else {
+        const { formatReplay } = await import('./replay-text.js');
+        process.stderr.write(formatReplay(r, paint));
+      }
+      setStatus(r.verdict === 'divergence' ? EXIT_DIVERGENCE : EXIT_OK);
+    });
+
   program
     .command('inspect')
     .summary('describe a log: configuration, frames, ND instructions, events, checkpoints, end or cut')
@@ -95,7 +153,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
 }
 
 /** Failures of the guest, for people, on stderr. A normal end says nothing, as QEMU. */
-function reportStop(s: RunSummary): void {
+function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults'>): void {
   const at = `icount ${s.icount}, EIP 0x${s.eip.toString(16).padStart(8, '0')}`;
   switch (s.reason) {
     case 'triple-fault':

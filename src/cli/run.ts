@@ -107,7 +107,7 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
   }
 }
 
-async function loadPlan(image: string | undefined, opts: RunOptions): Promise<{ plan: LoadPlan; path: string }> {
+export async function loadPlan(image: string | undefined, opts: RunOptions): Promise<{ plan: LoadPlan; path: string }> {
   if (image !== undefined && opts.bios !== undefined) {
     throw new UsageError('give either IMAGE or --bios FILE, not both (vmrr has no option-ROM loader to boot a kernel from a BIOS)');
   }
@@ -134,7 +134,7 @@ function naming<T>(path: string, load: () => T): T {
 /** Larger files are refused before reading: no guest image comes near it. */
 const MAX_IMAGE_BYTES = 1 << 30;
 
-async function readImage(path: string, what: string): Promise<Uint8Array> {
+export async function readImage(path: string, what: string): Promise<Uint8Array> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
@@ -146,7 +146,7 @@ async function readImage(path: string, what: string): Promise<Uint8Array> {
   }
 }
 
-function newMachine(config: MachineConfig): Machine {
+export function newMachine(config: MachineConfig): Machine {
   try {
     return new Machine(config);
   } catch (e) {

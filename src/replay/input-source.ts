@@ -52,3 +52,8 @@ export class HostInputSource implements NdSource {
     return Date.now();
   }
 }
+
+/** A wall-clock time (ms since the epoch, from wallClockMs) as ISO 8601 UTC, for log headers. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,123 @@
+// The recording side of a session: everything that crosses the input source
+// goes to the log. ND values arrive in blocks from the ND buffer; events are
+// batched and written as `events` frames; sync points and checkpoints are
+// written when the session stops the machine at their icounts. Before a sync
+// point or checkpoint, pending events and ND entries are flushed, so a frame
+// that follows one holds only what happened after it.
+
+import type { MachineEvent } from '../machine/events.js';
+import type { StopInfo } from '../machine/machine.js';
+import type { LogEvent } from './frames.js';
+import type { LogHeader } from './log-format.js';
+import { LogWriter, type CheckpointInput } from './log-writer.js';
+import type { NdBlock } from './nd-block.js';
+import { HostInputSource, isoTime } from './input-source.js';
+import { RecordingInput } from './session-inputs.js';
+
+/** Events held before an `events` frame is written even without a sync point. */
+const EVENT_BATCH = 256;
+
+export interface RecorderOptions {
+  path: string;
+  /** Header fields; the recorder adds the wall-clock time it read to `machine`. */
+  header: Omit<LogHeader, 'ndBufferSize' | 'created'>;
+  ndBufferSize: number;
+  mhz: number;
+}
+
+export function logEventOf(ev: MachineEvent, icount: number, eip: number): LogEvent {
+  switch (ev.kind) {
+    case 'timer': return { kind: 'timer', icount, eip, value: ev.t };
+    case 'serial': return { kind: 'serial', icount, eip, value: ev.byte };
+    case 'disk': return { kind: 'disk', icount, eip, value: 0 };
+  }
+}
+
+export function machineEventOf(e: LogEvent): MachineEvent {
+  switch (e.kind) {
+    case 'timer': return { kind: 'timer', t: e.value };
+    case 'serial': return { kind: 'serial', byte: e.value };
+    case 'disk': return { kind: 'disk' };
+  }
+}
+
+export class Recorder {
+  readonly input: RecordingInput;
+  readonly writer: LogWriter;
+  private pending: LogEvent[] = [];
+  events = 0;
+  syncs = 0;
+
+  constructor(opts: RecorderOptions) {
+    const host = new HostInputSource(opts.mhz);
+    // The writer needs the header first, and the header holds the wall-clock time the input reads.
+    let writer: LogWriter | null = null;
+    this.input = new RecordingInput(host, opts.ndBufferSize, (block: NdBlock) => {
+      writer!.write({ kind: 'nd', ...block });
+    });
+    const header: LogHeader = {
+      ...opts.header,
+      machine: { ...opts.header.machine, wallClockMs: this.input.wallMs },
+      ndBufferSize: opts.ndBufferSize,
+      created: isoTime(this.input.wallMs),
+    };
+    writer = LogWriter.create(opts.path, header);
+    this.writer = writer;
+  }
+
+  /** The machine's onEvent hook: log the event at the position it is delivered. */
+  onEvent = (ev: MachineEvent, icount: number, eip: number): void => {
+    this.pending.push(logEventOf(ev, icount, eip));
+    this.events++;
+    if (this.pending.length >= EVENT_BATCH) this.flushEvents(icount);
+  };
+
+  /** Write pending events; `at`: every event before this icount is now in the log. */
+  flushEvents(at: number): void {
+    if (this.pending.length === 0) return;
+    this.writer.write({ kind: 'events', at, events: this.pending });
+    this.pending = [];
+  }
+
+  /** Everything so far to the log (a periodic flush, so a killed recorder leaves a replayable log). */
+  flushAll(icount: number): void {
+    this.input.nd.flush();
+    this.flushEvents(icount);
+    this.writer.flush();
+  }
+
+  sync(icount: number, eip: number, hash: Uint8Array): void {
+    this.input.nd.flush();
+    this.flushEvents(icount);
+    this.writer.write({ kind: 'sync', icount, eip, hash });
+    this.syncs++;
+  }
+
+  checkpoint(cp: CheckpointInput): void {
+    this.input.nd.flush();
+    this.flushEvents(cp.icount);
+    this.writer.writeCheckpoint(cp);
+  }
+
+  finish(stop: StopInfo, hash: Uint8Array, stats: Record<string, number>): void {
+    this.input.nd.flush();
+    this.flushEvents(stop.icount);
+    this.writer.finish({
+      icount: stop.icount,
+      eip: stop.eip >>> 0,
+      reason: stop.reason,
+      exitValue: stop.exitValue ?? null,
+      hash,
+      stats: { ...stats, ...this.input.nd.counters.toJSON(), events: this.events, syncs: this.syncs },
+    });
+  }
+
+  /** Leave the log marked incomplete (an error or interrupt ended the recording). */
+  abort(icount: number): void {
+    try {
+      this.flushAll(icount);
+    } finally {
+      this.writer.abort();
+    }
+  }
+}

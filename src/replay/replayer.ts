@@ -1,0 +1,145 @@
+// The replaying side of a session. Two readers walk the same log: one feeds
+// the ND buffer its blocks as the CPU consumes them, the other walks every
+// other frame in order, queueing events for the machine and handing the
+// session its control points (sync points, checkpoints, the end). A sync
+// frame follows every event and ND entry logged before its icount, so
+// running to its icount with the events queued so far reproduces the
+// recorded state there.
+
+import type { ScheduledEvents, MachineEvent } from '../machine/events.js';
+import type { CheckpointFrame, EndFrame, LogEvent, SyncFrame } from './frames.js';
+import { LogReader } from './log-reader.js';
+import type { LogHeader } from './log-format.js';
+import { ReplayingInput, type CpuHandle } from './session-inputs.js';
+import { machineEventOf } from './recorder.js';
+import { hex32 } from './nd-block.js';
+
+/** The replay does not do what the log says the recording did. */
+export class ReplayDivergence extends Error {
+  override name = 'ReplayDivergence';
+  constructor(
+    message: string,
+    readonly icount: number,
+    readonly eip: number,
+    /** What the replay was processing: 'sync', 'event', 'nd', 'end'. */
+    readonly during: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ControlPoint =
+  | { kind: 'sync'; frame: SyncFrame; index: number; offset: number }
+  | { kind: 'checkpoint'; frame: CheckpointFrame; index: number; offset: number }
+  | { kind: 'end'; frame: EndFrame }
+  /** The log stops without an end frame; `safeIcount` is as far as it can be replayed. */
+  | { kind: 'cut'; message: string; safeIcount: number };
+
+/** Events read from the log, delivered by the machine at their icounts, with their EIP checked. */
+export class EventQueue implements ScheduledEvents {
+  private items: LogEvent[] = [];
+  private head = 0;
+  cpu: CpuHandle & { eip: number } | null = null;
+  delivered = 0;
+  /** The event being delivered, for divergence reports. */
+  last: LogEvent | null = null;
+
+  push(events: readonly LogEvent[]): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    for (const e of events) this.items.push(e);
+  }
+
+  nextIcount(): number {
+    return this.head < this.items.length ? this.items[this.head].icount : Infinity;
+  }
+
+  take(): MachineEvent {
+    const e = this.items[this.head++];
+    this.last = e;
+    this.delivered++;
+    const cpu = this.cpu;
+    if (cpu && (cpu.eip >>> 0) !== e.eip) {
+      throw new ReplayDivergence(
+        `${e.kind} event #${this.delivered} is due at icount ${e.icount} with EIP ${hex32(e.eip)}, but the replay is at EIP ${hex32(cpu.eip)}`,
+        e.icount, cpu.eip >>> 0, 'event', hex32(e.eip), hex32(cpu.eip),
+      );
+    }
+    return machineEventOf(e);
+  }
+
+  get pendingCount(): number {
+    return this.items.length - this.head;
+  }
+}
+
+export class Replayer {
+  readonly header: LogHeader;
+  readonly input: ReplayingInput;
+  readonly events = new EventQueue();
+  private readonly main: LogReader;
+  private readonly ndReader: LogReader;
+  private lastSync = 0;
+  private lastEventsAt = -1;
+  private lastNdAt = -1;
+  syncs = 0;
+
+  constructor(readonly path: string) {
+    this.main = LogReader.open(path);
+    this.ndReader = LogReader.open(path);
+    this.header = this.main.header;
+    const wall = this.header.machine.wallClockMs;
+    this.input = new ReplayingInput(() => this.nextNdBlock(), typeof wall === 'number' ? wall : 0);
+  }
+
+  attach(cpu: CpuHandle & { eip: number }): void {
+    this.input.attach(cpu);
+    this.events.cpu = cpu;
+  }
+
+  private nextNdBlock(): { block: import('./nd-block.js').NdBlock; origin: string } | null {
+    for (let f = this.ndReader.next(); f; f = this.ndReader.next()) {
+      if (f.frame.kind === 'nd') return { block: f.frame, origin: `frame ${f.index} (offset ${f.offset})` };
+    }
+    return null;
+  }
+
+  /** Read on to the next sync point, checkpoint, end or cut, queueing the events met on the way. */
+  nextPoint(): ControlPoint {
+    for (let f = this.main.next(); f; f = this.main.next()) {
+      const fr = f.frame;
+      switch (fr.kind) {
+        case 'events':
+          this.events.push(fr.events);
+          this.lastEventsAt = fr.at;
+          break;
+        case 'nd':
+          this.lastNdAt = fr.at;
+          break;
+        case 'sync':
+          this.lastSync = fr.icount;
+          this.syncs++;
+          return { kind: 'sync', frame: fr, index: f.index, offset: f.offset };
+        case 'checkpoint':
+          if (fr.part === 0) return { kind: 'checkpoint', frame: fr, index: f.index, offset: f.offset };
+          break;
+        case 'end':
+          return { kind: 'end', frame: fr };
+      }
+    }
+    const cut = this.main.cut;
+    // Past the last sync point, both streams are whole up to the older of their last flushes.
+    const after = Math.min(this.lastEventsAt, this.lastNdAt);
+    const safeIcount = Math.max(this.lastSync, after);
+    return { kind: 'cut', message: cut?.message ?? `${this.path}: the log ends without an end frame`, safeIcount };
+  }
+
+  close(): void {
+    this.main.close();
+    this.ndReader.close();
+  }
+}

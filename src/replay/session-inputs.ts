@@ -1,0 +1,87 @@
+// The input source in its record and replay modes (DESIGN section 4). Run
+// mode is HostInputSource itself. Recording passes every guest-visible value
+// (RDTSC, RDRAND/RDSEED, clock reads) through the ND buffer into the log;
+// replaying serves them from the log and touches nothing on the host.
+
+import type { MachineInput } from '../machine/machine.js';
+import type { HostInputSource } from './input-source.js';
+import type { NdBlock } from './nd-block.js';
+import { RecordNdSource, ReplayNdSource, type CpuPosition, type NdSupply } from './nd-source.js';
+
+/** What both modes attach to: the CPU's position and a way to leave its loop. */
+export interface CpuHandle extends CpuPosition {
+  exitRequested: boolean;
+  requestExit(): void;
+}
+
+function exitFor(cpu: CpuHandle): () => void {
+  return () => {
+    cpu.exitRequested = true;
+    cpu.requestExit();
+  };
+}
+
+export class RecordingInput implements MachineInput {
+  readonly mode = 'record' as const;
+  readonly nd: RecordNdSource;
+  /** Read once, at power-on, and kept for the log header. */
+  readonly wallMs: number;
+
+  constructor(private readonly host: HostInputSource, ndBufferSize: number, sink: (block: NdBlock) => void) {
+    this.nd = new RecordNdSource(host, ndBufferSize, sink);
+    this.wallMs = host.wallClockMs();
+  }
+
+  attach(cpu: CpuHandle): void {
+    this.nd.attach(cpu, exitFor(cpu));
+  }
+
+  rdtsc(): number {
+    return this.nd.rdtsc();
+  }
+  rdrand(bits: number, seed: boolean): number {
+    return this.nd.rdrand(bits, seed);
+  }
+  clockNs(): number {
+    return this.nd.clockNs();
+  }
+  /** The scheduler's look at the host clock decides when events happen; the events themselves are logged. */
+  peekClockNs(): number {
+    return this.host.peekClockNs();
+  }
+  wallClockMs(): number {
+    return this.wallMs;
+  }
+}
+
+export class ReplayingInput implements MachineInput {
+  readonly mode = 'replay' as const;
+  readonly nd: ReplayNdSource;
+  private lastClock = 0;
+
+  constructor(supply: NdSupply, private readonly wallMs: number) {
+    this.nd = new ReplayNdSource(supply);
+  }
+
+  attach(cpu: CpuHandle): void {
+    this.nd.attach(cpu, exitFor(cpu));
+  }
+
+  rdtsc(): number {
+    return this.nd.rdtsc();
+  }
+  rdrand(bits: number, seed: boolean): number {
+    return this.nd.rdrand(bits, seed);
+  }
+  clockNs(): number {
+    this.lastClock = this.nd.clockNs();
+    return this.lastClock;
+  }
+  /** Replay has no scheduler decisions to make: events come from the log. */
+  peekClockNs(): number {
+    return this.lastClock;
+  }
+  wallClockMs(): number {
+    return this.wallMs;
+  }
+}
