@@ -1,0 +1,43 @@
+// Machines for the snapshot, checkpoint and state-hash tests: fixtures
+// booted with the virtual clock (deterministic), serial output collected
+// with the icount of each byte so output after a point can be compared.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Machine } from '../../src/machine/machine.js';
+import { loadMultiboot } from '../../src/machine/loaders.js';
+import { HostInputSource } from '../../src/replay/input-source.js';
+
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures');
+export const RAM = 32 << 20;
+
+export interface Booted {
+  m: Machine;
+  /** Serial output so far. */
+  out: () => string;
+  /** Serial output written at or after icount `from`. */
+  outFrom: (from: number) => string;
+}
+
+export function boot(name: string, ramBytes = RAM): Booted {
+  const bytes: number[] = [];
+  const at: number[] = [];
+  const m = new Machine({
+    ramBytes,
+    input: new HostInputSource(),
+    clock: 'virtual',
+    serial: (b) => {
+      bytes.push(b);
+      at.push(m.cpu.icount);
+    },
+  });
+  m.load(loadMultiboot(new Uint8Array(readFileSync(join(FIXTURES, name))), ramBytes, ''));
+  const text = (from: number): string => String.fromCharCode(...bytes.filter((_, i) => at[i] >= from));
+  return { m, out: () => text(0), outFrom: text };
+}
+
+/** Run to absolute icount `n` (or the guest's end) and return the stop. */
+export function runTo(b: Booted, n: number): ReturnType<Machine['run']> {
+  return b.m.run(n);
+}
