@@ -1,0 +1,114 @@
+// A machine rebuilt from a log's header, fed by that log: what `replay`,
+// `diff` and `demo` start from. The image and disk must be the bytes the log
+// was recorded with (their SHA-256 is checked) unless the caller forces it.
+import { readFileSync } from 'node:fs';
+import { MemoryDisk } from '../devices/disk-backend.js';
+import { Replayer } from '../replay/replayer.js';
+import { sha256Hex } from '../replay/digest.js';
+import { LogError } from '../replay/log-error.js';
+import type { LogHeader } from '../replay/log-format.js';
+import { loadBios, loadMultiboot } from '../machine/loaders.js';
+import type { Machine } from '../machine/machine.js';
+import { newMachine, readImage } from './run.js';
+import { UsageError } from './exit.js';
+
+/** The machine configuration a recording was made with, from its header. */
+export interface RecordedMachine {
+  ram: number;
+  bios: boolean;
+  append: string;
+  clock: 'host' | 'virtual';
+  mhz: number;
+  debugconPorts: number[];
+  wallClockMs: number;
+  imageArg: string;
+}
+
+export function recordedMachine(h: LogHeader, log: string): RecordedMachine {
+  const m = h.machine as Record<string, unknown>;
+  const num = (k: string): number => {
+    const v = m[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new UsageError(`${log}: the header's machine configuration has no valid '${k}'`);
+    return v;
+  };
+  const ports = Array.isArray(m.debugconPorts) ? m.debugconPorts.filter((p): p is number => typeof p === 'number') : [0xe9];
+  return {
+    ram: num('ram'),
+    bios: m.bios === true,
+    append: typeof m.append === 'string' ? m.append : '',
+    clock: m.clock === 'virtual' ? 'virtual' : 'host',
+    mhz: num('mhz'),
+    debugconPorts: ports,
+    wallClockMs: num('wallClockMs'),
+    imageArg: typeof m.imageArg === 'string' ? m.imageArg : h.imagePath,
+  };
+}
+
+export interface OpenReplayOptions {
+  image?: string;
+  force?: boolean;
+  /** COM1 and port 0xE9 bytes. */
+  output: (byte: number) => void;
+}
+
+export interface OpenedReplay {
+  machine: Machine;
+  replayer: Replayer;
+  imagePath: string;
+  config: RecordedMachine;
+}
+
+/** Open `log` and build its machine, loaded and ready at icount 0. */
+export async function openReplay(log: string, opts: OpenReplayOptions): Promise<OpenedReplay> {
+  let rp: Replayer;
+  try {
+    rp = new Replayer(log);
+  } catch (e) {
+    if (e instanceof LogError) throw new UsageError(e.message);
+    throw e;
+  }
+  try {
+    const h = rp.header;
+    const cfg = recordedMachine(h, log);
+    const imagePath = opts.image ?? h.imagePath;
+    const bytes = await readImage(imagePath, 'image');
+    const got = sha256Hex(bytes);
+    if (got !== h.imageSha256 && !opts.force) {
+      throw new UsageError(`${imagePath} is not the image ${log} was recorded with (SHA-256 ${got.slice(0, 12)}..., the log wants ${h.imageSha256.slice(0, 12)}...); --force replays it anyway`);
+    }
+    let disk: MemoryDisk | undefined;
+    if (h.diskPath !== null) {
+      let diskBytes: Uint8Array;
+      try {
+        diskBytes = new Uint8Array(readFileSync(h.diskPath));
+      } catch (e) {
+        throw new UsageError(`cannot read the disk ${h.diskPath} that ${log} was recorded with: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      if (sha256Hex(diskBytes) !== h.diskSha256 && !opts.force) {
+        throw new UsageError(`${h.diskPath} has changed since ${log} was recorded (its SHA-256 differs); --force replays it anyway`);
+      }
+      // Replay needs no host I/O timing: the whole disk is read now, completions come from the log.
+      disk = new MemoryDisk(diskBytes);
+    }
+    // The plan is rebuilt as record built it: the same kernel command line ("IMAGE APPEND", IMAGE as given then).
+    const plan = cfg.bios ? loadBios(bytes) : loadMultiboot(bytes, cfg.ram, `${cfg.imageArg} ${cfg.append}`);
+    const out = opts.output;
+    const machine = newMachine({
+      ramBytes: cfg.ram,
+      input: rp.input,
+      clock: cfg.clock,
+      mhz: cfg.mhz,
+      serial: out,
+      debugcon: cfg.debugconPorts.map((port) => ({ port, sink: port === 0xe9 ? out : () => {} })),
+      disk,
+      events: rp.events,
+    });
+    rp.attach(machine.cpu);
+    machine.load(plan);
+    return { machine, replayer: rp, imagePath, config: cfg };
+  } catch (e) {
+    rp.close();
+    if (e instanceof LogError) throw new UsageError(e.message);
+    throw e;
+  }
+}
