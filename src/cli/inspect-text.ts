@@ -122,12 +122,12 @@ function eventValue(e: InspectEvent): string {
   }
 }
 
-/** The machine map as key=value words, nested keys joined with dots. */
+/** The machine map as key=value words, nested keys joined with dots; strings quoted when empty or spaced. */
 function flatten(v: unknown, prefix = ''): string[] {
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
     return Object.entries(v).flatMap(([k, x]) => flatten(x, prefix ? `${prefix}.${k}` : k));
   }
-  return [`${prefix}=${typeof v === 'string' ? v : JSON.stringify(v)}`];
+  return [`${prefix}=${typeof v === 'string' && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v)}`];
 }
 
 /** At most ten icounts: the first six, then the last three. */

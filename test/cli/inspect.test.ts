@@ -193,6 +193,20 @@ describe('vmrr inspect on a complete log', () => {
     expect(j.ndBlocks!.reduce((a, b) => a + b.entries, 0)).toBe(200);
   });
 
+  it('inspects a log made by vmrr record, agreeing with the recorder\'s own summary', () => {
+    const log = path('recorded.vmrr');
+    const rec = vmrr(['record', '--json', 'fixtures/nondet.mb', '-o', log, '--sync-every', '20000', '--checkpoint-every', '50000']);
+    expect(rec.status, rec.stderr).toBe(0);
+    const s = JSON.parse(rec.stdout) as { icount: number; eip: number; exitValue: number; nd: Record<string, number>; syncPoints: number; checkpoints: number };
+    const j = json([log]);
+    expect(j.complete).toBe(true);
+    expect(j.end).toMatchObject({ icount: s.icount, eip: s.eip, reason: 'exit', exitValue: s.exitValue });
+    for (const k of ['rdtsc', 'rdrand', 'rdseed', 'clock', 'total', 'blocks', 'bufferExits']) expect(j.nd[k], k).toBe(s.nd[k]);
+    expect(j.syncs.count).toBe(s.syncPoints);
+    expect(j.checkpoints.count).toBe(s.checkpoints);
+    expect(j.header.imageSha256).toMatch(/^[0-9a-f]{64}$/);
+  }, 60_000);
+
   it('no colour when NO_COLOR is set or standard output is not a terminal; colour when asked', () => {
     expect(vmrr(['inspect', complete.path]).stdout).not.toMatch(/\x1b\[/);
     expect(vmrr(['inspect', complete.path], { NO_COLOR: '', FORCE_COLOR: '1' }).stdout).not.toMatch(/\x1b\[/);
