@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Machine } from '../../src/machine/machine.js';
 import { loadMultiboot } from '../../src/machine/loaders.js';
-import { HostInputSource } from '../../src/replay/input-source.js';
+import type { MachineInput } from '../../src/machine/machine.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures');
 export const RAM = 32 << 20;
@@ -20,12 +20,25 @@ export interface Booted {
   outFrom: (from: number) => string;
 }
 
+/** A fixed input source: with the virtual clock, two machines of one fixture are then identical. */
+export function fixedInput(): MachineInput {
+  let r = 0x12345678;
+  return {
+    rdtsc: () => 0,
+    // A fixed sequence, so RDRAND differs call to call but not run to run.
+    rdrand: () => (r = (Math.imul(r, 1103515245) + 12345) >>> 0),
+    clockNs: () => 0,
+    peekClockNs: () => 0,
+    wallClockMs: () => 1_700_000_000_123,
+  };
+}
+
 export function boot(name: string, ramBytes = RAM): Booted {
   const bytes: number[] = [];
   const at: number[] = [];
   const m = new Machine({
     ramBytes,
-    input: new HostInputSource(),
+    input: fixedInput(),
     clock: 'virtual',
     serial: (b) => {
       bytes.push(b);
