@@ -101,8 +101,15 @@ describe('event loop', () => {
   });
 
   it('HLT with IF=1 and no device that could interrupt ends the run with reason halt', () => {
-    // sti; hlt
-    expect(runTiny([0xfb, 0xf4]).reason).toBe('halt');
+    // mask both PICs (the firmware left IRQ 0 unmasked, with the PIT running); sti; hlt
+    expect(runTiny([0xb0, 0xff, 0xe6, 0x21, 0xe6, 0xa1, 0xfb, 0xf4]).reason).toBe('halt');
+  });
+
+  it('a Multiboot kernel starts with the device state QEMU\'s firmware leaves: sti; hlt takes IRQ 0 on vector 8', () => {
+    // lidt [0x100080] (limit 0); sti; hlt: delivering vector 8 through an empty IDT triple-faults.
+    const stop = runTiny([0x0f, 0x01, 0x1d, 0x80, 0x00, 0x10, 0x00, 0xfb, 0xf4], [0, 0, 0, 0, 0, 0]);
+    expect(stop.reason).toBe('triple-fault');
+    expect(stop.icount).toBe(3);
   });
 
   it('HLT with IF=1 while the only timer is masked at the PIC ends with halt', () => {

@@ -54,14 +54,15 @@ export interface Pit8254State {
 }
 
 class Channel implements PitChannelState {
-  mode = 0;
-  /** 1 LSB, 2 MSB, 3 LSB then MSB. */
-  access = 3;
+  // Power-on state as QEMU models it: mode 3, count 65536, counting from time 0 (access 0 reads as LSB/MSB).
+  mode = 3;
+  /** 1 LSB, 2 MSB, 3 LSB then MSB (0 after power-on behaves as 3). */
+  access = 0;
   bcd = false;
   /** The count register as written (0 means 65536, or 10000 in BCD). */
   reload = 0;
   /** A count has been written since the control word: the counter runs. */
-  armed = false;
+  armed = true;
   gate = true;
   /** Elapsed ticks at loadTick (non-zero after a pause). */
   baseD = 0;
@@ -182,7 +183,7 @@ class Channel implements PitChannelState {
     if (this.latch >= 0) return; // a second latch before the first is read is ignored
     const c = this.countAt(tick);
     this.latch = this.bcd ? toBcd(c) : c;
-    this.latchBytes = this.access === 3 ? 2 : 1;
+    this.latchBytes = this.access === 1 || this.access === 2 ? 1 : 2;
   }
 
   latchStatus(tick: number): void {

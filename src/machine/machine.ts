@@ -19,6 +19,7 @@ import { HostClock, VirtualClock, type ClockMode, type GuestClock, type HostTime
 import { deliver, type ByteSource, type EventTargets, type MachineEvent, type ScheduledEvents } from './events.js';
 import { Scheduler } from './scheduler.js';
 import { sleepSync, waitForHost } from './idle.js';
+import { applyFirmwareState } from './firmware-state.js';
 import type { LoadPlan } from './loaders.js';
 
 export interface DebugConSpec {
@@ -209,6 +210,8 @@ export class Machine {
       this.reset();
     }
     c.flushTlb();
+    // A Multiboot kernel starts after the firmware, which has programmed the PICs and the PIT.
+    if (plan.kind === 'multiboot') applyFirmwareState(this.bus);
   }
 
   /**

@@ -136,7 +136,7 @@ describe('Pit8254', () => {
   });
 
   it('channel 2 through port 0x61: gate starts mode 0, OUT shows on bit 5; gate low holds the count', () => {
-    expect(bus.in8(0x61) & 0x21).toBe(0);
+    expect(bus.in8(0x61) & 0x01).toBe(0); // gate 2 low at power-on
     program(2, 0, 300);
     at(1000);
     expect(bus.in8(0x61) & 0x20).toBe(0); // gate low: not counting
@@ -169,6 +169,13 @@ describe('Pit8254', () => {
     latch(0);
     expect(clock.reads).toBeGreaterThan(before);
     expect(bus.in8(0x43)).toBe(0xff);
+  });
+
+  it('at power-on every channel counts in mode 3 from 65536, as QEMU models it', () => {
+    expect(status(0) & 0x0e).toBe(0x06);
+    expect(pit.nextDeadline()).toBe(pitTickTime(0x10000));
+    at(0x8000 + 1);
+    expect(status(1) & 0x80).toBe(0);
   });
 
   it('save/load reproduces counts, deadlines and latches', () => {
