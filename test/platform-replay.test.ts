@@ -64,7 +64,7 @@ class LoggedEvents implements ScheduledEvents {
 
 interface Fixture { name: string; image: string; serialIn?: string; disk?: string }
 const manifest = JSON.parse(readFileSync(join(FIX, 'manifest.json'), 'utf8')) as { fixtures: Fixture[]; ioFixtures: Fixture[] };
-const fixtures = [...manifest.fixtures.filter((e) => ['timer', 'uart', 'rtc', 'nondet'].includes(e.name)), ...manifest.ioFixtures];
+const fixtures = [...manifest.fixtures.filter((e) => ['timer', 'uart', 'rtc', 'nondet', 'firmware'].includes(e.name)), ...manifest.ioFixtures];
 
 function build(f: Fixture, extra: Partial<MachineOptions> & { input: MachineInput }, withHostInputs: boolean): { m: Machine; out: () => string } {
   let out = '';

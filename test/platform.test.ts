@@ -28,7 +28,7 @@ interface Entry {
   diskSectorsWritten?: number[];
 }
 const manifest = JSON.parse(readFileSync(join(FIX, 'manifest.json'), 'utf8')) as { fixtures: Entry[]; ioFixtures: Entry[] };
-const PLATFORM = ['timer', 'uart', 'rtc'];
+const PLATFORM = ['timer', 'uart', 'rtc', 'firmware'];
 const entries = [...manifest.fixtures.filter((e) => PLATFORM.includes(e.name)), ...manifest.ioFixtures];
 
 interface Run {
