@@ -60,7 +60,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (text) => sayError(oneLine(text)) })
-    .addHelpText('after', '\nCommands not yet implemented: diff, ft-check, demo.\nSee man vmrr(1).');
+    .addHelpText('after', '\nCommands not yet implemented: ft-check, demo.\nSee man vmrr(1).');
 
   const run = program
     .command('run')
@@ -131,6 +131,21 @@ function buildProgram(setStatus: (status: number) => void): Command {
         process.stderr.write(formatReplay(r, paint));
       }
       setStatus(r.verdict === 'divergence' ? EXIT_DIVERGENCE : EXIT_OK);
+    });
+
+  program
+    .command('diff')
+    .summary('find the first instruction where two recorded executions part, and the input that caused it')
+    .argument('<a>', 'a .vmrr log')
+    .argument('<b>', 'another .vmrr log of the same image')
+    .option('--force', 'compare logs of different images')
+    .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
+    .addHelpText('after', '\nExit status:\n  0  the executions are identical\n  1  they differ\n  2  bad usage, a missing or corrupt log\n\nSee man vmrr-diff(1).')
+    .action(async (a: string, b: string, parsed: { force?: boolean; json?: boolean }) => {
+      const { diffCommand, formatDiff } = await import('./diff.js');
+      const r = await diffCommand(a, b, { force: parsed.force });
+      process.stdout.write(parsed.json ? JSON.stringify(r) + '\n' : formatDiff(r));
+      setStatus(r.identical ? EXIT_OK : EXIT_DIVERGENCE);
     });
 
   program
