@@ -60,7 +60,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (text) => sayError(oneLine(text)) })
-    .addHelpText('after', '\nCommands not yet implemented: ft-check, demo.\nSee man vmrr(1).');
+    .addHelpText('after', '\nCommands not yet implemented: ft-check.\nSee man vmrr(1).');
 
   const run = program
     .command('run')
@@ -146,6 +146,20 @@ function buildProgram(setStatus: (status: number) => void): Command {
       const r = await diffCommand(a, b, { force: parsed.force });
       process.stdout.write(parsed.json ? JSON.stringify(r) + '\n' : formatDiff(r));
       setStatus(r.identical ? EXIT_OK : EXIT_DIVERGENCE);
+    });
+
+  program
+    .command('demo')
+    .summary('record the bundled non-deterministic guest, replay it, record it again and diff the two runs')
+    .option('--keep <dir>', 'keep the logs in DIR instead of a temporary directory')
+    .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
+    .addHelpText('after', '\nExit status:\n  0  replay was identical and diff found where the two recordings part\n  1  the demo did not show that (a bug: please report it)\n\nSee man vmrr-demo(1).')
+    .action(async (parsed: { keep?: string; json?: boolean }) => {
+      const { demoCommand } = await import('./demo.js');
+      const r = await withInterrupt((signal) => demoCommand({ keep: parsed.keep }, { say: parsed.json ? () => {} : (l) => process.stdout.write(l + '\n'), signal }));
+      if (parsed.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else process.stdout.write(r.ok ? paint.green('demo: the replay reproduced the run exactly; the second run parted from it where diff says.\n') : paint.red('demo: something did not go as it should (see above).\n'));
+      setStatus(r.ok ? EXIT_OK : EXIT_DIVERGENCE);
     });
 
   program
