@@ -7,7 +7,7 @@
 
 import type { MachineEvent } from '../machine/events.js';
 import type { StopInfo } from '../machine/machine.js';
-import type { LogEvent } from './frames.js';
+import type { EndFrame, Frame, LogEvent } from './frames.js';
 import type { LogHeader } from './log-format.js';
 import { LogWriter, type CheckpointInput } from './log-writer.js';
 import type { NdBlock } from './nd-block.js';
@@ -41,17 +41,29 @@ export function machineEventOf(e: LogEvent): MachineEvent {
   }
 }
 
+/** Where a recording's frames go: a LogWriter (a file), or a live link to a secondary (FT). */
+export interface FrameSink {
+  write(frame: Frame): number;
+  writeCheckpoint(cp: CheckpointInput): number;
+  flush(): void;
+  finish(end: Omit<EndFrame, 'kind'>): void;
+  abort(): void;
+  readonly tally: Record<string, { frames: number; bytes: number }>;
+}
+
 export class Recorder {
   readonly input: RecordingInput;
-  readonly writer: LogWriter;
+  readonly writer: FrameSink;
+  readonly header: LogHeader;
   private pending: LogEvent[] = [];
   events = 0;
   syncs = 0;
 
-  constructor(opts: RecorderOptions) {
+  /** `sinkFor`: where frames go, given the header (default: a LogWriter creating opts.path). */
+  constructor(opts: RecorderOptions, sinkFor: (header: LogHeader) => FrameSink = (h) => LogWriter.create(opts.path, h)) {
     const host = new HostInputSource(opts.mhz);
     // The writer needs the header first, and the header holds the wall-clock time the input reads.
-    let writer: LogWriter | null = null;
+    let writer: FrameSink | null = null;
     this.input = new RecordingInput(host, opts.ndBufferSize, (block: NdBlock) => {
       writer!.write({ kind: 'nd', ...block });
     });
@@ -61,7 +73,8 @@ export class Recorder {
       ndBufferSize: opts.ndBufferSize,
       created: isoTime(this.input.wallMs),
     };
-    writer = LogWriter.create(opts.path, header);
+    this.header = header;
+    writer = sinkFor(header);
     this.writer = writer;
   }
 

@@ -7,7 +7,7 @@
 // recorded state there.
 
 import type { ScheduledEvents, MachineEvent } from '../machine/events.js';
-import type { CheckpointFrame, EndFrame, LogEvent, SyncFrame } from './frames.js';
+import type { CheckpointFrame, EndFrame, Frame, LogEvent, SyncFrame } from './frames.js';
 import { LogReader } from './log-reader.js';
 import type { LogHeader } from './log-format.js';
 import { ReplayingInput, type CpuHandle } from './session-inputs.js';
@@ -77,21 +77,40 @@ export class EventQueue implements ScheduledEvents {
   }
 }
 
+/** Frames in log order: a LogReader over a file, or a live link from a recording primary (FT). */
+export interface FrameSource {
+  next(): { index: number; offset: number; frame: Frame } | null;
+  /** Set when the source stopped without an end frame. */
+  readonly cut: { message: string } | null;
+  close(): void;
+}
+
 export class Replayer {
   readonly header: LogHeader;
   readonly input: ReplayingInput;
   readonly events = new EventQueue();
-  private readonly main: LogReader;
-  private readonly ndReader: LogReader;
+  private readonly main: FrameSource;
+  private readonly ndReader: FrameSource;
   private lastSync = 0;
   private lastEventsAt = -1;
   private lastNdAt = -1;
   syncs = 0;
 
-  constructor(readonly path: string) {
-    this.main = LogReader.open(path);
-    this.ndReader = LogReader.open(path);
-    this.header = this.main.header;
+  /**
+   * Replay the log at `path`, or, with `sources`, frames from elsewhere (two
+   * independent cursors over the same frame sequence: one for ND blocks, one for the rest).
+   */
+  constructor(readonly path: string, sources?: { header: LogHeader; main: FrameSource; nd: FrameSource }) {
+    if (sources) {
+      this.main = sources.main;
+      this.ndReader = sources.nd;
+      this.header = sources.header;
+    } else {
+      const main = LogReader.open(path);
+      this.main = main;
+      this.ndReader = LogReader.open(path);
+      this.header = main.header;
+    }
     const wall = this.header.machine.wallClockMs;
     this.input = new ReplayingInput(() => this.nextNdBlock(), typeof wall === 'number' ? wall : 0);
   }
