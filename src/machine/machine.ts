@@ -104,6 +104,11 @@ export class Machine {
   private readonly serialIn?: ByteSource;
   private readonly replay?: ScheduledEvents;
   private readonly onEvent?: MachineOptions['onEvent'];
+  /**
+   * Called each time the CPU loop hands control back to the machine: the
+   * record and replay input sources service their ND buffer exits here.
+   */
+  sliceHook: (() => void) | null = null;
   /** Called when the host delivers something (disk data, serial bytes) while the loop waits. */
   private hostWake: (() => void) | null = null;
   /** Events delivered so far, by kind (for reports). */
@@ -290,6 +295,7 @@ export class Machine {
       }
       c.exitRequested = false;
       runCpu(c, target);
+      this.sliceHook?.();
       if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
       if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
     }
@@ -305,6 +311,7 @@ export class Machine {
       if (c.icount >= yieldAt) return 'yield';
       c.exitRequested = false;
       runCpu(c, Math.min(maxInsns, yieldAt, log.nextIcount()));
+      this.sliceHook?.();
       if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
       if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
     }

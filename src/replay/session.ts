@@ -34,6 +34,10 @@ export async function recordLoop(machine: Machine, rec: Recorder, opts: RecordLo
   const max = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
   const cpu = machine.cpu;
   const next = (every: number): number => (every > 0 ? (Math.floor(cpu.icount / every) + 1) * every : Infinity);
+  const nd = rec.input.nd;
+  machine.sliceHook = () => {
+    if (nd.pending) nd.serviceExit();
+  };
   let nextSync = next(opts.syncEvery);
   let nextCkpt = next(opts.checkpointEvery);
   for (;;) {
@@ -124,6 +128,11 @@ export async function replayLoop(machine: Machine, rp: Replayer, opts: ReplayLoo
         lastEvent: rp.events.last ? `${rp.events.last.kind} at icount ${rp.events.last.icount}` : null,
       },
     });
+  // A buffer exit: refill, or report at once an ND value taken at another place than recorded.
+  const nd = rp.input.nd;
+  machine.sliceHook = () => {
+    if (nd.pending) nd.serviceExit();
+  };
   const runTo = (icount: number): Promise<StopInfo> =>
     machine.runAsync({ maxInsns: icount, signal: opts.signal, onYield: opts.onYield });
 
