@@ -28,7 +28,6 @@ describe('vmrr --version and --help', () => {
     expect(r.stdout).toMatch(/^Usage: vmrr /);
     expect(r.stdout).toMatch(/\n {2}run \[options\] \[image\]/);
     expect(r.stdout).toMatch(/\n {2}inspect \[options\] <log>/);
-    expect(r.stdout).toMatch(/not yet implemented: .*\bdemo\b/);
     expect(r.stdout).not.toMatch(/not yet implemented: .*\binspect\b/);
   });
 
