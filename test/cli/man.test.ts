@@ -31,7 +31,7 @@ describe('man pages', () => {
   });
 
   // Every option a command's --help shows is described on its page.
-  it.each(['inspect', 'record', 'replay'])('vmrr-%s.1 describes every option the command\'s --help shows', (command) => {
+  it.each(['inspect', 'record', 'replay', 'diff', 'demo'])('vmrr-%s.1 describes every option the command\'s --help shows', (command) => {
     const help = vmrr(['help', command]);
     expect(help.status).toBe(0);
     const flags = [...help.stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]).filter((f) => f !== '--help');
