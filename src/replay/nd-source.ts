@@ -98,7 +98,7 @@ export type NdSupply = () => { block: NdBlock; origin: string } | null;
 
 export class ReplayNdSource implements NdSource {
   readonly counters = new NdCounters();
-  private readonly buf = new NdReplayBuffer();
+  private buf = new NdReplayBuffer();
   private pos: CpuPosition = DETACHED;
   private exit: () => void = noop;
   /** Set when the run loop should call serviceExit(): the buffer is empty, or something diverged. */
@@ -137,6 +137,14 @@ export class ReplayNdSource implements NdSource {
     this.buf.verify();
     this.refill();
     this.pending = this.buf.empty && !this.ended;
+  }
+
+  /** Forget the current block (the replay moved to a checkpoint); the next value comes from the supply. */
+  reset(): void {
+    this.buf = new NdReplayBuffer();
+    this.pending = true;
+    this.ended = false;
+    this.failure = null;
   }
 
   /** At the end of a replay: everything recorded must have been consumed, at the right places. */

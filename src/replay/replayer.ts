@@ -54,6 +54,11 @@ export class EventQueue implements ScheduledEvents {
     for (const e of events) this.items.push(e);
   }
 
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+
   nextIcount(): number {
     return this.head < this.items.length ? this.items[this.head].icount : Infinity;
   }
@@ -82,6 +87,8 @@ export interface FrameSource {
   next(): { index: number; offset: number; frame: Frame } | null;
   /** Set when the source stopped without an end frame. */
   readonly cut: { message: string } | null;
+  /** Continue at a frame boundary found earlier (files only). */
+  seek?(offset: number, index: number): void;
   close(): void;
 }
 
@@ -155,6 +162,18 @@ export class Replayer {
     const after = Math.min(this.lastEventsAt, this.lastNdAt);
     const safeIcount = Math.max(this.lastSync, after);
     return { kind: 'cut', message: cut?.message ?? `${this.path}: the log ends without an end frame`, safeIcount };
+  }
+
+  /**
+   * Resume both cursors at a frame boundary (just after a checkpoint the
+   * machine was restored to): what came before is already in the machine.
+   */
+  seek(offset: number, index: number): void {
+    if (!this.main.seek || !this.ndReader.seek) throw new Error('this frame source cannot seek');
+    this.main.seek(offset, index);
+    this.ndReader.seek(offset, index);
+    this.events.clear();
+    this.input.nd.reset();
   }
 
   close(): void {

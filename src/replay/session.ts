@@ -87,6 +87,8 @@ export interface ReplayResult {
   divergence: DivergenceReport | null;
   /** For a cut log: where the log ends and how far it was replayed. */
   cut: { message: string; replayedTo: number } | null;
+  /** With --to: the state hash where the replay stopped (compare with a sync point's). */
+  stateHash?: string;
 }
 
 export interface ReplayLoopOptions extends LoopHooks {
@@ -95,6 +97,8 @@ export interface ReplayLoopOptions extends LoopHooks {
   hash: StateHashFn;
   /** Stop at this icount instead of the log's end. */
   to?: number;
+  /** The icount of the checkpoint the machine was restored to (after a seek). */
+  startedAt?: number;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -137,14 +141,21 @@ export async function replayLoop(machine: Machine, rp: Replayer, opts: ReplayLoo
     machine.runAsync({ maxInsns: icount, signal: opts.signal, onYield: opts.onYield });
 
   try {
+    // Restored from a checkpoint at exactly --to: that is the state (events logged after it at the same icount come after it).
+    if (opts.to !== undefined && opts.to === opts.startedAt) return result('reached', null, { stateHash: hex(opts.hash()) });
     for (;;) {
       const p = rp.nextPoint();
       const target = p.kind === 'cut' ? p.safeIcount : p.kind === 'checkpoint' ? p.frame.icount : p.frame.icount;
+      // A log cut before its first inputs: machine.load() already asked for the clock, and the log has no value for it.
+      if (p.kind === 'cut' && target <= cpu.icount) {
+        if (opts.to !== undefined && opts.to <= cpu.icount) return result('reached', null);
+        return result('cut', null, { cut: { message: p.message, replayedTo: cpu.icount } });
+      }
       if (opts.to !== undefined && opts.to <= target) {
         const stop = await runTo(opts.to);
         if (stop.reason === 'interrupted') return result('reached', stop);
         rp.input.nd.serviceExit();
-        return result(stop.icount === opts.to ? 'reached' : 'divergence', stop);
+        return result('reached', stop, { stateHash: hex(opts.hash()) });
       }
       const stop = await runTo(target);
       if (stop.reason === 'interrupted') return result('reached', stop);
