@@ -68,7 +68,7 @@ export function formatInspect(r: InspectReport, opts: TextOptions): string {
     row('where', `offset ${num(r.cut.offset)}, after frame ${r.cut.afterFrame}` +
       (r.cut.partialBytes ? `, then ${plural(r.cut.partialBytes, 'byte')} of a partial frame` : ''));
     row('why', r.cut.recorderFinished ? 'the recorder finished, the file was cut later' : 'the recorder did not finish');
-    row('inputs up to', `icount ${num(r.cut.replayableTo)} (every ND value and event before it is in the log)`);
+    row('replayable to', `icount ${num(r.cut.replayableTo)} (the log has every input before it)`);
     row('last icount', `${num(r.lastIcount)} (the furthest a frame reaches)`);
   }
 

@@ -52,11 +52,7 @@ export interface LogSummary {
   lastIcount: number;
   end: EndFrame | null;
   cut: LogCut | null;
-  /**
-   * For a cut log, the icount up to which every input was logged: the smaller
-   * of the `at` of the last nd frame and of the last events frame (0 when the
-   * log has no frame of one of the two kinds). Null for a finished log.
-   */
+  /** For a cut log, the icount up to which every input was logged (cutReplayableTo). Null for a finished log. */
   replayableTo: number | null;
 }
 
@@ -77,8 +73,8 @@ export function summarizeLog(path: string, opts: SummarizeOptions = {}): LogSumm
       syncs: { count: 0, lastIcount: null }, firstSyncIcount: null,
       lastIcount: 0, end: null, cut: null, replayableTo: null,
     };
-    let lastNdAt = 0;
-    let lastEventsAt = 0;
+    let lastNdAt = -1;
+    let lastEventsAt = -1;
     for (const read of r.frames()) {
       const { frame: f, bytes } = read;
       opts.onFrame?.(read);
@@ -124,11 +120,21 @@ export function summarizeLog(path: string, opts: SummarizeOptions = {}): LogSumm
     s.end = r.end;
     s.cut = r.cut;
     s.fileBytes = s.cut ? s.cut.offset + s.cut.partialBytes : s.bytes;
-    if (s.cut) s.replayableTo = Math.min(lastNdAt, lastEventsAt);
+    if (s.cut) s.replayableTo = cutReplayableTo(s.syncs.lastIcount ?? 0, lastNdAt, lastEventsAt);
     return s;
   } finally {
     r.close();
   }
+}
+
+/**
+ * How far a cut log has every input, as the replayer counts it (Replayer.nextPoint):
+ * the recorder flushes ND entries and events before each sync point, so the last
+ * sync point is covered; past it, both streams are whole up to the older of
+ * their last flushes (-1 for a stream with no frame).
+ */
+export function cutReplayableTo(lastSync: number, lastNdAt: number, lastEventsAt: number): number {
+  return Math.max(lastSync, Math.min(lastNdAt, lastEventsAt));
 }
 
 /** Bytes of one event as the events codec writes it: the CBOR array [kind code, icount delta, eip, value]. */

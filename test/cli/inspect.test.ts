@@ -223,13 +223,13 @@ describe('vmrr inspect on a cut log', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`cut at offset ${last} after frame 7: the recorder did not finish`);
     expect(r.stdout).toMatch(/why +the recorder did not finish/);
-    expect(r.stdout).toMatch(/inputs up to +icount 1,500 /);
+    expect(r.stdout).toMatch(/replayable to +icount 3,000 /);
     expect(r.stdout).toMatch(/last icount +4,100 /);
     expect(r.stdout).not.toMatch(/^End$/m);
     const j = json([unfinished.path]);
     expect(j.complete).toBe(false);
     expect(j.end).toBeNull();
-    expect(j.cut).toMatchObject({ offset: last, afterFrame: 7, partialBytes: 0, recorderFinished: false, replayableTo: 1_500 });
+    expect(j.cut).toMatchObject({ offset: last, afterFrame: 7, partialBytes: 0, recorderFinished: false, replayableTo: 3_000 });
     expect(j.cut!.message).toBe(`${unfinished.path}: cut at offset ${last} after frame 7 (incomplete: recorder did not finish)`);
   });
 
@@ -266,6 +266,17 @@ describe('vmrr inspect on a cut log', () => {
     }
   }, 60_000);
 
+  it('a cut log without nd frames is replayable to its last sync point, as the replayer counts it', async () => {
+    const p = path('no-nd.vmrr');
+    const w = LogWriter.create(p, header, { sync: false });
+    w.write({ kind: 'events', at: 400, events: events.slice(0, 1) });
+    w.write(frames[2]);
+    w.write({ ...frames[4], kind: 'sync' });
+    w.abort();
+    const j = await inspectCommand(p, {});
+    expect(j.cut).toMatchObject({ afterFrame: 3, replayableTo: 3_000 });
+  });
+
   it('a finished log cut afterwards says the file was cut later', () => {
     const at = complete.ends[5];
     const p = copy('truncated.vmrr', complete.bytes.subarray(0, at + 3));
@@ -273,7 +284,7 @@ describe('vmrr inspect on a cut log', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`cut at offset ${at} after frame 5: the recorder finished, the file was cut later`);
     expect(r.stdout).toMatch(/where +offset [\d,]+, after frame 5, then 3 bytes of a partial frame/);
-    expect(json([p]).cut).toMatchObject({ offset: at, afterFrame: 5, partialBytes: 3, recorderFinished: true, replayableTo: 400 });
+    expect(json([p]).cut).toMatchObject({ offset: at, afterFrame: 5, partialBytes: 3, recorderFinished: true, replayableTo: 1_000 });
   });
 
   it('a log cut inside its header is bad input: exit 2 naming the offset', () => {
