@@ -4,10 +4,13 @@
 // errors for out-of-range addresses. No DMA.
 //
 // The device never completes anything on its own. A command leaves it busy
-// with a completion due at a nominal guest time (`dueNs`); a read also waits
-// for the host (`hostReady`). The machine decides when to call complete()
-// (DESIGN section 9): at dueNs, or earlier at a safepoint (the guest is in
-// HLT, or `polled` says it is reading the status), never before the host.
+// with a completion due at a nominal guest time (`dueNs`: the service-time
+// model, per-command overhead plus per-sector transfer, AtaTiming); a read
+// also waits for the host (`hostReady`). The machine's scheduler decides when
+// to call complete() (DESIGN section 9, docs/completion-interrupts.md): at
+// dueNs, or earlier at a safepoint (the guest is in HLT, or `polled` says it
+// is reading the status), never before the host, never while the previous
+// completion's IRQ is still in service.
 
 import type { GuestClock } from '../machine/clock.js';
 import type { PortBus } from './port-bus.js';
@@ -16,9 +19,17 @@ import { SECTOR, type DiskBackend } from './disk-backend.js';
 const ST_ERR = 0x01, ST_DRQ = 0x08, ST_DSC = 0x10, ST_DRDY = 0x40, ST_BSY = 0x80;
 const ER_ABRT = 0x04, ER_UNC = 0x40;
 const CTL_NIEN = 0x02, CTL_SRST = 0x04;
-/** Nominal command overhead and per-sector transfer time, in guest ns. */
+/** Default nominal command overhead and per-sector transfer time, in guest ns. */
 export const ATA_COMMAND_NS = 20_000;
 export const ATA_SECTOR_NS = 2_000;
+
+/** The nominal service-time model: a command costs `commandNs`, each sector moved `sectorNs` more. */
+export interface AtaTiming {
+  commandNs: number;
+  sectorNs: number;
+}
+
+export const DEFAULT_ATA_TIMING: AtaTiming = { commandNs: ATA_COMMAND_NS, sectorNs: ATA_SECTOR_NS };
 const MAX_SECTORS = 256;
 /** CHS geometry reported and used for CHS addressing (as a BIOS would translate). */
 const HEADS = 16, SPT = 63;
@@ -79,6 +90,7 @@ export class AtaDisk {
     private readonly clock: GuestClock,
     private readonly setIrq: (level: boolean) => void,
     private readonly reschedule: () => void,
+    private readonly timing: AtaTiming = DEFAULT_ATA_TIMING,
   ) {
     bus.claim('ata0', 0x1f0, 8, (p) => this.readReg(p - 0x1f0), (p, v) => this.writeReg(p - 0x1f0, v));
     bus.claimWide(0x1f0, {
@@ -108,7 +120,9 @@ export class AtaDisk {
   private notePoll(): void {
     if (this.busy && !this.polled) {
       this.polled = true;
-      if (this.hostReady) this.reschedule();
+      // End the slice right after this read even if the host is not done: with the
+      // virtual clock the safepoint must be this exact instruction, not a slice end.
+      this.reschedule();
     }
   }
 
@@ -197,12 +211,12 @@ export class AtaDisk {
         this.sector = 0;
         this.pos = 0;
         this.left = 1;
-        this.owe(ATA_COMMAND_NS, true);
+        this.owe(this.timing.commandNs, true);
         return;
       case 0x10: case 0x40: case 0x41: case 0x70: case 0x91: case 0xe7: case 0xea: case 0xef:
         // Recalibrate, verify, seek, set parameters, flush, set features: nothing to do but finish.
         this.op = 'nodata';
-        this.owe(ATA_COMMAND_NS, true);
+        this.owe(this.timing.commandNs, true);
         return;
       default:
         this.abort(ER_ABRT);
@@ -215,7 +229,7 @@ export class AtaDisk {
     this.polled = false;
     this.hostReady = false;
     this.hostError = false;
-    this.dueNs = this.clock.now() + ATA_COMMAND_NS + ATA_SECTOR_NS;
+    this.dueNs = this.clock.now() + this.timing.commandNs + this.timing.sectorNs;
     this.reschedule();
     this.disk.read(this.lba, count, this.buf.subarray(0, count * SECTOR), (err) => {
       this.hostError = err !== null;
@@ -283,7 +297,7 @@ export class AtaDisk {
     this.regs[2] = (this.regs[2] - 1) & 0xff;
     if (this.left > 0 && this.op === 'read') {
       // The next sector's data is already here; it still takes its transfer time.
-      this.owe(ATA_SECTOR_NS, true);
+      this.owe(this.timing.sectorNs, true);
       return;
     }
     this.op = 'none';
@@ -302,7 +316,7 @@ export class AtaDisk {
     this.sector++;
     this.left--;
     this.regs[2] = (this.regs[2] - 1) & 0xff;
-    this.owe(ATA_SECTOR_NS, true);
+    this.owe(this.timing.sectorNs, true);
   }
 
   private fillIdentify(): void {

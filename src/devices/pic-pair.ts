@@ -47,6 +47,12 @@ export class PicPair implements InterruptLine {
     return (this.slave.imr & (1 << (irq - 8))) !== 0 || (this.master.imr & (1 << CASCADE_IR)) !== 0;
   }
 
+  /** IRQ `irq` is in service (acknowledged, no EOI yet) at its own chip; read-only, for the scheduler. */
+  inService(irq: number): boolean {
+    if (irq < 8) return (this.master.isr & (1 << irq)) !== 0;
+    return (this.slave.isr & (1 << (irq - 8))) !== 0;
+  }
+
   pending(): boolean {
     return this.out;
   }

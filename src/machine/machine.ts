@@ -13,11 +13,11 @@ import { PicPair } from '../devices/pic-pair.js';
 import { Pit8254 } from '../devices/pit8254.js';
 import { CmosRtc } from '../devices/cmos-rtc.js';
 import { Uart16550 } from '../devices/uart16550.js';
-import { AtaDisk } from '../devices/ata.js';
+import { AtaDisk, type AtaTiming } from '../devices/ata.js';
 import type { DiskBackend } from '../devices/disk-backend.js';
 import { HostClock, VirtualClock, type ClockMode, type GuestClock, type HostTimeSource } from './clock.js';
 import { deliver, type ByteSource, type EventTargets, type MachineEvent, type ScheduledEvents } from './events.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type IoDelivery } from './scheduler.js';
 import { sleepSync, waitForHost } from './idle.js';
 import { applyFirmwareState } from './firmware-state.js';
 import type { LoadPlan } from './loaders.js';
@@ -45,6 +45,9 @@ export interface MachineOptions {
   serialIn?: ByteSource;
   /** The primary ATA master drive. */
   disk?: DiskBackend;
+  /** Its nominal service times, and whether completions may come early at safepoints (docs/completion-interrupts.md). */
+  diskTiming?: AtaTiming;
+  ioDelivery?: IoDelivery;
   /** Replay: deliver these events at their logged positions; the scheduler is not consulted. */
   events?: ScheduledEvents;
   /** Record: called with every event just before it is delivered, at its icount. */
@@ -135,7 +138,7 @@ export class Machine {
     this.rtc = new CmosRtc(this.bus, this.clock, opts.input.wallClockMs());
     this.rtc.setMemorySize(opts.ramBytes);
     this.uart = new Uart16550(this.bus, 0x3f8, this.clock, serial, (l) => pic.setIrq(4, l), reschedule);
-    if (opts.disk) this.ata = new AtaDisk(this.bus, opts.disk, this.clock, (l) => pic.setIrq(14, l), reschedule);
+    if (opts.disk) this.ata = new AtaDisk(this.bus, opts.disk, this.clock, (l) => pic.setIrq(14, l), reschedule, opts.diskTiming);
     const cons = opts.debugcon ?? [{ port: 0xe9, sink: serial }];
     for (const c of cons) new DebugCon(this.bus, c.port, c.sink);
     this.exitDev = new DebugExit(this.bus, 0xf4, () => {
@@ -146,7 +149,7 @@ export class Machine {
     this.serialIn = opts.serialIn;
     this.replay = opts.events;
     this.onEvent = opts.onEvent;
-    this.scheduler = new Scheduler(this.clock, this.targets, pic, opts.serialIn);
+    this.scheduler = new Scheduler(this.clock, this.targets, pic, opts.serialIn, opts.ioDelivery);
     opts.serialIn?.onActivity(() => this.reschedule());
     this.reset();
   }
@@ -272,7 +275,8 @@ export class Machine {
     const sched = this.scheduler;
     const virtual = this.clock.mode === 'virtual';
     for (;;) {
-      const halted = c.halted && !this.pic.pending();
+      // A disk safepoint: idle in HLT with interrupts enabled.
+      const halted = c.halted && (c.flags & IF) !== 0 && !this.pic.pending();
       for (let ev = sched.nextEvent(halted); ev !== null; ev = sched.nextEvent(halted)) this.deliver(ev);
       if (virtual && sched.blockedOnHost) return 'wait';
       if (c.halted && !((c.flags & IF) && this.pic.pending())) {

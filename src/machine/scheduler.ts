@@ -7,17 +7,27 @@
 //  - timer: when guest time reaches the earliest device deadline;
 //  - serial: a byte the host has, once the UART can take one and a
 //    character time has passed since the last;
-//  - disk: at the nominal completion time, or (host clock only) earlier at
-//    a safepoint: the guest idles in HLT or polls the status; never before
-//    the host has finished its part. With the virtual clock a completion or
-//    byte that is due but not yet there from the host makes the machine
-//    wait for the host, so the guest sees the same thing every run.
+//  - disk (DESIGN section 9, docs/completion-interrupts.md): at the earliest
+//    of the nominal completion time and a safepoint (the guest idles in HLT
+//    with IF=1 or polls the status; --io-delivery nominal ignores
+//    safepoints); never before the host has finished its part, never while
+//    the previous completion's IRQ 14 is in service at the PIC.
+// With the virtual clock a completion or byte that is due but not yet there
+// from the host makes the machine wait for the host (guest time stands
+// still), so the guest sees the same thing every run; a safepoint then is
+// an exact instruction, so early delivery stays deterministic too.
 
 import type { GuestClock } from './clock.js';
 import type { ByteSource, EventTargets, MachineEvent } from './events.js';
 import type { PicPair } from '../devices/pic-pair.js';
 
 const IRQ_TIMER = 0, IRQ_COM1 = 4, IRQ_ATA = 14;
+
+/** When a disk completion may come early: only at its nominal time, or also at a safepoint (the default). */
+export type IoDelivery = 'nominal' | 'safepoint';
+
+/** What the scheduler may do with the disk's owed completion now. */
+type DiskVerdict = 'deliver' | 'host' | 'later';
 
 export class Scheduler {
   /** Set by nextEvent(): something is due but the host has not delivered it yet (virtual clock: wait for it). */
@@ -28,6 +38,7 @@ export class Scheduler {
     private readonly dev: EventTargets,
     private readonly pic: PicPair,
     private readonly serialIn: ByteSource | undefined,
+    private readonly ioDelivery: IoDelivery = 'safepoint',
   ) {}
 
   private get virtual(): boolean {
@@ -42,14 +53,10 @@ export class Scheduler {
   nextEvent(halted: boolean): MachineEvent | null {
     this.blockedOnHost = false;
     const now = this.clock.peek();
-    const { uart, ata } = this.dev;
-    if (ata?.busy) {
-      const due = now >= ata.dueNs || (!this.virtual && (halted || ata.polled));
-      if (due) {
-        if (ata.hostReady) return { kind: 'disk' };
-        if (now >= ata.dueNs && this.virtual) this.blockedOnHost = true;
-      }
-    }
+    const { uart } = this.dev;
+    const disk = this.disk(now, halted);
+    if (disk === 'deliver') return { kind: 'disk' };
+    if (disk === 'host' && this.virtual) this.blockedOnHost = true;
     if (now >= this.timerDeadline()) return { kind: 'timer', t: now };
     const s = this.serialIn;
     if (s && uart.canReceive() && now >= uart.rxReadyAt()) {
@@ -59,12 +66,45 @@ export class Scheduler {
     return null;
   }
 
+  /** The completion is still being serviced: its IRQ is in service at the PIC (no EOI yet). */
+  private servicing(): boolean {
+    return this.pic.inService(IRQ_ATA);
+  }
+
+  /** A safepoint for the disk: the guest idles in HLT (IF=1) or has polled the status since the command. */
+  private atSafepoint(halted: boolean): boolean {
+    return this.ioDelivery === 'safepoint' && (halted || this.dev.ata!.polled);
+  }
+
+  /**
+   * The disk completion may be delivered now ('deliver'), would be but the
+   * host is not done ('host'), or is not due ('later'). While the previous
+   * completion is in service it waits for the EOI, with one exception: a
+   * handler that itself polls for the device past the nominal time gets it,
+   * or a driver that waits inside its handler would hang where real hardware
+   * serves it (the PIC still holds the IRQ until the EOI).
+   */
+  private disk(now: number, halted: boolean): DiskVerdict {
+    const ata = this.dev.ata;
+    if (!ata?.busy) return 'later';
+    const nominal = now >= ata.dueNs;
+    const due = this.servicing() ? nominal && ata.polled : nominal || this.atSafepoint(halted);
+    if (!due) return 'later';
+    return ata.hostReady ? 'deliver' : 'host';
+  }
+
   /** Guest time of the earliest event that can happen with what the host has now (Infinity: none). */
   nextDue(halted: boolean): number {
     let t = this.timerDeadline();
     const { uart, ata } = this.dev;
-    if (ata?.busy) {
-      if (this.virtual || ata.hostReady) t = Math.min(t, !this.virtual && halted ? 0 : ata.dueNs);
+    if (ata?.busy && (this.virtual || ata.hostReady)) {
+      if (this.servicing()) {
+        // Running: stop at the nominal time, then at each instruction until the EOI (virtual: an exact point).
+        // Idle in HLT inside the handler: only something else can end the wait.
+        if (!halted) t = Math.min(t, ata.dueNs);
+      } else {
+        t = Math.min(t, this.atSafepoint(halted) ? 0 : ata.dueNs);
+      }
     }
     const s = this.serialIn;
     if (s && uart.canReceive() && (s.available || (this.virtual && !s.ended))) t = Math.min(t, uart.rxReadyAt());
@@ -86,7 +126,7 @@ export class Scheduler {
       const s = this.serialIn;
       if (s && (s.available || !s.ended)) return true;
     }
-    if (ata?.busy && ata.interruptsEnabled() && !this.pic.isMasked(IRQ_ATA)) return true;
+    if (ata?.busy && ata.interruptsEnabled() && !this.pic.isMasked(IRQ_ATA) && !this.servicing()) return true;
     return false;
   }
 }
