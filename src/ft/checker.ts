@@ -1,0 +1,226 @@
+// `vmrr ft-check`'s engine: a primary and a secondary in one process, in
+// quasi-lockstep. Each round the primary runs up to `slice` instructions with
+// live inputs and ends with a sync point (its recorder flushes everything to
+// the link); the secondary then replays up to it. Outputs are compared in
+// order and the primary's are released only once the secondary produced the
+// same (output commit). A mismatch, a failed replay check, or a secondary
+// more than `maxLag` instructions behind makes a resync at the primary's
+// sync point: the secondary gets the primary's state and the next round's
+// replay starts from the frames after that point.
+
+import type { ByteSource } from '../machine/events.js';
+import type { DiskBackend } from '../devices/disk-backend.js';
+import type { RecorderOptions } from '../replay/recorder.js';
+import { toHex } from '../machine/hash64.js';
+import { hex32 } from '../replay/nd-block.js';
+import { FrameLink } from './link.js';
+import { DropFilter } from './drop-filter.js';
+import type { Injection, LooseSource } from './inject.js';
+import { Primary, type GuestSetup } from './primary.js';
+import { Secondary, type RoundResult } from './secondary.js';
+import { compareDisk, compareOutputs } from './compare.js';
+import { resync } from './resync.js';
+import type { Channel } from './outputs.js';
+import type { FtDivergence, FtReport, FtResync } from './report.js';
+
+export interface FtCheckOptions {
+  image: string;
+  setup: GuestSetup;
+  recorder: Omit<RecorderOptions, 'path'>;
+  /** The primary's disk, and the image's bytes for the secondary's copy. */
+  disk?: { primary: DiskBackend; bytes: Uint8Array };
+  serialIn?: ByteSource;
+  maxInsns?: number;
+  injections: readonly Injection[];
+  loose: readonly LooseSource[];
+  /** Instructions per round (a sync point ends each). */
+  slice: number;
+  /** Resync when the secondary is more than this many instructions behind the primary. */
+  maxLag: number;
+  /** Output the secondary confirmed (or a resync committed), in the primary's order. */
+  release(channel: Channel, bytes: Uint8Array): void;
+  /** Milliseconds, for the report's timings (the engine reads no host clock itself). */
+  now(): number;
+  signal?: AbortSignal;
+  progress?(icount: number): void;
+}
+
+export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
+  const link = new FrameLink();
+  const drops = new DropFilter(o.injections.filter((i): i is Extract<Injection, { kind: 'drop' }> => i.kind === 'drop'));
+  link.onSend = drops.onSend;
+  const p = new Primary({ ...o.setup, recorder: o.recorder, link, disk: o.disk?.primary, serialIn: o.serialIn });
+  const flips = o.injections.filter((i): i is Extract<Injection, { kind: 'reg' | 'mem' }> => i.kind !== 'drop');
+  const s = new Secondary({ header: link.header(), setup: o.setup, link, loose: o.loose, flips, drops, diskBytes: o.disk?.bytes });
+  // Both machines are loaded alike: the first common point.
+  p.tracker.markCommon();
+  s.tracker.markCommon();
+
+  const max = o.maxInsns ?? Number.MAX_SAFE_INTEGER;
+  const round = Math.max(1, Math.min(o.slice, Math.max(1, o.maxLag)));
+  const divergences: FtDivergence[] = [];
+  const resyncs: FtResync[] = [];
+  const open: FtDivergence[] = [];
+  const perChannel: Record<string, number> = {};
+  let released = 0;
+  let compared = 0;
+  let maxHeld = 0;
+  let latencyMax = 0;
+  let latencySum = 0;
+  let rounds = 0;
+  let primaryMs = 0;
+  const start = o.now();
+
+  const release = (upTo: number): void => {
+    const out = p.out;
+    while (released < upTo) {
+      const ch = out.channelOf(released);
+      let j = released;
+      const bytes: number[] = [];
+      while (j < upTo && out.channelOf(j) === ch) {
+        bytes.push(out.byte(j));
+        const lat = p.icount - out.icount(j);
+        latencySum += lat;
+        if (lat > latencyMax) latencyMax = lat;
+        j++;
+      }
+      perChannel[ch] = (perChannel[ch] ?? 0) + bytes.length;
+      o.release(ch, Uint8Array.from(bytes));
+      released = j;
+    }
+    out.dropBefore(released);
+  };
+
+  const doResync = (reason: FtResync['reason']): void => {
+    const t0 = o.now();
+    const secondaryIcount = s.icount;
+    const r = resync(p, s, o.disk?.bytes);
+    // The secondary now holds the state that produced the primary's output: it is committed.
+    release(p.out.length);
+    compared = p.out.length;
+    s.out.skipTo(p.out.length, p.out.counts());
+    s.resynced(p.icount);
+    const pausedMs = o.now() - t0;
+    const rate = primaryMs > 0 ? p.icount / primaryMs : 0;
+    resyncs.push({
+      icount: p.icount, reason, secondaryIcount, pages: r.pages, pageBytes: r.pageBytes, sectors: r.sectors,
+      transferBytes: r.transferBytes, ramBytes: o.setup.ramBytes, pausedMs, pausedInsns: Math.round(pausedMs * rate),
+      hashEqual: r.hashEqual, hash: r.hash,
+    });
+    for (const d of open) d.resync = resyncs.length - 1;
+    open.length = 0;
+  };
+
+  let pStop;
+  let pHash: Uint8Array;
+  for (;;) {
+    const target = Math.min(p.icount + round, max);
+    const t0 = o.now();
+    pStop = await p.runTo(target, o.signal);
+    primaryMs += o.now() - t0;
+    const atSync = pStop.reason === 'limit' && pStop.icount < max;
+    pHash = atSync ? p.sync(pStop) : p.finish(pStop);
+    maxHeld = Math.max(maxHeld, p.out.length - released);
+    o.progress?.(p.icount);
+    if (pStop.reason === 'interrupted') break;
+
+    const r = await s.runRound(o.signal);
+    rounds++;
+    const where = { icount: s.icount, eip: s.machine.cpu.eip >>> 0 };
+    const level = r.kind === 'reached';
+    const cmp = compareOutputs(p.out, s.out, compared, level, where);
+    compared = cmp.matched;
+    release(cmp.matched);
+    s.out.dropBefore(compared);
+    let d: FtDivergence | null = cmp.divergence;
+    if (!d && p.disk && s.disk) d = compareDisk(p.disk, s.disk, level, where);
+    if (!d) d = judgeRound(r, where, () => s.hasher.hashBytes());
+    if (d) {
+      divergences.push(d);
+      open.push(d);
+    }
+    const lag = p.icount - s.icount;
+    const stuck = r.kind === 'stopped' || r.kind === 'idle';
+    if (stuck && (lag > o.maxLag || !atSync)) doResync(lag > o.maxLag ? 'lag' : 'divergence');
+    else if (d && !stuck) doResync('divergence');
+    else if (level && !d) {
+      // A verified common point: later resyncs send only what changes after it.
+      p.tracker.markCommon();
+      s.tracker.markCommon();
+      if (p.disk && s.disk && p.disk.writes.length === 0 && s.disk.writes.length === 0) {
+        p.disk.since.clear();
+        s.disk.since.clear();
+      }
+    }
+    if (!atSync) break;
+    if (!s.stopped) {
+      s.beginRound(link.nextIndex);
+      link.dropBefore(s.roundStart);
+    }
+  }
+
+  const sHash = toHex(s.hasher.hashBytes());
+  const primaryHash = toHex(pHash);
+  const finalHashesEqual = sHash === primaryHash;
+  const hashesEqualAfterResyncs = resyncs.every((r) => r.hashEqual);
+  const corrected = finalHashesEqual && hashesEqualAfterResyncs && divergences.every((d) => d.resync !== null);
+  const releasedEqualsPrimary = released === p.out.length && pStop.reason !== 'interrupted';
+  const injections = [...s.outcomes(), ...drops.outcomes()];
+  const produced = p.out.length;
+  return {
+    image: o.image,
+    loose: [...o.loose],
+    injections,
+    slice: round,
+    maxLag: o.maxLag,
+    rounds,
+    primary: { icount: pStop.icount, reason: pStop.reason, exitValue: pStop.exitValue ?? null, hash: primaryHash },
+    secondary: { icount: s.icount, reason: s.stopped?.reason ?? pStop.reason, exitValue: s.machine.exitStatus >= 0 ? s.machine.exitStatus : null, hash: sHash, executed: s.executed },
+    divergences,
+    resyncs,
+    output: {
+      produced, released, perChannel, maxHeldBytes: maxHeld,
+      latencyMaxInsns: latencyMax, latencyMeanInsns: released > 0 ? Math.round(latencySum / released) : 0,
+      diskWrites: p.disk?.count ?? 0,
+    },
+    link: { bytes: link.bytes, frames: link.nextIndex - 1 },
+    wallSeconds: (o.now() - start) / 1000,
+    verdict: {
+      corrected, releasedEqualsPrimary, hashesEqualAfterResyncs, finalHashesEqual,
+      ok: corrected && releasedEqualsPrimary,
+    },
+  };
+}
+
+/** A round's own verdict once outputs matched: the replay's checks, a stop, the sync point or the end. */
+function judgeRound(r: RoundResult, where: { icount: number; eip: number }, secondaryHash: () => Uint8Array): FtDivergence | null {
+  const base = { icount: where.icount, eip: where.eip, offset: null, resync: null };
+  switch (r.kind) {
+    case 'idle':
+      return null;
+    case 'input':
+      return { ...base, channel: 'input', primary: r.expected, secondary: r.actual, message: r.message };
+    case 'stopped': {
+      const want = r.point.kind === 'end' ? `${r.point.frame.reason} at icount ${r.point.frame.icount}` : `running at icount ${r.point.frame.icount}`;
+      return { ...base, channel: 'exit', primary: want, secondary: `${r.stop.reason} at icount ${r.stop.icount}`, message: `the secondary stopped (${r.stop.reason}) before the primary's point` };
+    }
+    case 'reached': {
+      const f = r.point.frame;
+      if (r.point.kind === 'end') {
+        const e = r.point.frame;
+        const sExit = r.stop.exitValue ?? null;
+        if (r.stop.reason !== e.reason || sExit !== e.exitValue) {
+          return { ...base, channel: 'exit', primary: `${e.reason} ${String(e.exitValue)}`, secondary: `${r.stop.reason} ${String(sExit)}`, message: 'the guests ended differently' };
+        }
+      } else if ((r.stop.eip >>> 0) !== f.eip) {
+        return { ...base, channel: 'state', primary: `EIP ${hex32(f.eip)}`, secondary: `EIP ${hex32(r.stop.eip)}`, message: `EIP differs at sync point icount ${f.icount}` };
+      }
+      const want = toHex(f.hash), got = toHex(secondaryHash());
+      if (want !== got) {
+        const at = r.point.kind === 'end' ? 'at the end' : `at sync point icount ${f.icount}`;
+        return { ...base, channel: 'state', primary: want, secondary: got, message: `state hash differs ${at}` };
+      }
+      return null;
+    }
+  }
+}

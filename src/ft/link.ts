@@ -1,0 +1,177 @@
+// The live link from the FT primary's recorder to its secondary: the same
+// frames a log file holds, encoded exactly as on disk (u32 length, u32
+// CRC-32, CBOR [kind code, body]), kept in memory instead of a file. A later
+// step can put these bytes on a socket without changing either side: the
+// primary writes through a FrameSink, the secondary reads through
+// FrameSources (independent cursors, as replay reads a file twice).
+
+import type { Encoder } from 'cbor-x';
+import { makeCbor } from '../replay/cbor-fields.js';
+import { crc32 } from '../replay/crc32.js';
+import { codecForCode, codecForKind } from '../replay/frame-codecs.js';
+import { FRAME_CODES, type CheckpointPage, type EndFrame, type Frame, type FrameKind } from '../replay/frames.js';
+import { FRAME_HEADER_BYTES, MAX_PAGES_PER_FRAME, decodeHeader, encodeHeader, type LogHeader } from '../replay/log-format.js';
+import type { CheckpointInput } from '../replay/log-writer.js';
+import type { FrameSink } from '../replay/recorder.js';
+import type { FrameSource } from '../replay/replayer.js';
+
+export type LinkFrame = { index: number; offset: number; frame: Frame };
+
+/** Encode one frame as it travels: length, CRC-32 over length and payload, payload. */
+export function encodeFrame(cbor: Encoder, frame: Frame, scratch?: Uint8Array): Uint8Array {
+  const payload = cbor.encode([FRAME_CODES[frame.kind], codecForKind(frame.kind).encode(frame, scratch)]);
+  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, payload.length, true);
+  out.set(payload, FRAME_HEADER_BYTES);
+  dv.setUint32(4, crc32(payload, 0, payload.length, crc32(out, 0, 4)), true);
+  return out;
+}
+
+/** Decode what encodeFrame made; a damaged frame is an Error naming the link offset. */
+export function decodeFrame(cbor: Encoder, bytes: Uint8Array, offset: number): Frame {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const len = dv.getUint32(0, true);
+  if (len !== bytes.length - FRAME_HEADER_BYTES) throw new Error(`link: bad frame length at offset ${offset}`);
+  if (crc32(bytes, FRAME_HEADER_BYTES, bytes.length, crc32(bytes, 0, 4)) !== dv.getUint32(4, true)) {
+    throw new Error(`link: bad CRC at offset ${offset}`);
+  }
+  const [code, body] = cbor.decode(bytes.subarray(FRAME_HEADER_BYTES)) as [unknown, Record<string, unknown>];
+  const codec = codecForCode(code);
+  if (!codec) throw new Error(`link: unknown frame kind ${String(code)} at offset ${offset}`);
+  return codec.decode(body);
+}
+
+/** Frames held in memory in order, numbered from 1 like a log's; the oldest can be dropped once read. */
+export class FrameLink {
+  private readonly cbor = makeCbor();
+  private readonly frames: Uint8Array[] = [];
+  private readonly offsets: number[] = [];
+  /** Index of frames[0]. */
+  private base = 1;
+  private headerBytes: Uint8Array | null = null;
+  private ndScratch: Uint8Array | null = null;
+  /** Bytes sent so far (header included). */
+  bytes = 0;
+  ended = false;
+  aborted = false;
+  private checkpoints = 0;
+  private lastCheckpoint: number | null = null;
+  readonly tally: Record<FrameKind, { frames: number; bytes: number }> = {
+    nd: { frames: 0, bytes: 0 }, events: { frames: 0, bytes: 0 }, checkpoint: { frames: 0, bytes: 0 },
+    sync: { frames: 0, bytes: 0 }, end: { frames: 0, bytes: 0 },
+  };
+  /** Called with each frame as it is sent, with its index (drop injections count values here). */
+  onSend: ((index: number, frame: Frame) => void) | null = null;
+
+  /** The recorder's sink: `new Recorder(opts, (h) => link.sink(h))`. */
+  sink(header: LogHeader): FrameSink {
+    this.headerBytes = this.cbor.encode(encodeHeader(header));
+    this.bytes += this.headerBytes.length;
+    this.ndScratch = new Uint8Array(header.ndBufferSize * 16);
+    return {
+      write: (f) => this.send(f),
+      writeCheckpoint: (cp) => this.sendCheckpoint(cp),
+      flush: () => {},
+      finish: (end: Omit<EndFrame, 'kind'>) => {
+        this.send({ kind: 'end', ...end });
+        this.ended = true;
+      },
+      abort: () => {
+        this.aborted = true;
+      },
+      tally: this.tally,
+    };
+  }
+
+  /** The header as the secondary receives it. */
+  header(): LogHeader {
+    if (!this.headerBytes) throw new Error('link: no header sent yet');
+    return decodeHeader(makeCbor().decode(this.headerBytes));
+  }
+
+  /** Index the next frame will have. */
+  get nextIndex(): number {
+    return this.base + this.frames.length;
+  }
+
+  private send(frame: Frame): number {
+    if (this.ended) throw new Error('link: frame after the end frame');
+    const bytes = encodeFrame(this.cbor, frame, frame.kind === 'nd' ? this.ndScratch ?? undefined : undefined);
+    const offset = this.bytes;
+    this.onSend?.(this.nextIndex, frame);
+    this.frames.push(bytes);
+    this.offsets.push(offset);
+    this.bytes += bytes.length;
+    const t = this.tally[frame.kind];
+    t.frames++;
+    t.bytes += bytes.length;
+    return offset;
+  }
+
+  private sendCheckpoint(cp: CheckpointInput): number {
+    const parts = Math.max(1, Math.ceil(cp.pages.length / MAX_PAGES_PER_FRAME));
+    const seq = this.checkpoints++;
+    let first = -1;
+    for (let part = 0; part < parts; part++) {
+      const pages: CheckpointPage[] = cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME);
+      const at = this.send({ kind: 'checkpoint', icount: cp.icount, seq, part, parts, prev: this.lastCheckpoint, state: part === 0 ? cp.state : null, pages });
+      if (part === 0) first = at;
+    }
+    this.lastCheckpoint = first;
+    return first;
+  }
+
+  /** Frame `index` decoded, or null when it has not been sent yet. */
+  read(index: number, cbor: Encoder): LinkFrame | null {
+    const i = index - this.base;
+    if (i < 0) throw new Error(`link: frame ${index} was already dropped`);
+    if (i >= this.frames.length) return null;
+    return { index, offset: this.offsets[i], frame: decodeFrame(cbor, this.frames[i], this.offsets[i]) };
+  }
+
+  /** A reader starting at frame `from` (default: the next frame to be sent). */
+  cursor(from = this.nextIndex): LinkCursor {
+    return new LinkCursor(this, from);
+  }
+
+  /** Forget frames before `index`: no cursor will read them again. */
+  dropBefore(index: number): void {
+    const n = Math.min(this.frames.length, index - this.base);
+    if (n <= 0) return;
+    this.frames.splice(0, n);
+    this.offsets.splice(0, n);
+    this.base += n;
+  }
+
+  /** Frames held now (not yet dropped). */
+  get held(): number {
+    return this.frames.length;
+  }
+}
+
+/** One reader of the link. next() returns null when it has read everything sent so far; more may come. */
+export class LinkCursor implements FrameSource {
+  private readonly cbor = makeCbor();
+  /** Applied to each frame read (drop injections); may return the frame changed. */
+  filter: ((f: LinkFrame) => LinkFrame) | null = null;
+
+  constructor(private readonly link: FrameLink, private pos: number) {}
+
+  get position(): number {
+    return this.pos;
+  }
+
+  next(): LinkFrame | null {
+    const f = this.link.read(this.pos, this.cbor);
+    if (!f) return null;
+    this.pos++;
+    return this.filter ? this.filter(f) : f;
+  }
+
+  get cut(): { message: string } | null {
+    return this.link.aborted && this.pos >= this.link.nextIndex ? { message: 'link: the primary stopped without an end frame' } : null;
+  }
+
+  close(): void {}
+}

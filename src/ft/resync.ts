@@ -1,0 +1,70 @@
+// A resync: the primary, paused at a sync point, is checkpointed with the
+// RAM pages dirtied on either side since the last common point (and the
+// disk sectors either side wrote); the checkpoint travels as encoded
+// checkpoint frames, as it would over a socket, and is restored on the
+// secondary, whose state hash must then equal the primary's.
+
+import { applyCheckpoints, type Checkpoint, type MachineState } from '../machine/snapshot.js';
+import { makeCbor } from '../replay/cbor-fields.js';
+import { MAX_PAGES_PER_FRAME } from '../replay/log-format.js';
+import type { CheckpointFrame } from '../replay/frames.js';
+import { SECTOR } from '../devices/disk-backend.js';
+import { toHex } from '../machine/hash64.js';
+import { decodeFrame, encodeFrame } from './link.js';
+import type { Primary } from './primary.js';
+import type { Secondary } from './secondary.js';
+
+export interface ResyncResult {
+  pages: number;
+  pageBytes: number;
+  sectors: number;
+  transferBytes: number;
+  hashEqual: boolean;
+  hash: string;
+}
+
+export function resync(p: Primary, s: Secondary, diskBase?: Uint8Array): ResyncResult {
+  const cp = p.tracker.take({ extraPages: s.tracker.pagesDirtiedSince() });
+  // On the wire: the checkpoint frames a log would hold, encoded and decoded again.
+  const cbor = makeCbor();
+  const parts = Math.max(1, Math.ceil(cp.pages.length / MAX_PAGES_PER_FRAME));
+  let transferBytes = 0;
+  const received: CheckpointFrame[] = [];
+  for (let part = 0; part < parts; part++) {
+    const frame: CheckpointFrame = {
+      kind: 'checkpoint', icount: cp.icount, seq: 0, part, parts, prev: null,
+      state: part === 0 ? (cp.state as unknown as Record<string, unknown>) : null,
+      pages: cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME),
+    };
+    const bytes = encodeFrame(cbor, frame);
+    transferBytes += bytes.length;
+    received.push(decodeFrame(cbor, bytes, 0) as CheckpointFrame);
+  }
+  const restored: Checkpoint = {
+    v: 1, icount: received[0].icount, full: false,
+    state: received[0].state as unknown as MachineState,
+    pages: received.flatMap((f) => f.pages),
+  };
+  applyCheckpoints(s.machine, [restored]);
+  s.tracker.markCommon();
+
+  let sectors = 0;
+  if (p.disk && s.disk && diskBase) {
+    const lbas = new Set([...p.disk.since, ...s.disk.since]);
+    for (const lba of lbas) {
+      const data = p.disk.written(lba) ?? diskBase.subarray(lba * SECTOR, (lba + 1) * SECTOR);
+      s.disk.put(lba, data);
+      transferBytes += SECTOR + 8;
+      sectors++;
+    }
+    p.disk.since.clear();
+    s.disk.since.clear();
+    p.disk.writes.length = 0;
+    s.disk.writes.length = 0;
+    s.disk.count = p.disk.count;
+  }
+  const hp = p.hasher.hashBytes();
+  const hs = s.hasher.hashBytes();
+  const hash = toHex(hp);
+  return { pages: cp.pages.length, pageBytes: cp.pages.length * 4096, sectors, transferBytes, hashEqual: hash === toHex(hs), hash };
+}

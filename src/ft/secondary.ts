@@ -1,0 +1,214 @@
+// The FT secondary: the same image, built from the header the primary sent
+// down the link, replaying the primary's frames one round at a time. Each
+// round is a fresh Replayer over the frames after the last sync point the
+// secondary reached, so after a resync (which jumps the secondary to the
+// primary's state at a sync point) nothing from before it is left in the ND
+// buffer or the event queue. Register and memory faults are applied at
+// their exact icounts.
+
+import { Machine, type StopInfo } from '../machine/machine.js';
+import { MemoryDisk } from '../devices/disk-backend.js';
+import { CheckpointTracker } from '../machine/snapshot.js';
+import { StateHasher } from '../machine/state-hash.js';
+import { NdDivergence } from '../replay/nd-buffer.js';
+import { ReplayDivergence, Replayer, type ControlPoint } from '../replay/replayer.js';
+import type { LogHeader } from '../replay/log-format.js';
+import type { FrameLink, LinkCursor } from './link.js';
+import type { Injection, InjectionOutcome, LooseSource } from './inject.js';
+import { OutputLog, debugconChannel } from './outputs.js';
+import { DiskTap } from './disk-tap.js';
+import { SecondaryEvents, SecondaryInput } from './secondary-input.js';
+import type { GuestSetup } from './primary.js';
+import type { DropFilter } from './drop-filter.js';
+
+type Flip = Extract<Injection, { kind: 'reg' | 'mem' }>;
+const REG_INDEX: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, esp: 4, ebp: 5, esi: 6, edi: 7 };
+
+/** How a round ended for the secondary. */
+export type RoundResult =
+  /** Reached the sync point or the end the primary logged. */
+  | { kind: 'reached'; point: Extract<ControlPoint, { kind: 'sync' | 'end' }>; stop: StopInfo }
+  /** The guest stopped (exit, halt, triple fault) before the primary's point. */
+  | { kind: 'stopped'; point: Extract<ControlPoint, { kind: 'sync' | 'end' }>; stop: StopInfo }
+  /** The replay's own checks failed: an ND value or event taken elsewhere than the primary did. */
+  | { kind: 'input'; point: Extract<ControlPoint, { kind: 'sync' | 'end' }>; message: string; expected: string; actual: string }
+  /** Still stopped from an earlier round: nothing was run. */
+  | { kind: 'idle'; point: Extract<ControlPoint, { kind: 'sync' | 'end' }> };
+
+export interface SecondaryOptions {
+  header: LogHeader;
+  setup: GuestSetup;
+  link: FrameLink;
+  loose: readonly LooseSource[];
+  flips: readonly Flip[];
+  drops: DropFilter;
+  /** The disk image's bytes when the primary has a disk. */
+  diskBytes?: Uint8Array;
+}
+
+export class Secondary {
+  readonly machine: Machine;
+  readonly out: OutputLog;
+  readonly disk?: DiskTap;
+  readonly tracker: CheckpointTracker;
+  readonly hasher: StateHasher;
+  private readonly input: SecondaryInput;
+  private readonly events: SecondaryEvents;
+  private readonly link: FrameLink;
+  private readonly header: LogHeader;
+  private readonly drops: DropFilter;
+  private replayer: Replayer | null = null;
+  private ndCursor: LinkCursor | null = null;
+  /** The frame index the current round started at. */
+  roundStart = 0;
+  /** Set when the guest stopped before the primary's point; cleared by a resync. */
+  stopped: StopInfo | null = null;
+  /** Instructions actually run (a resync moves icount without running). */
+  executed = 0;
+  private readonly flips: { flip: Flip; applied: boolean; icount: number | null; skipped: boolean }[];
+
+  constructor(opts: SecondaryOptions) {
+    this.header = opts.header;
+    this.link = opts.link;
+    this.drops = opts.drops;
+    const wall = opts.header.machine.wallClockMs;
+    const s = opts.setup;
+    this.input = new SecondaryInput(opts.loose, s.mhz, typeof wall === 'number' ? wall : 0);
+    this.events = new SecondaryEvents(this.input);
+    let m: Machine | null = null;
+    this.out = new OutputLog(() => ({ icount: m!.cpu.icount, eip: m!.cpu.prevEip }));
+    if (opts.diskBytes) this.disk = new DiskTap(new MemoryDisk(opts.diskBytes), () => m!.cpu.icount);
+    m = new Machine({
+      ramBytes: s.ramBytes,
+      input: this.input,
+      clock: s.clock,
+      mhz: s.mhz,
+      serial: this.out.sink('serial'),
+      debugcon: s.debugconPorts.map((port) => ({ port, sink: this.out.sink(debugconChannel(port)) })),
+      disk: this.disk,
+      events: this.events,
+    });
+    this.machine = m;
+    this.flips = [...opts.flips].sort((a, b) => a.icount - b.icount).map((flip) => ({ flip, applied: false, icount: null, skipped: false }));
+    // Loading reads the clock (the firmware programs the PIT): the primary's values are already on the link.
+    this.beginRound(1);
+    m.load(s.plan);
+    this.tracker = new CheckpointTracker(m);
+    this.hasher = new StateHasher(m);
+  }
+
+  get icount(): number {
+    return this.machine.cpu.icount;
+  }
+
+  /** Start replaying the frames from link frame `from` (the one after the last sync point reached). */
+  beginRound(from: number): void {
+    this.replayer?.close();
+    const main = this.link.cursor(from);
+    const nd = this.link.cursor(from);
+    if (!this.drops.empty) {
+      main.filter = this.drops.filter;
+      nd.filter = this.drops.filter;
+    }
+    const rp = new Replayer('(ft link)', { header: this.header, main, nd });
+    rp.attach(this.machine.cpu);
+    this.input.current = rp.input;
+    this.events.current = rp.events;
+    const ndSource = rp.input.nd;
+    this.machine.sliceHook = () => {
+      if (ndSource.pending) ndSource.serviceExit();
+    };
+    this.replayer = rp;
+    this.ndCursor = nd;
+    this.roundStart = from;
+  }
+
+  /** Run to the primary's next sync point or end, as the link says; returns how far it got. */
+  async runRound(signal?: AbortSignal): Promise<RoundResult> {
+    const rp = this.replayer!;
+    const p = rp.nextPoint();
+    if (p.kind !== 'sync' && p.kind !== 'end') throw new Error(`ft: the secondary found ${p.kind === 'cut' ? 'no sync point' : 'a checkpoint'} on the link`);
+    if (this.stopped) return { kind: 'idle', point: p };
+    const target = p.frame.icount;
+    const before = this.icount;
+    try {
+      const stop = await this.runTo(target, signal);
+      rp.input.nd.serviceExit();
+      if (stop.icount !== target || (p.kind === 'sync' && stop.reason !== 'limit')) {
+        this.stopped = stop;
+        return { kind: 'stopped', point: p, stop };
+      }
+      const left = this.leftover(p.kind === 'sync' ? p.index : Infinity);
+      if (left) return { kind: 'input', point: p, ...left };
+      return { kind: 'reached', point: p, stop };
+    } catch (e) {
+      if (e instanceof ReplayDivergence) return { kind: 'input', point: p, message: e.message, expected: e.expected, actual: e.actual };
+      if (e instanceof NdDivergence) return { kind: 'input', point: p, message: e.message, expected: e.expected ? JSON.stringify(e.expected) : '-', actual: e.actual ? JSON.stringify(e.actual) : '-' };
+      throw e;
+    } finally {
+      this.executed += this.icount - before;
+    }
+  }
+
+  /** Run to `target`, stopping on the way at every fault's icount to apply it. */
+  private async runTo(target: number, signal?: AbortSignal): Promise<StopInfo> {
+    for (;;) {
+      const next = this.flips.find((f) => !f.applied && !f.skipped && f.flip.icount >= this.icount);
+      const stopAt = next && next.flip.icount <= target ? next.flip.icount : target;
+      const stop = await this.machine.runAsync({ maxInsns: stopAt, signal });
+      if (stop.reason !== 'limit') return stop;
+      if (next && stop.icount === next.flip.icount) {
+        for (const f of this.flips) if (!f.applied && !f.skipped && f.flip.icount === stop.icount) this.apply(f);
+        if (stop.icount < target) continue;
+      }
+      return stop;
+    }
+  }
+
+  private apply(f: (typeof this.flips)[number]): void {
+    const c = this.machine.cpu;
+    const inj = f.flip;
+    if (inj.kind === 'reg') {
+      if (inj.reg === 'eip') c.eip = (c.eip ^ inj.mask) >>> 0;
+      else if (inj.reg === 'eflags') c.setEflags(c.getEflags() ^ inj.mask);
+      else c.regs[REG_INDEX[inj.reg]] ^= inj.mask;
+    } else if (inj.addr < this.machine.mem.size) {
+      this.machine.mem.ram[inj.addr] ^= inj.mask;
+      c.notePhysWrite(inj.addr, 1);
+    }
+    f.applied = true;
+    f.icount = c.icount;
+  }
+
+  /** Entries or events before the sync point that the secondary did not take: it went another way. */
+  private leftover(syncIndex: number): { message: string; expected: string; actual: string } | null {
+    const rp = this.replayer!;
+    if (rp.events.pendingCount > 0) {
+      const n = rp.events.pendingCount;
+      return { message: `${n} event(s) logged before the primary's point were not delivered`, expected: `${n} more event(s)`, actual: 'none' };
+    }
+    try {
+      rp.input.nd.finish();
+    } catch (e) {
+      if (e instanceof NdDivergence) return { message: e.message, expected: e.expected ? JSON.stringify(e.expected) : '-', actual: '-' };
+      throw e;
+    }
+    const cur = this.ndCursor!;
+    for (let f = cur.position < syncIndex ? cur.next() : null; f; f = cur.position < syncIndex ? cur.next() : null) {
+      if (f.frame.kind === 'nd' && f.frame.count > 0) {
+        return { message: `an ND block of ${f.frame.count} value(s) logged before the primary's point was not consumed`, expected: `${f.frame.count} more value(s)`, actual: 'none' };
+      }
+    }
+    return null;
+  }
+
+  /** After a resync at icount `at`: faults before it will never be reached. */
+  resynced(at: number): void {
+    this.stopped = null;
+    for (const f of this.flips) if (!f.applied && f.flip.icount < at) f.skipped = true;
+  }
+
+  outcomes(): InjectionOutcome[] {
+    return this.flips.map((f) => ({ spec: f.flip.spec, applied: f.applied, icount: f.icount }));
+  }
+}
