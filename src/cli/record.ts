@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { FileDisk } from '../machine/file-disk.js';
-import type { MachineOptions } from '../machine/options.js';
+import { diskTimingOf, type MachineOptions } from '../machine/options.js';
 import { Recorder } from '../replay/recorder.js';
 import { recordLoop } from '../replay/session.js';
 import { sha256File, sha256Hex } from '../replay/digest.js';
@@ -80,6 +80,10 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
             mhz: opts.mhz,
             debugconPorts: [...debugcon.keys()],
             diskWritable: opts.diskWritable,
+            // The disk model is part of the device state (its due times); the delivery mode is noted for reports.
+            diskLatencyNs: diskTimingOf(opts).commandNs,
+            diskSectorNs: diskTimingOf(opts).sectorNs,
+            ioDelivery: opts.ioDelivery ?? 'safepoint',
           },
           imagePath: resolve(imagePath),
           imageSha256,
@@ -102,6 +106,8 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       debugcon: [...debugcon].map(([port, s]) => ({ port, sink: (b: number) => s.write(b) })),
       serialIn,
       disk,
+      diskTiming: diskTimingOf(opts),
+      ioDelivery: opts.ioDelivery,
       onEvent: r.onEvent,
     });
     r.input.attach(machine.cpu);

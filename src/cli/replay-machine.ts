@@ -3,6 +3,7 @@
 // was recorded with (their SHA-256 is checked) unless the caller forces it.
 import { readFileSync } from 'node:fs';
 import { MemoryDisk } from '../devices/disk-backend.js';
+import { DEFAULT_ATA_TIMING, type AtaTiming } from '../devices/ata.js';
 import { Replayer } from '../replay/replayer.js';
 import { sha256Hex } from '../replay/digest.js';
 import { LogError } from '../replay/log-error.js';
@@ -22,6 +23,8 @@ export interface RecordedMachine {
   debugconPorts: number[];
   wallClockMs: number;
   imageArg: string;
+  /** The disk's nominal service times (older logs: the defaults). */
+  diskTiming: AtaTiming;
 }
 
 export function recordedMachine(h: LogHeader, log: string): RecordedMachine {
@@ -41,6 +44,10 @@ export function recordedMachine(h: LogHeader, log: string): RecordedMachine {
     debugconPorts: ports,
     wallClockMs: num('wallClockMs'),
     imageArg: typeof m.imageArg === 'string' ? m.imageArg : h.imagePath,
+    diskTiming: {
+      commandNs: typeof m.diskLatencyNs === 'number' ? m.diskLatencyNs : DEFAULT_ATA_TIMING.commandNs,
+      sectorNs: typeof m.diskSectorNs === 'number' ? m.diskSectorNs : DEFAULT_ATA_TIMING.sectorNs,
+    },
   };
 }
 
@@ -101,6 +108,7 @@ export async function openReplay(log: string, opts: OpenReplayOptions): Promise<
       serial: out,
       debugcon: cfg.debugconPorts.map((port) => ({ port, sink: port === 0xe9 ? out : () => {} })),
       disk,
+      diskTiming: cfg.diskTiming,
       events: rp.events,
     });
     rp.attach(machine.cpu);

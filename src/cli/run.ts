@@ -6,7 +6,7 @@ import { Machine, type DebugConSpec, type MachineOptions as MachineConfig } from
 import { DiskCommitError, FileDisk } from '../machine/file-disk.js';
 import { HostInputSource } from '../replay/input-source.js';
 import { ImageError, loadBios, loadMultiboot, type LoadPlan } from '../machine/loaders.js';
-import type { MachineOptions, RunOnlyOptions } from '../machine/options.js';
+import { diskTimingOf, type MachineOptions, type RunOnlyOptions } from '../machine/options.js';
 import { UsageError, type StopReason } from './exit.js';
 import { BufferedSink, describeFsError, discardSink, fileSink, type ByteSink } from './sinks.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
@@ -66,6 +66,8 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
       debugcon: [...debugcon].map(([port, s]) => ({ port, sink: (b: number) => s.write(b) })),
       serialIn,
       disk,
+      diskTiming: diskTimingOf(opts),
+      ioDelivery: opts.ioDelivery,
     });
     machine.load(plan);
 

@@ -3,6 +3,9 @@
 // so the three cannot drift. Machine options are shared by run, record,
 // replay and ft-check; run-only options report or route the output of a run.
 
+import type { IoDelivery } from './scheduler.js';
+import { DEFAULT_ATA_TIMING, type AtaTiming } from '../devices/ata.js';
+
 /** A bad option value; the message is one line, fit for `vmrr: <message>`. */
 export class OptionError extends Error {
   override name = 'OptionError';
@@ -28,6 +31,9 @@ export interface MachineOptions {
   serialIn?: string;
   disk?: string;
   diskWritable: boolean;
+  diskLatency: number;
+  diskSectorTime: number;
+  ioDelivery: IoDelivery;
 }
 
 /** Options only `vmrr run` has. */
@@ -104,6 +110,33 @@ export function parseMhz(raw: string): number {
   const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= 100000)) throw new OptionError(`--mhz: '${raw}' is not a speed from 1 to 100000 (MHz)`);
   return n;
+}
+
+/** Longest nominal disk time accepted: 10 s of guest time per command or sector. */
+const MAX_DISK_NS = 10_000_000_000;
+const NS_PER_UNIT = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 } as const;
+
+/** A guest duration for the disk model: nanoseconds, or a whole number with ns, us, ms or s. */
+function parseDiskNs(flag: string, raw: string): number {
+  const m = /^(\d+)(ns|us|ms|s)?$/.exec(raw.trim());
+  const ns = m ? Number(m[1]) * NS_PER_UNIT[(m[2] ?? 'ns') as keyof typeof NS_PER_UNIT] : NaN;
+  if (!(ns >= 0 && ns <= MAX_DISK_NS)) {
+    throw new OptionError(`${flag}: '${raw}' is not a time from 0 to 10s (nanoseconds, or e.g. 20us, 5ms)`);
+  }
+  return ns;
+}
+
+export const parseDiskLatency = (raw: string): number => parseDiskNs('--disk-latency', raw);
+export const parseDiskSectorTime = (raw: string): number => parseDiskNs('--disk-sector-time', raw);
+
+/** The ATA service-time model of parsed options (absent values: the defaults, for callers that build options by hand). */
+export function diskTimingOf(o: Partial<Pick<MachineOptions, 'diskLatency' | 'diskSectorTime'>>): AtaTiming {
+  return { commandNs: o.diskLatency ?? DEFAULT_ATA_TIMING.commandNs, sectorNs: o.diskSectorTime ?? DEFAULT_ATA_TIMING.sectorNs };
+}
+
+export function parseIoDelivery(raw: string): IoDelivery {
+  if (raw === 'nominal' || raw === 'safepoint') return raw;
+  throw new OptionError(`--io-delivery: '${raw}' is not one of: nominal, safepoint`);
 }
 
 export function parseExitCodeMode(raw: string): ExitCodeMode {
@@ -218,6 +251,46 @@ export const OPTIONS: readonly OptionSpec[] = [
     details:
       'The new image is built in a temporary file beside FILE and renamed over it, so FILE is always ' +
       'either the old image or the new one, even if vmrr is killed.',
+  },
+  {
+    key: 'diskLatency',
+    flag: '--disk-latency',
+    value: 'NS',
+    default: 20_000,
+    defaultText: '20us',
+    scope: 'machine',
+    summary: 'nominal per-command overhead of the ATA disk, in guest time (ns, or with us, ms or s)',
+    details:
+      'The service-time model: a command completes this long after it is issued, plus --disk-sector-time ' +
+      'for each sector it moves. From 0 to 10s. See docs/completion-interrupts.md.',
+    parse: parseDiskLatency,
+  },
+  {
+    key: 'diskSectorTime',
+    flag: '--disk-sector-time',
+    value: 'NS',
+    default: 2_000,
+    defaultText: '2us',
+    scope: 'machine',
+    summary: 'nominal transfer time of each 512-byte sector, in guest time (ns, or with us, ms or s)',
+    details: 'From 0 to 10s.',
+    parse: parseDiskSectorTime,
+  },
+  {
+    key: 'ioDelivery',
+    flag: '--io-delivery',
+    value: 'MODE',
+    default: 'safepoint',
+    defaultText: 'safepoint',
+    scope: 'machine',
+    summary: 'when disk completion interrupts come: safepoint (as soon as the guest can take them) or nominal',
+    details:
+      'A completion is never delivered before the host has done the I/O, nor while the previous one\'s IRQ 14 ' +
+      'is in service at the PIC. With nominal it comes at the nominal completion time (--disk-latency, ' +
+      '--disk-sector-time); with safepoint also earlier, as soon as the guest idles in HLT with interrupts ' +
+      'enabled or polls the status register. With --clock virtual the guest then waits for the host with ' +
+      'time standing still, so runs stay reproducible. Recorded in the log; replay needs no host I/O timing.',
+    parse: parseIoDelivery,
   },
   {
     key: 'json',
