@@ -49,8 +49,3 @@ export function boot(name: string, ramBytes = RAM): Booted {
   const text = (from: number): string => String.fromCharCode(...bytes.filter((_, i) => at[i] >= from));
   return { m, out: () => text(0), outFrom: text };
 }
-
-/** Run to absolute icount `n` (or the guest's end) and return the stop. */
-export function runTo(b: Booted, n: number): ReturnType<Machine['run']> {
-  return b.m.run(n);
-}
