@@ -5,6 +5,8 @@
 import { Machine, type StopInfo } from '../machine/machine.js';
 import type { ByteSource } from '../machine/events.js';
 import type { DiskBackend } from '../devices/disk-backend.js';
+import type { AtaTiming } from '../devices/ata.js';
+import type { IoDelivery } from '../machine/scheduler.js';
 import type { LoadPlan } from '../machine/loaders.js';
 import { CheckpointTracker } from '../machine/snapshot.js';
 import { StateHasher } from '../machine/state-hash.js';
@@ -20,6 +22,9 @@ export interface GuestSetup {
   mhz: number;
   /** Debug-console ports (0xE9 always among them). */
   debugconPorts: number[];
+  /** The ATA service-time model, and how completions are delivered (the primary's scheduler decides). */
+  diskTiming?: AtaTiming;
+  ioDelivery?: IoDelivery;
 }
 
 export interface PrimaryOptions extends GuestSetup {
@@ -52,6 +57,8 @@ export class Primary {
       debugcon: opts.debugconPorts.map((port) => ({ port, sink: this.out.sink(debugconChannel(port)) })),
       serialIn: opts.serialIn,
       disk: this.disk,
+      diskTiming: opts.diskTiming,
+      ioDelivery: opts.ioDelivery,
       onEvent: rec.onEvent,
     });
     this.machine = m;

@@ -10,7 +10,8 @@ import { Machine, type StopInfo } from '../machine/machine.js';
 import { MemoryDisk } from '../devices/disk-backend.js';
 import { CheckpointTracker } from '../machine/snapshot.js';
 import { StateHasher } from '../machine/state-hash.js';
-import { NdDivergence } from '../replay/nd-buffer.js';
+import { NdDivergence, type NdPosition } from '../replay/nd-buffer.js';
+import { ndKindName } from '../replay/nd-block.js';
 import { ReplayDivergence, Replayer, type ControlPoint } from '../replay/replayer.js';
 import type { LogHeader } from '../replay/log-format.js';
 import type { FrameLink, LinkCursor } from './link.js';
@@ -20,6 +21,10 @@ import { DiskTap } from './disk-tap.js';
 import { SecondaryEvents, SecondaryInput } from './secondary-input.js';
 import type { GuestSetup } from './primary.js';
 import type { DropFilter } from './drop-filter.js';
+
+function where(p: NdPosition | null): string {
+  return p ? `${ndKindName(p.kind)} at icount ${p.icount}` : 'none';
+}
 
 type Flip = Extract<Injection, { kind: 'reg' | 'mem' }>;
 const REG_INDEX: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, esp: 4, ebp: 5, esi: 6, edi: 7 };
@@ -86,6 +91,7 @@ export class Secondary {
       serial: this.out.sink('serial'),
       debugcon: s.debugconPorts.map((port) => ({ port, sink: this.out.sink(debugconChannel(port)) })),
       disk: this.disk,
+      diskTiming: s.diskTiming,
       events: this.events,
     });
     this.machine = m;
@@ -143,7 +149,7 @@ export class Secondary {
       return { kind: 'reached', point: p, stop };
     } catch (e) {
       if (e instanceof ReplayDivergence) return { kind: 'input', point: p, message: e.message, expected: e.expected, actual: e.actual };
-      if (e instanceof NdDivergence) return { kind: 'input', point: p, message: e.message, expected: e.expected ? JSON.stringify(e.expected) : '-', actual: e.actual ? JSON.stringify(e.actual) : '-' };
+      if (e instanceof NdDivergence) return { kind: 'input', point: p, message: e.message, expected: where(e.expected), actual: where(e.actual) };
       throw e;
     } finally {
       this.executed += this.icount - before;
@@ -190,7 +196,7 @@ export class Secondary {
     try {
       rp.input.nd.finish();
     } catch (e) {
-      if (e instanceof NdDivergence) return { message: e.message, expected: e.expected ? JSON.stringify(e.expected) : '-', actual: '-' };
+      if (e instanceof NdDivergence) return { message: e.message, expected: where(e.expected), actual: where(e.actual) };
       throw e;
     }
     const cur = this.ndCursor!;

@@ -1,0 +1,106 @@
+// `vmrr ft-check IMAGE`: run a primary and a secondary in quasi-lockstep
+// (src/ft/), release the primary's output as the secondary confirms it, and
+// report divergences, resyncs and the verdict.
+import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { FileDisk } from '../machine/file-disk.js';
+import { diskTimingOf, OptionError, type MachineOptions } from '../machine/options.js';
+import { sha256Hex } from '../replay/digest.js';
+import { ftCheck } from '../ft/checker.js';
+import type { FtReport } from '../ft/report.js';
+import type { Injection, LooseSource } from '../ft/inject.js';
+import { loadPlan, readImage, type RunIo } from './run.js';
+import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
+import { openSerialInput, type StreamByteSource } from './serial-input.js';
+
+export interface FtCheckCliOptions extends MachineOptions {
+  inject: Injection[];
+  loose: LooseSource[];
+  maxLag: number;
+  slice: number;
+  ndBuffer: number;
+  json: boolean;
+  report?: string;
+}
+
+const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
+export async function ftCheckCommand(image: string | undefined, opts: FtCheckCliOptions, io: RunIo): Promise<FtReport> {
+  const { plan, path } = await loadPlan(image, { ...opts, exitCode: 'vmrr', json: opts.json });
+  for (const w of plan.warnings) io.warn(w);
+  for (const inj of opts.inject) {
+    if (inj.kind === 'mem' && inj.addr >= opts.ram) {
+      throw new OptionError(`--inject: '${inj.spec}': PHYSADDR 0x${inj.addr.toString(16)} is beyond the guest's RAM (${opts.ram} bytes)`);
+    }
+  }
+  const imagePath = opts.bios ?? path;
+  const imageSha256 = sha256Hex(readFileSync(imagePath));
+  const sinks: ByteSink[] = [];
+  const open = (s: ByteSink): ByteSink => (sinks.push(s), s);
+  let disk: FileDisk | undefined;
+  let serialIn: StreamByteSource | undefined;
+  try {
+    let diskBytes: Uint8Array | undefined;
+    if (opts.disk !== undefined) {
+      disk = await FileDisk.open(opts.disk);
+      diskBytes = await readImage(opts.disk, 'disk');
+    }
+    if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
+    const out = open(opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)));
+    const routes = new Map<string, ByteSink>([['serial', out], ['debugcon', out]]);
+    const ports = new Set<number>([0xe9]);
+    for (const d of opts.debugcon) {
+      ports.add(d.port);
+      routes.set(d.port === 0xe9 ? 'debugcon' : `debugcon:0x${d.port.toString(16)}`, open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
+    }
+    const debugconPorts = [...ports];
+    const report = await ftCheck({
+      image: imagePath,
+      setup: { plan, ramBytes: opts.ram, clock: opts.clock, mhz: opts.mhz, debugconPorts, diskTiming: diskTimingOf(opts), ioDelivery: opts.ioDelivery },
+      recorder: {
+        ndBufferSize: opts.ndBuffer,
+        mhz: opts.mhz,
+        header: {
+          toolVersion: version,
+          machine: {
+            ram: opts.ram, bios: opts.bios !== undefined, append: opts.append, imageArg: path, clock: opts.clock,
+            mhz: opts.mhz, debugconPorts, diskWritable: opts.diskWritable,
+            diskLatencyNs: diskTimingOf(opts).commandNs, diskSectorNs: diskTimingOf(opts).sectorNs, ioDelivery: opts.ioDelivery ?? 'safepoint',
+          },
+          imagePath: resolve(imagePath),
+          imageSha256,
+          diskPath: opts.disk !== undefined ? resolve(opts.disk) : null,
+          diskSha256: diskBytes ? sha256Hex(diskBytes) : null,
+          clock: opts.clock,
+        },
+      },
+      disk: disk && diskBytes ? { primary: disk, bytes: diskBytes } : undefined,
+      serialIn,
+      maxInsns: opts.maxInsns,
+      injections: opts.inject,
+      loose: opts.loose,
+      slice: opts.slice,
+      maxLag: opts.maxLag,
+      release: (channel, bytes) => {
+        const s = routes.get(channel);
+        if (!s) return;
+        for (const b of bytes) s.write(b);
+      },
+      now: () => performance.now(),
+      signal: io.signal,
+      progress: (ic) => {
+        for (const s of sinks) s.flush();
+        io.progress?.(ic);
+      },
+    });
+    for (const s of sinks) s.flush();
+    // Disk writes are output too: written back only when every one was confirmed or committed by a resync.
+    if (disk && opts.diskWritable && report.verdict.ok) await disk.commit();
+    return report;
+  } finally {
+    for (const s of sinks) s.close();
+    serialIn?.close();
+    await disk?.close();
+  }
+}
