@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { Chalk, chalkStderr } from 'chalk';
 import { OPTIONS, applyDefaults, commanderFlags, type OptionSpec } from '../machine/options.js';
-import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_OK, EXIT_SIGPIPE, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
+import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
+import { parseInjection, parseLoose } from '../ft/inject.js';
 import type { RunOptions, RunSummary } from './run.js';
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -60,7 +61,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (text) => sayError(oneLine(text)) })
-    .addHelpText('after', '\nCommands not yet implemented: ft-check.\nSee man vmrr(1).');
+    .addHelpText('after', '\nSee man vmrr(1).');
 
   const run = program
     .command('run')
@@ -178,6 +179,51 @@ function buildProgram(setStatus: (status: number) => void): Command {
         process.stdout.write(formatInspect(report, { color: !process.env.NO_COLOR && process.stdout.isTTY === true }));
       }
     });
+
+  const ftCheck = program
+    .command('ft-check')
+    .summary('run a primary and a replaying secondary in quasi-lockstep: output commit, fault injection, resync')
+    .description(
+      'Run IMAGE as a primary with live inputs whose log streams to a secondary replaying it, both in this process. ' +
+        'Their outputs are compared in order; the primary\'s reach standard output only once the secondary produced the same. ' +
+        'On a mismatch, or a secondary too far behind, the secondary is resynchronized from a checkpoint of the primary.',
+    )
+    .argument('[image]', 'Multiboot kernel image')
+    .option('--inject <spec>', 'fault in the secondary: reg:NAME:XORMASK@ICOUNT, mem:PHYSADDR:XORMASK@ICOUNT, drop:KIND@N (repeatable)',
+      (raw: string, prev: unknown) => [...((prev as unknown[]) ?? []), parseInjection(raw)], [])
+    .option('--loose <sources>', 'the secondary takes its own live values for these sources: rdtsc,rdrand,timer', (raw: string) => parseLoose(raw))
+    .option('--max-lag <n>', 'resync when the secondary is more than N instructions behind the primary', intArg('--max-lag', 0), 5_000_000)
+    .option('--slice <n>', 'instructions per lockstep round (each ends with a sync point)', intArg('--slice', 1), 1_000_000)
+    .option('--nd-buffer <n>', 'entries in the RDTSC/RDRAND/RDSEED buffer', intArg('--nd-buffer', 1, 1 << 20), 4096)
+    .option('--json', 'print the report as one JSON object on standard output (see docs/cli-json.md)')
+    .option('--report <file>', 'also write the JSON report to FILE')
+    .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none)\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec\n\nSee man vmrr-ft-check(1).')
+    .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
+      const { ftCheckCommand } = await import('./ft-check.js');
+      const opts = applyDefaults(parsed) as unknown as import('./ft-check.js').FtCheckCliOptions;
+      const json = Boolean(opts.json);
+      const report = await withInterrupt((signal) =>
+        withSpinner(json, image ?? opts.bios ?? '', (progress) =>
+          ftCheckCommand(image, { ...opts, json, loose: opts.loose ?? [] }, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal, progress }),
+        ),
+      );
+      const text = JSON.stringify(report);
+      if (opts.report !== undefined) {
+        const { writeFileSync } = await import('node:fs');
+        try {
+          writeFileSync(opts.report, text + '\n');
+        } catch (e) {
+          throw new UsageError(`cannot write the report to ${opts.report}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        }
+      }
+      if (json) process.stdout.write(text + '\n');
+      else {
+        const { formatFtCheck } = await import('./ft-check-text.js');
+        process.stderr.write(formatFtCheck(report, paint));
+      }
+      setStatus(report.primary.reason === 'interrupted' ? EXIT_INTERRUPTED : report.verdict.ok ? EXIT_OK : EXIT_DIVERGENCE);
+    });
+  for (const spec of OPTIONS) if (spec.scope === 'machine') ftCheck.addOption(commanderOption(spec));
   return program;
 }
 
