@@ -3,6 +3,7 @@
 // neighbouring modules as plain functions over this object.
 
 import { PhysicalMemory } from '../memory/phys.js';
+import { Tlb, TLB_DENY_READ, TLB_DENY_WRITE, TLB_DENY_UREAD, TLB_DENY_UWRITE, type TlbGeometry } from '../memory/tlb.js';
 import { IF, LazyState, materialize, ARITH } from './flags.js';
 import type { Inst } from './inst.js';
 
@@ -37,12 +38,8 @@ export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
 // Register indices (encoding order).
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
 
-// Deny bits kept in the low bits of a TLB tag.
-export const TLB_DENY_READ = 1;
-export const TLB_DENY_WRITE = 2;
-export const TLB_DENY_UREAD = 4;
-export const TLB_DENY_UWRITE = 8;
-export const TLB_INVALID = -1;
+// Deny bits kept in the low bits of a TLB tag (the TLB itself: src/memory/tlb.ts).
+export { TLB_DENY_READ, TLB_DENY_WRITE, TLB_DENY_UREAD, TLB_DENY_UWRITE, TLB_INVALID } from '../memory/tlb.js';
 
 /** A page of decoded instructions, indexed by offset in the page. */
 export interface CodePage {
@@ -138,10 +135,12 @@ export class Cpu implements LazyState {
   readonly ram: Uint8Array;
   readonly ram16: Uint16Array;
   readonly ram32: Int32Array;
-  tlbBits: number;
-  tlbMask: number;
-  tlbTag: Int32Array;
-  tlbPhys: Int32Array;
+  readonly tlb: Tlb;
+  /** The TLB's arrays and way-0 index parts, as fields for the memory fast path. */
+  readonly tlbMask: number;
+  readonly tlbShift: number;
+  readonly tlbTag: Int32Array;
+  readonly tlbPhys: Int32Array;
   /** Tag mask for read and write checks at the current privilege. */
   rChk = 0xfffff000 | TLB_DENY_READ;
   wChk = 0xfffff000 | TLB_DENY_WRITE;
@@ -165,7 +164,7 @@ export class Cpu implements LazyState {
   nd: NdSource;
   intr: InterruptLine;
 
-  constructor(mem: PhysicalMemory, io: IoBus, nd: NdSource, intr: InterruptLine, tlbEntries = 4096) {
+  constructor(mem: PhysicalMemory, io: IoBus, nd: NdSource, intr: InterruptLine, tlb: TlbGeometry & { tracking?: boolean } = { entries: 4096, ways: 1 }) {
     this.mem = mem;
     this.ram = mem.ram;
     this.ram16 = mem.ram16;
@@ -173,10 +172,11 @@ export class Cpu implements LazyState {
     this.io = io;
     this.nd = nd;
     this.intr = intr;
-    this.tlbBits = Math.log2(tlbEntries) | 0;
-    this.tlbMask = tlbEntries - 1;
-    this.tlbTag = new Int32Array(tlbEntries).fill(TLB_INVALID);
-    this.tlbPhys = new Int32Array(tlbEntries);
+    this.tlb = new Tlb(tlb, mem.pages, tlb.tracking ?? true);
+    this.tlbMask = this.tlb.setMask;
+    this.tlbShift = this.tlb.wayShift;
+    this.tlbTag = this.tlb.tag;
+    this.tlbPhys = this.tlb.phys;
     this.pageDirty = new Uint8Array(mem.pages);
     this.codePages = new Array(mem.pages).fill(undefined);
   }
@@ -224,23 +224,18 @@ export class Cpu implements LazyState {
   }
 
   flushTlb(): void {
-    this.tlbTag.fill(TLB_INVALID);
+    this.tlb.flushAll();
     this.fetchLin = 1;
   }
 
   flushTlbPage(lin: number): void {
-    const i = (lin >>> 12) & this.tlbMask;
-    if ((this.tlbTag[i] & 0xfffff000) === (lin & 0xfffff000)) this.tlbTag[i] = TLB_INVALID;
+    this.tlb.flushPage(lin);
     this.fetchLin = 1;
   }
 
   /** Forget write permission for every TLB entry mapping physical page `page`. */
   revokeWrites(page: number): void {
-    const base = page << 12;
-    const tag = this.tlbTag, phys = this.tlbPhys;
-    for (let i = 0; i < tag.length; i++) {
-      if (phys[i] === base && tag[i] !== TLB_INVALID) tag[i] |= TLB_DENY_WRITE | TLB_DENY_UWRITE;
-    }
+    this.tlb.revokeWrites(page);
   }
 
   /** Drop decoded code of a physical page (it was written). */
@@ -259,6 +254,8 @@ export class Cpu implements LazyState {
     const page = addr >>> 12;
     if (page >= this.mem.pages) return;
     this.pageDirty[page] = 1;
+    // The T bit: a write to a page a walk read drops the translations built from the entries it changed.
+    if (this.tlb.marked[page] !== 0 && this.tlb.invalidateWrite(addr, size) > 0) this.fetchLin = 1;
     const cp = this.codePages[page];
     if (cp === undefined) return;
     const o = addr & 4095;
@@ -274,7 +271,7 @@ export class Cpu implements LazyState {
   /** Mark all pages clean (a checkpoint); writes take the slow path once per page again. */
   clearDirty(): void {
     this.pageDirty.fill(0);
-    const tag = this.tlbTag;
-    for (let i = 0; i < tag.length; i++) if (tag[i] !== TLB_INVALID) tag[i] |= TLB_DENY_WRITE | TLB_DENY_UWRITE;
+    this.tlb.revokeAllWrites();
   }
+
 }

@@ -17,7 +17,7 @@ setCodeFetch(lrd8);
 
 /** Point the fetch cache at the page holding linear address `lin`. */
 function refreshFetch(cpu: Cpu, lin: number): void {
-  const i = (lin >>> 12) & cpu.tlbMask;
+  const i = ((lin >>> 12) & cpu.tlbMask) << cpu.tlbShift;
   let phys: number;
   if ((cpu.tlbTag[i] & cpu.rChk) === (lin & -4096)) phys = cpu.tlbPhys[i];
   else phys = translate(cpu, lin, false, cpu.cpl === 3);

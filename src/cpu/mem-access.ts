@@ -11,7 +11,7 @@ import { SS } from './cpu.js';
 // ---- linear, current privilege ----
 
 export function lrd8(cpu: Cpu, lin: number): number {
-  const i = (lin >>> 12) & cpu.tlbMask;
+  const i = ((lin >>> 12) & cpu.tlbMask) << cpu.tlbShift;
   if ((cpu.tlbTag[i] & cpu.rChk) === (lin & -4096)) return cpu.ram[cpu.tlbPhys[i] | (lin & 4095)];
   return cpu.mem.read8(translate(cpu, lin, false, cpu.cpl === 3));
 }
@@ -19,7 +19,7 @@ export function lrd8(cpu: Cpu, lin: number): number {
 export function lrd16(cpu: Cpu, lin: number): number {
   const o = lin & 4095;
   if (o !== 4095) {
-    const i = (lin >>> 12) & cpu.tlbMask;
+    const i = ((lin >>> 12) & cpu.tlbMask) << cpu.tlbShift;
     if ((cpu.tlbTag[i] & cpu.rChk) === (lin & -4096)) {
       const p = cpu.tlbPhys[i] | o;
       return (p & 1) === 0 ? cpu.ram16[p >>> 1] : cpu.ram[p] | (cpu.ram[p + 1] << 8);
@@ -31,7 +31,7 @@ export function lrd16(cpu: Cpu, lin: number): number {
 export function lrd32(cpu: Cpu, lin: number): number {
   const o = lin & 4095;
   if (o <= 4092) {
-    const i = (lin >>> 12) & cpu.tlbMask;
+    const i = ((lin >>> 12) & cpu.tlbMask) << cpu.tlbShift;
     if ((cpu.tlbTag[i] & cpu.rChk) === (lin & -4096)) {
       const p = cpu.tlbPhys[i] | o;
       if ((p & 3) === 0) return cpu.ram32[p >>> 2];
@@ -55,7 +55,7 @@ export function notePhysWrite(cpu: Cpu, phys: number, size: number): void {
 }
 
 export function lwr8(cpu: Cpu, lin: number, v: number): void {
-  const i = (lin >>> 12) & cpu.tlbMask;
+  const i = ((lin >>> 12) & cpu.tlbMask) << cpu.tlbShift;
   if ((cpu.tlbTag[i] & cpu.wChk) === (lin & -4096)) {
     cpu.ram[cpu.tlbPhys[i] | (lin & 4095)] = v;
     return;
@@ -66,7 +66,7 @@ export function lwr8(cpu: Cpu, lin: number, v: number): void {
 export function lwr16(cpu: Cpu, lin: number, v: number): void {
   const o = lin & 4095;
   if (o !== 4095) {
-    const i = (lin >>> 12) & cpu.tlbMask;
+    const i = ((lin >>> 12) & cpu.tlbMask) << cpu.tlbShift;
     if ((cpu.tlbTag[i] & cpu.wChk) === (lin & -4096)) {
       const p = cpu.tlbPhys[i] | o;
       if ((p & 1) === 0) cpu.ram16[p >>> 1] = v;
@@ -84,7 +84,7 @@ export function lwr16(cpu: Cpu, lin: number, v: number): void {
 export function lwr32(cpu: Cpu, lin: number, v: number): void {
   const o = lin & 4095;
   if (o <= 4092) {
-    const i = (lin >>> 12) & cpu.tlbMask;
+    const i = ((lin >>> 12) & cpu.tlbMask) << cpu.tlbShift;
     if ((cpu.tlbTag[i] & cpu.wChk) === (lin & -4096)) {
       const p = cpu.tlbPhys[i] | o;
       if ((p & 3) === 0) cpu.ram32[p >>> 2] = v;
@@ -202,7 +202,7 @@ export function wr32(cpu: Cpu, seg: number, off: number, v: number): void {
 export function wlin(cpu: Cpu, seg: number, off: number, size: number): number {
   const lin = off + size - 1 > cpu.segWLim[seg] ? segCheck(cpu, seg, off, size, true) : (cpu.segBase[seg] + off) | 0;
   // The CPU checks a read-modify-write operand as a write before reading it (#PF error code W=1).
-  const i = (lin >>> 12) & cpu.tlbMask;
+  const i = ((lin >>> 12) & cpu.tlbMask) << cpu.tlbShift;
   if ((cpu.tlbTag[i] & cpu.wChk) !== (lin & -4096) || (lin & 4095) > 4096 - size) probeWrite(cpu, lin, size);
   return lin;
 }

@@ -16,13 +16,21 @@ const ALL_DENY = TLB_DENY_READ | TLB_DENY_WRITE | TLB_DENY_UREAD | TLB_DENY_UWRI
  */
 export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean): number {
   lin >>>= 0;
+  const tlb = cpu.tlb;
+  if (tlb.ways > 1) {
+    const hit = tlb.lookupOtherWays(lin, write ? (user ? TLB_DENY_UWRITE : TLB_DENY_WRITE) : (user ? TLB_DENY_UREAD : TLB_DENY_READ));
+    if (hit >= 0) return hit;
+  }
   let phys: number;
   let deny = 0;
+  let srcPde = -1, srcPte = -1;
   if (!(cpu.cr0 & 0x80000000)) {
     phys = lin;
   } else {
     const mem = cpu.mem;
     const pdeAddr = ((cpu.cr3 & 0xfffff000) + ((lin >>> 22) << 2)) >>> 0;
+    markWalked(cpu, pdeAddr);
+    srcPde = pdeAddr;
     const pde = mem.read32(pdeAddr);
     if (!(pde & P)) pageFault(cpu, lin, 0, write, user);
     let flags: number;
@@ -37,6 +45,8 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
       phys = ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
     } else {
       const pteAddr = ((pde & 0xfffff000) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
+      markWalked(cpu, pteAddr);
+      srcPte = pteAddr;
       const pte = mem.read32(pteAddr);
       if (!(pte & P)) pageFault(cpu, lin, 0, write, user);
       flags = pde & pte;
@@ -58,13 +68,17 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
   const page = phys >>> 12;
   const mem = cpu.mem;
   if (!mem.isRamPage(page)) deny = ALL_DENY;
-  else if (mem.readOnly[page] || !cpu.pageDirty[page] || cpu.codePages[page] !== undefined) {
+  else if (mem.readOnly[page] || !cpu.pageDirty[page] || cpu.codePages[page] !== undefined || tlb.marked[page] !== 0) {
     deny |= TLB_DENY_WRITE | TLB_DENY_UWRITE;
   }
-  const i = (lin >>> 12) & cpu.tlbMask;
-  cpu.tlbTag[i] = ((lin & 0xfffff000) | deny) | 0;
-  cpu.tlbPhys[i] = (phys & 0xfffff000) | 0;
+  tlb.insert(lin, phys & 0xfffff000, deny, srcPde, srcPte);
   return phys;
+}
+
+/** The T bit: the first time a walk reads a page, writes to it must leave the fast path. */
+function markWalked(cpu: Cpu, addr: number): void {
+  const page = addr >>> 12;
+  if (cpu.tlb.mark(page)) cpu.tlb.revokeWrites(page);
 }
 
 /** A/D bit update: a write to RAM like any other (dirty tracking, code invalidation). */
