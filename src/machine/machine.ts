@@ -56,8 +56,10 @@ export interface MachineOptions {
   serial?: (byte: number) => void;
   /** Port 0xE9 debug console; defaults to the serial sink. */
   debugcon?: DebugConSpec[];
-  /** Software TLB entries (a power of two). */
+  /** Software TLB entries and ways (powers of two; default 4096 x 1), and the T-bit tracking (default on). */
   tlbEntries?: number;
+  tlbWays?: number;
+  tlbTracking?: boolean;
 }
 
 export type StopReason = 'exit' | 'halt' | 'limit' | 'triple-fault' | 'interrupted';
@@ -124,7 +126,7 @@ export class Machine {
     this.pic = pic;
     // RDTSC follows guest time: icount-derived with the virtual clock, the input source's with the host one.
     const nd: NdSource = opts.clock === 'virtual' ? { rdtsc: () => this.cpu.icount, rdrand: (b, s) => opts.input.rdrand(b, s) } : opts.input;
-    this.cpu = new Cpu(this.mem, this.bus, nd, pic, opts.tlbEntries ?? 4096);
+    this.cpu = new Cpu(this.mem, this.bus, nd, pic, { entries: opts.tlbEntries ?? 4096, ways: opts.tlbWays ?? 1, tracking: opts.tlbTracking ?? true });
     if (opts.clock === 'virtual') {
       this.clock = new VirtualClock(this.cpu, mhz);
     } else {
@@ -323,6 +325,8 @@ export class Machine {
 
   /** Execute one instruction (or REP iteration). */
   step(): void {
+    // A device may have asked the loop to look again (exitRequested); a single step needs no loop.
+    if (this.exitDev.status < 0) this.cpu.exitRequested = false;
     runCpu(this.cpu, this.cpu.icount + 1);
   }
 
