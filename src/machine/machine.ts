@@ -90,6 +90,8 @@ const HOST_SLICE = 100_000;
 const YIELD_QUIET = 20_000_000;
 /** ... and this often while the host owes the guest something (disk reads, serial input). */
 const YIELD_BUSY = HOST_SLICE;
+/** ... and this soon when a guest polling a busy disk (host clock) only waits for the host's read. */
+const YIELD_HOST_DUE = 10_000;
 
 type Step = StopInfo | 'wait' | 'yield';
 
@@ -281,6 +283,8 @@ export class Machine {
       const halted = c.halted && (c.flags & IF) !== 0 && !this.pic.pending();
       for (let ev = sched.nextEvent(halted); ev !== null; ev = sched.nextEvent(halted)) this.deliver(ev);
       if (virtual && sched.blockedOnHost) return 'wait';
+      // The host's completion callback can only run once the loop yields: do so soon, not after YIELD_QUIET.
+      if (sched.awaitingHost) yieldAt = Math.min(yieldAt, c.icount + YIELD_HOST_DUE);
       if (c.halted && !((c.flags & IF) && this.pic.pending())) {
         if (!(c.flags & IF) || !sched.canWake()) return this.stop('halt');
         if (!virtual) return 'wait';

@@ -32,6 +32,8 @@ type DiskVerdict = 'deliver' | 'host' | 'later';
 export class Scheduler {
   /** Set by nextEvent(): something is due but the host has not delivered it yet (virtual clock: wait for it). */
   blockedOnHost = false;
+  /** Set by nextEvent(): a disk completion is due or at a safepoint, and only the host's I/O holds it (either clock). */
+  awaitingHost = false;
 
   constructor(
     private readonly clock: GuestClock,
@@ -52,11 +54,15 @@ export class Scheduler {
   /** The event to deliver at this point, or null. `halted`: the CPU idles in HLT (a safepoint). */
   nextEvent(halted: boolean): MachineEvent | null {
     this.blockedOnHost = false;
+    this.awaitingHost = false;
     const now = this.clock.peek();
     const { uart } = this.dev;
     const disk = this.disk(now, halted);
     if (disk === 'deliver') return { kind: 'disk' };
-    if (disk === 'host' && this.virtual) this.blockedOnHost = true;
+    if (disk === 'host') {
+      this.awaitingHost = true;
+      if (this.virtual) this.blockedOnHost = true;
+    }
     if (now >= this.timerDeadline()) return { kind: 'timer', t: now };
     const s = this.serialIn;
     if (s && uart.canReceive() && now >= uart.rxReadyAt()) {
