@@ -27,7 +27,7 @@ function chainOf(name: string, every: number, count: number): { cps: Checkpoint[
   return { cps, hashes, b };
 }
 
-describe('CheckpointTracker / applyCheckpoints', () => {
+describe('CheckpointTracker / applyCheckpoints', { timeout: 120_000 }, () => {
   it('the first checkpoint is a base of the non-zero pages, the next ones list dirtied pages only', () => {
     const { cps } = chainOf('bench-short.mb', 1_000_000, 5);
     expect(cps[0].full).toBe(true);

@@ -24,7 +24,7 @@ const CASES: [string, number[]][] = [
   ['bench-short.mb', [1_000_003]],
 ];
 
-describe('takeSnapshot / restoreSnapshot', () => {
+describe('takeSnapshot / restoreSnapshot', { timeout: 120_000 }, () => {
   for (const [name, points] of CASES) {
     for (const n of points) {
       it(`${name}: restored at icount ${n}, the rest of the run repeats exactly (same machine)`, () => {
@@ -100,7 +100,7 @@ describe('takeSnapshot / restoreSnapshot', () => {
   });
 });
 
-describe('saveCpu / loadCpu', () => {
+describe('saveCpu / loadCpu', { timeout: 120_000 }, () => {
   it('round-trips every field, and saving does not touch the lazy flags', () => {
     const a = boot('pmode.mb');
     a.m.run(30_000);

@@ -68,7 +68,7 @@ const MUTATIONS: Mutation[] = [
   ['isa-debug-exit status', (m) => { m.exitStatus = 3; }],
 ];
 
-describe('state hash', () => {
+describe('state hash', { timeout: 120_000 }, () => {
   it('changes with every piece of state, the incremental hash agrees, and a restore brings it back', () => {
     const b = boot('timer.mb', SMALL);
     b.m.run(3_000_000);
