@@ -1,0 +1,84 @@
+// FT checks on fixtures, in process: the engine with a fixture's plan, the
+// released output collected, and `run`'s output for comparison.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Machine } from '../../src/machine/machine.js';
+import { loadMultiboot } from '../../src/machine/loaders.js';
+import { HostInputSource } from '../../src/replay/input-source.js';
+import { sha256Hex } from '../../src/replay/digest.js';
+import { ftCheck, type FtCheckOptions } from '../../src/ft/checker.js';
+import type { FtReport } from '../../src/ft/report.js';
+import { parseInjection, type LooseSource } from '../../src/ft/inject.js';
+import { FIXTURES, RAM } from '../machine/helpers.js';
+
+export { FIXTURES, RAM };
+export const SMALL_RAM = 4 << 20;
+
+export interface FtRun {
+  report: FtReport;
+  /** Released output, all channels interleaved as stdout would get it. */
+  out: string;
+}
+
+export interface FtTestOptions {
+  inject?: string[];
+  loose?: LooseSource[];
+  slice?: number;
+  maxLag?: number;
+  clock?: 'host' | 'virtual';
+  maxInsns?: number;
+  ram?: number;
+}
+
+export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
+  const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
+  // Small RAM: each machine's fresh memory is costly to fault in here; these fixtures need little.
+  const ram = t.ram ?? SMALL_RAM;
+  const clock = t.clock ?? 'host';
+  const plan = loadMultiboot(bytes, ram, '');
+  const parts: Buffer[] = [];
+  const opts: FtCheckOptions = {
+    image: name,
+    setup: { plan, ramBytes: ram, clock, mhz: 1000, debugconPorts: [0xe9] },
+    recorder: {
+      ndBufferSize: 256,
+      mhz: 1000,
+      header: {
+        toolVersion: 'test',
+        machine: { ram, bios: false, append: '', imageArg: name, clock, mhz: 1000, debugconPorts: [0xe9], diskWritable: false },
+        imagePath: name,
+        imageSha256: sha256Hex(bytes),
+        diskPath: null,
+        diskSha256: null,
+        clock,
+      },
+    },
+    maxInsns: t.maxInsns,
+    injections: (t.inject ?? []).map(parseInjection),
+    loose: t.loose ?? [],
+    slice: t.slice ?? 1_000_000,
+    maxLag: t.maxLag ?? 5_000_000,
+    release: (_ch, b) => parts.push(Buffer.from(b)),
+    now: () => performance.now(),
+  };
+  const report = await ftCheck(opts);
+  return { report, out: Buffer.concat(parts).toString('latin1') };
+}
+
+const runCache = new Map<string, { out: string; icount: number; reason: string; exitValue: number | null }>();
+
+/** What `vmrr run` prints for a fixture whose output does not depend on time (cached). */
+export function plainRun(name: string, clock: 'host' | 'virtual' = 'host', maxInsns?: number): { out: string; icount: number; reason: string; exitValue: number | null } {
+  const key = `${name} ${clock} ${maxInsns}`;
+  const hit = runCache.get(key);
+  if (hit) return hit;
+  const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
+  let out = '';
+  const m = new Machine({ ramBytes: RAM, input: new HostInputSource(1000), clock, mhz: 1000, serial: (b) => (out += String.fromCharCode(b)) });
+  m.load(loadMultiboot(bytes, RAM, ''));
+  const stop = m.run(maxInsns);
+  const r = { out, icount: stop.icount, reason: stop.reason, exitValue: stop.exitValue ?? null };
+  runCache.set(key, r);
+  return r;
+}
