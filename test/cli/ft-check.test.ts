@@ -1,0 +1,60 @@
+// vmrr ft-check end to end: the released guest output on stdout is `run`'s,
+// the report on stderr or as JSON (documented in docs/cli-json.md), exit 0
+// when every divergence was corrected, 2 with one line for a bad --inject.
+
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, expectUsageError, tempFiles, vmrr } from './helpers.js';
+
+beforeAll(ensureBuilt, 120_000);
+
+describe('vmrr ft-check', () => {
+  it('without faults: stdout is exactly what vmrr run prints, the report says no divergence, exit 0', () => {
+    const run = vmrr(['run', '--ram', '4M', 'fixtures/alu.mb']);
+    const r = vmrr(['ft-check', '--ram', '4M', 'fixtures/alu.mb']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdoutBytes.equals(run.stdoutBytes)).toBe(true);
+    expect(r.stderr).toMatch(/^divergences: 0$/m);
+    expect(r.stderr).toMatch(/^resyncs: 0$/m);
+    expect(r.stderr).toMatch(/^verdict: OK/m);
+  }, 60_000);
+
+  it('--inject: the divergence and the resync are reported, output still equals run\'s, exit 0; --json and --report give the same schema', () => {
+    const t = tempFiles({});
+    const run = vmrr(['run', '--ram', '4M', 'fixtures/alu.mb']);
+    const r = vmrr(['ft-check', '--ram', '4M', '--slice', '50000', '--inject', 'reg:ebx:0x10@100000', 'fixtures/alu.mb']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdoutBytes.equals(run.stdoutBytes)).toBe(true);
+    expect(r.stderr).toMatch(/inject reg:ebx:0x10@100000: applied at icount 100,000/);
+    expect(r.stderr).toMatch(/#1 icount 100,000 EIP 0x[0-9a-f]{8} state: state hash differs/);
+    expect(r.stderr).toMatch(/corrected by resync #1/);
+    expect(r.stderr).toMatch(/#1 icount 100,000 \(divergence; secondary at 100,000\): \d+ pages, [\d,]+ bytes = [\d.]+% of 4 MiB RAM/);
+
+    const j = vmrr(['ft-check', '--ram', '4M', '--slice', '50000', '--inject', 'reg:ebx:0x10@100000', '--json', '--report', t.path('r.json'), 'fixtures/alu.mb']);
+    expect(j.status, j.stderr).toBe(0);
+    const report = JSON.parse(j.stdout);
+    expect(JSON.parse(readFileSync(t.path('r.json'), 'utf8'))).toEqual(report);
+    expect(report.verdict).toEqual({ corrected: true, releasedEqualsPrimary: true, hashesEqualAfterResyncs: true, finalHashesEqual: true, ok: true });
+    expect(report.divergences).toHaveLength(1);
+    expect(report.divergences[0]).toMatchObject({ icount: 100000, channel: 'state', offset: null, resync: 0 });
+    expect(report.resyncs[0]).toMatchObject({ icount: 100000, reason: 'divergence', ramBytes: 4 << 20, hashEqual: true });
+    expect(report.resyncs[0].pages).toBeGreaterThan(0);
+    expect(report.primary).toMatchObject({ reason: 'exit', exitValue: 1 });
+    expect(report.secondary.hash).toBe(report.primary.hash);
+    expect(report.output.released).toBe(run.stdoutBytes.length);
+    for (const key of ['image', 'loose', 'injections', 'slice', 'maxLag', 'rounds', 'link', 'wallSeconds']) expect(report).toHaveProperty(key);
+  }, 60_000);
+
+  it.each([
+    [['--inject', 'reg:ebx:0x10'], /--inject: 'reg:ebx:0x10': no '@'/],
+    [['--inject', 'mem:0x900000:1@5'], /PHYSADDR 0x900000 is beyond the guest's RAM/],
+    [['--loose', 'disk'], /--loose: 'disk' is not one of/],
+    [['--max-lag', 'x'], /--max-lag/],
+  ])('bad input %j: exit 2 with one line', (args, pattern) => {
+    expectUsageError(vmrr(['ft-check', '--ram', '4M', ...args, 'fixtures/alu.mb']), pattern, expect);
+  });
+
+  it('a missing image is bad input', () => {
+    expectUsageError(vmrr(['ft-check', 'fixtures/nope.mb']), /cannot read image fixtures\/nope.mb/, expect);
+  });
+});
