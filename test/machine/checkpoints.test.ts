@@ -110,7 +110,7 @@ describe('CheckpointTracker / applyCheckpoints', { timeout: 120_000 }, () => {
     s.m.run(2_500_000);
     // The secondary goes astray: a register and a page the primary never writes.
     s.m.cpu.regs[3] ^= 0x10;
-    const stray = 0x1f00000;
+    const stray = RAM - 0x100000;
     s.m.mem.ram[stray] ^= 0xff;
     s.m.cpu.notePhysWrite(stray, 1);
     s.m.run(3_000_000);

@@ -10,7 +10,8 @@ import { loadMultiboot } from '../../src/machine/loaders.js';
 import type { MachineInput } from '../../src/machine/machine.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures');
-export const RAM = 32 << 20;
+/** 16 MiB: every fixture fits, and fresh machines (many per test) are cheaper to hash. */
+export const RAM = 16 << 20;
 
 export interface Booted {
   m: Machine;

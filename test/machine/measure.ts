@@ -5,7 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { takeSnapshot, restoreSnapshot, CheckpointTracker, applyCheckpoints, checkpointPageBytes, type Checkpoint } from '../../src/machine/snapshot.js';
 import { StateHasher, stateHashOf } from '../../src/machine/state-hash.js';
 import { makeCbor } from '../../src/replay/cbor-fields.js';
-import { boot, RAM } from './helpers.js';
+import { boot as bootSized } from './helpers.js';
+
+const RAM = 32 << 20;
+const boot = (name: string): ReturnType<typeof bootSized> => bootSized(name, RAM);
 
 const MB = 1 << 20;
 const cbor = makeCbor();
