@@ -31,6 +31,8 @@ export interface AtaTiming {
 
 export const DEFAULT_ATA_TIMING: AtaTiming = { commandNs: ATA_COMMAND_NS, sectorNs: ATA_SECTOR_NS };
 const MAX_SECTORS = 256;
+/** Status reads of one owed completion after which the guest counts as spinning on the device. */
+export const ATA_SPIN_POLLS = 64;
 /** CHS geometry reported and used for CHS addressing (as a BIOS would translate). */
 const HEADS = 16, SPT = 63;
 
@@ -76,8 +78,8 @@ export class AtaDisk {
   dueNs = Infinity;
   hostReady = false;
   private hostError = false;
-  /** The guest read the status while a completion was owed (a safepoint). */
-  polled = false;
+  /** Status reads since the owed completion began (up to ATA_SPIN_POLLS): one makes a safepoint. */
+  polls = 0;
   private irq = false;
 
   /**
@@ -117,13 +119,17 @@ export class AtaDisk {
     return this.status;
   }
 
+  /** The guest read the status while a completion was owed (a safepoint). */
+  get polled(): boolean {
+    return this.polls > 0;
+  }
+
   private notePoll(): void {
-    if (this.busy && !this.polled) {
-      this.polled = true;
-      // End the slice right after this read even if the host is not done: with the
-      // virtual clock the safepoint must be this exact instruction, not a slice end.
-      this.reschedule();
-    }
+    if (!this.busy || this.polls >= ATA_SPIN_POLLS) return;
+    this.polls++;
+    // End the slice right after this read even if the host is not done: with the
+    // virtual clock the safepoint must be this exact instruction, not a slice end.
+    if (this.polls === 1 || this.polls === ATA_SPIN_POLLS) this.reschedule();
   }
 
   private readReg(r: number): number {
@@ -226,7 +232,7 @@ export class AtaDisk {
   private beginRead(count: number): void {
     this.status = ST_BSY | ST_DSC;
     this.busy = true;
-    this.polled = false;
+    this.polls = 0;
     this.hostReady = false;
     this.hostError = false;
     this.dueNs = this.clock.now() + this.timing.commandNs + this.timing.sectorNs;
@@ -242,7 +248,7 @@ export class AtaDisk {
   private owe(ns: number, hostReady: boolean): void {
     this.status = ST_BSY | ST_DSC;
     this.busy = true;
-    this.polled = false;
+    this.polls = 0;
     this.hostReady = hostReady;
     this.dueNs = this.clock.now() + ns;
     this.reschedule();
@@ -260,7 +266,7 @@ export class AtaDisk {
     if (!this.busy) return;
     this.busy = false;
     this.dueNs = Infinity;
-    this.polled = false;
+    this.polls = 0;
     switch (this.op) {
       case 'read':
         if (this.hostError) return this.abort(ER_UNC);
@@ -358,7 +364,7 @@ export class AtaDisk {
     this.lba = s.lba; this.left = s.left; this.sector = s.sector; this.pos = s.pos; this.busy = s.busy;
     this.dueNs = s.dueNs; this.hostReady = s.hostReady; this.hostError = s.hostError; this.irq = s.irq;
     this.buf.set(s.buf);
-    this.polled = false;
+    this.polls = 0;
     this.setIrq(this.irq && this.interruptsEnabled());
   }
 }

@@ -20,6 +20,7 @@
 import type { GuestClock } from './clock.js';
 import type { ByteSource, EventTargets, MachineEvent } from './events.js';
 import type { PicPair } from '../devices/pic-pair.js';
+import { ATA_SPIN_POLLS } from '../devices/ata.js';
 
 const IRQ_TIMER = 0, IRQ_COM1 = 4, IRQ_ATA = 14;
 
@@ -86,15 +87,16 @@ export class Scheduler {
    * The disk completion may be delivered now ('deliver'), would be but the
    * host is not done ('host'), or is not due ('later'). While the previous
    * completion is in service it waits for the EOI, with one exception: a
-   * handler that itself polls for the device past the nominal time gets it,
-   * or a driver that waits inside its handler would hang where real hardware
-   * serves it (the PIC still holds the IRQ until the EOI).
+   * handler that spins on the status (ATA_SPIN_POLLS reads) past the nominal
+   * time gets it, or a driver that waits inside its handler would hang where
+   * real hardware serves it (the PIC still holds the IRQ until the EOI). A
+   * driver that reads the status once after its transfer is not waiting.
    */
   private disk(now: number, halted: boolean): DiskVerdict {
     const ata = this.dev.ata;
     if (!ata?.busy) return 'later';
     const nominal = now >= ata.dueNs;
-    const due = this.servicing() ? nominal && ata.polled : nominal || this.atSafepoint(halted);
+    const due = this.servicing() ? nominal && ata.polls >= ATA_SPIN_POLLS : nominal || this.atSafepoint(halted);
     if (!due) return 'later';
     return ata.hostReady ? 'deliver' : 'host';
   }
