@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { Chalk, chalkStderr } from 'chalk';
-import { OPTIONS, applyDefaults, commanderFlags, type OptionSpec } from '../machine/options.js';
+import { OPTIONS, applyDefaults, commanderFlags, parseTlbPower, type OptionSpec } from '../machine/options.js';
 import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
 import type { RunOptions, RunSummary } from './run.js';
@@ -35,6 +35,12 @@ function commanderOption(spec: OptionSpec): Option {
   const opt = new Option(commanderFlags(spec), text);
   if (spec.parse) opt.argParser((raw: string, previous: unknown) => spec.parse!(raw, previous));
   return opt;
+}
+
+/** The TLB options given to replay or diff, or undefined when none was. */
+function tlbOverrides(p: Record<string, unknown>): { entries?: number; ways?: number; tracking?: boolean } | undefined {
+  const t = { entries: p.tlbEntries as number | undefined, ways: p.tlbWays as number | undefined, tracking: p.tlbTracking === false ? false : undefined };
+  return t.entries === undefined && t.ways === undefined && t.tracking === undefined ? undefined : t;
 }
 
 /** A whole-number option value in [min, max]; underscores and 5e8 forms allowed. */
@@ -120,11 +126,17 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--force', 'replay even with an image or disk whose SHA-256 differs from the log')
     .option('--verify', 'hash the machine state at every sync point and at the end, and compare')
     .option('--to <icount>', 'stop at this instruction count and report the state there', intArg('--to', 0))
+    .option('--tlb-entries <n>', 'replay with another TLB size than recorded', (v: string) => parseTlbPower('--tlb-entries', v, 1 << 20))
+    .option('--tlb-ways <w>', 'replay with another TLB associativity than recorded', (v: string) => parseTlbPower('--tlb-ways', v, 64))
+    .option('--no-tlb-tracking', 'replay without the T-bit tracking (shows the non-determinism it removes)')
     .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
     .addHelpText('after', '\nExit status:\n  0  the replay matched the log (or reached --to)\n  1  the replay diverged\n  2  bad usage, a missing, corrupt or mismatched log or image\n\nSee man vmrr-replay(1).')
     .action(async (log: string, parsed: Record<string, unknown>) => {
       const { replayCommand } = await import('./replay.js');
-      const opts = { image: parsed.image as string | undefined, force: Boolean(parsed.force), verify: Boolean(parsed.verify), to: parsed.to as number | undefined, json: Boolean(parsed.json) };
+      const opts = {
+        image: parsed.image as string | undefined, force: Boolean(parsed.force), verify: Boolean(parsed.verify),
+        to: parsed.to as number | undefined, json: Boolean(parsed.json), tlb: tlbOverrides(parsed),
+      };
       const r = await withInterrupt((signal) => replayCommand(log, opts, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal }));
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
       else {
@@ -138,13 +150,18 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .command('diff')
     .summary('find the first instruction where two recorded executions part, and the input that caused it')
     .argument('<a>', 'a .vmrr log')
-    .argument('<b>', 'another .vmrr log of the same image')
+    .argument('[b]', 'another .vmrr log of the same image (default: A again, replayed with the TLB options below)')
     .option('--force', 'compare logs of different images')
+    .option('--tlb-entries <n>', 'replay B (or A\'s second replay) with this TLB size', (v: string) => parseTlbPower('--tlb-entries', v, 1 << 20))
+    .option('--tlb-ways <w>', 'replay B with this TLB associativity', (v: string) => parseTlbPower('--tlb-ways', v, 64))
+    .option('--no-tlb-tracking', 'replay B without the T-bit tracking')
     .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
     .addHelpText('after', '\nExit status:\n  0  the executions are identical\n  1  they differ\n  2  bad usage, a missing or corrupt log\n\nSee man vmrr-diff(1).')
-    .action(async (a: string, b: string, parsed: { force?: boolean; json?: boolean }) => {
+    .action(async (a: string, b: string | undefined, parsed: { force?: boolean; json?: boolean } & Record<string, unknown>) => {
       const { diffCommand, formatDiff } = await import('./diff.js');
-      const r = await diffCommand(a, b, { force: parsed.force });
+      const tlb = tlbOverrides(parsed);
+      if (b === undefined && !tlb) throw new UsageError('diff needs two logs, or one log and the options to replay it with (e.g. --tlb-entries 1 --no-tlb-tracking)');
+      const r = await diffCommand(a, b, { force: parsed.force, tlb });
       process.stdout.write(parsed.json ? JSON.stringify(r) + '\n' : formatDiff(r));
       setStatus(r.identical ? EXIT_OK : EXIT_DIVERGENCE);
     });

@@ -84,6 +84,9 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
             diskLatencyNs: diskTimingOf(opts).commandNs,
             diskSectorNs: diskTimingOf(opts).sectorNs,
             ioDelivery: opts.ioDelivery ?? 'safepoint',
+            tlbEntries: opts.tlbEntries,
+            tlbWays: opts.tlbWays,
+            tlbTracking: opts.tlbTracking,
           },
           imagePath: resolve(imagePath),
           imageSha256,
@@ -109,6 +112,9 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       diskTiming: diskTimingOf(opts),
       ioDelivery: opts.ioDelivery,
       onEvent: r.onEvent,
+      tlbEntries: opts.tlbEntries,
+      tlbWays: opts.tlbWays,
+      tlbTracking: opts.tlbTracking,
     });
     r.input.attach(machine.cpu);
     machine.load(plan);

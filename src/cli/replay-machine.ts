@@ -25,6 +25,9 @@ export interface RecordedMachine {
   imageArg: string;
   /** The disk's nominal service times (older logs: the defaults). */
   diskTiming: AtaTiming;
+  tlbEntries: number;
+  tlbWays: number;
+  tlbTracking: boolean;
 }
 
 export function recordedMachine(h: LogHeader, log: string): RecordedMachine {
@@ -48,6 +51,9 @@ export function recordedMachine(h: LogHeader, log: string): RecordedMachine {
       commandNs: typeof m.diskLatencyNs === 'number' ? m.diskLatencyNs : DEFAULT_ATA_TIMING.commandNs,
       sectorNs: typeof m.diskSectorNs === 'number' ? m.diskSectorNs : DEFAULT_ATA_TIMING.sectorNs,
     },
+    tlbEntries: typeof m.tlbEntries === 'number' ? m.tlbEntries : 4096,
+    tlbWays: typeof m.tlbWays === 'number' ? m.tlbWays : 1,
+    tlbTracking: m.tlbTracking !== false,
   };
 }
 
@@ -56,6 +62,8 @@ export interface OpenReplayOptions {
   force?: boolean;
   /** COM1 and port 0xE9 bytes. */
   output: (byte: number) => void;
+  /** Replay under another TLB configuration than the recording's (to show what the T bit removes). */
+  tlb?: { entries?: number; ways?: number; tracking?: boolean };
 }
 
 export interface OpenedReplay {
@@ -110,6 +118,9 @@ export async function openReplay(log: string, opts: OpenReplayOptions): Promise<
       disk,
       diskTiming: cfg.diskTiming,
       events: rp.events,
+      tlbEntries: opts.tlb?.entries ?? cfg.tlbEntries,
+      tlbWays: opts.tlb?.ways ?? cfg.tlbWays,
+      tlbTracking: opts.tlb?.tracking ?? cfg.tlbTracking,
     });
     rp.attach(machine.cpu);
     machine.load(plan);

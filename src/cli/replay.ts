@@ -17,6 +17,8 @@ export interface ReplayOptions {
   json: boolean;
   /** With --to, start from the nearest checkpoint (default true; false replays from power-on, for comparison). */
   seek?: boolean;
+  /** Replay with another TLB configuration than the recording's. */
+  tlb?: { entries?: number; ways?: number; tracking?: boolean };
 }
 
 /** The --json object of `vmrr replay` (docs/cli-json.md). */
@@ -29,7 +31,7 @@ export interface ReplaySummary extends ReplayResult {
 
 export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo): Promise<ReplaySummary> {
   const out: ByteSink = opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b));
-  const { machine, replayer: rp, imagePath } = await openReplay(log, { image: opts.image, force: opts.force, output: (b) => out.write(b) });
+  const { machine, replayer: rp, imagePath } = await openReplay(log, { image: opts.image, force: opts.force, output: (b) => out.write(b), tlb: opts.tlb });
   try {
     // --to: start from the nearest checkpoint at or before it instead of from power-on.
     let seekedFrom: number | null = null;

@@ -66,6 +66,9 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
       debugcon: [...debugcon].map(([port, s]) => ({ port, sink: (b: number) => s.write(b) })),
       serialIn,
       disk,
+      tlbEntries: opts.tlbEntries,
+      tlbWays: opts.tlbWays,
+      tlbTracking: opts.tlbTracking,
       diskTiming: diskTimingOf(opts),
       ioDelivery: opts.ioDelivery,
     });
@@ -154,6 +157,7 @@ export function newMachine(config: MachineConfig): Machine {
   } catch (e) {
     // A --debugcon port that a built-in device (COM1, isa-debug-exit) already has.
     if (e instanceof Error && /claimed by both/.test(e.message)) throw new UsageError(`--debugcon: ${e.message}`);
+    if (e instanceof RangeError && /TLB/.test(e.message)) throw new UsageError(`--tlb-entries/--tlb-ways: ${e.message}`);
     throw e;
   }
 }

@@ -34,6 +34,9 @@ export interface MachineOptions {
   diskLatency: number;
   diskSectorTime: number;
   ioDelivery: IoDelivery;
+  tlbEntries: number;
+  tlbWays: number;
+  tlbTracking: boolean;
 }
 
 /** Options only `vmrr run` has. */
@@ -90,6 +93,15 @@ export function parseDebugcon(raw: string, previous: unknown): DebugconSpec[] {
   const list = Array.isArray(previous) ? (previous as DebugconSpec[]) : [];
   if (list.some((d) => d.port === port)) throw new OptionError(`--debugcon: port ${m[1]} given twice`);
   return [...list, { port, file: m[2] }];
+}
+
+/** A power of two from 1 to `max`, for the TLB geometry. */
+export function parseTlbPower(flag: string, raw: string, max: number): number {
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max || (n & (n - 1)) !== 0) {
+    throw new OptionError(`${flag}: '${raw}' is not a power of two from 1 to ${max}`);
+  }
+  return n;
 }
 
 /** A positive instruction count: digits (underscores allowed) or an exact power-of-ten form like 5e8. */
@@ -291,6 +303,40 @@ export const OPTIONS: readonly OptionSpec[] = [
       'enabled or polls the status register. With --clock virtual the guest then waits for the host with ' +
       'time standing still, so runs stay reproducible. Recorded in the log; replay needs no host I/O timing.',
     parse: parseIoDelivery,
+  },
+  {
+    key: 'tlbEntries',
+    flag: '--tlb-entries',
+    value: 'N',
+    default: 4096,
+    defaultText: '4096',
+    scope: 'machine',
+    summary: 'entries in the software TLB (a power of two, 1 to 1048576)',
+    details:
+      'With the T-bit tracking on (the default) the size changes speed only: guest page-table writes ' +
+      'invalidate the translations built from them, so what the guest sees never depends on the TLB.',
+    parse: (raw) => parseTlbPower('--tlb-entries', raw, 1 << 20),
+  },
+  {
+    key: 'tlbWays',
+    flag: '--tlb-ways',
+    value: 'W',
+    default: 1,
+    defaultText: '1 (direct-mapped)',
+    scope: 'machine',
+    summary: 'TLB associativity: ways per set (a power of two, at most 64 and at most --tlb-entries)',
+    parse: (raw) => parseTlbPower('--tlb-ways', raw, 64),
+  },
+  {
+    key: 'tlbTracking',
+    flag: '--no-tlb-tracking',
+    default: true,
+    defaultText: 'tracking on',
+    scope: 'machine',
+    summary: 'turn off the T-bit tracking: a PTE rewritten without INVLPG may then be seen stale or not, by TLB size',
+    details:
+      'Shows the non-determinism the tracking removes: the guest\'s view then depends on the TLB ' +
+      'geometry and on when vmrr flushes its TLB, so a log recorded with one geometry can diverge on replay with another.',
   },
   {
     key: 'json',

@@ -56,6 +56,9 @@ export async function recordLoop(machine: Machine, rec: Recorder, opts: RecordLo
     }
     if (stop.icount === nextCkpt && opts.checkpoint) {
       rec.checkpoint({ icount: stop.icount, ...opts.checkpoint() });
+      // vmrr drops its TLB here for its own reasons (as a host would on a context switch): with the
+      // T-bit tracking on the guest cannot tell; with --no-tlb-tracking it can (docs/tlb-coherence.md).
+      machine.cpu.flushTlb();
       nextCkpt = next(opts.checkpointEvery);
     }
   }
