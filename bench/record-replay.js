@@ -1,0 +1,194 @@
+// `npm run bench` (second part): what recording and replaying cost.
+//   - record overhead: `record` vs `run` on the CPU-bound fixture (median of N each, interleaved);
+//   - replay vs record speed on an RDTSC-heavy guest (fixtures/rdtsc-loop.mb);
+//   - log bytes per RDTSC, buffer exits per million ND instructions (rdtsc-loop);
+//   - log bytes per million instructions on the timer guest (fixtures/timer.mb).
+// Each run builds its machine as `vmrr run`, `vmrr record` and `vmrr replay --verify`
+// do (CLI defaults: ND buffer 4096, a sync point every 10^7 instructions, a
+// checkpoint every 10^8) and times only the run, record or replay loop, not loading.
+// Usage: node bench/record-replay.js [--quick] [--runs N] [--json]
+//   --quick  bench-short.mb instead of bench.mb, 3 runs: a smoke test, not a figure
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Machine } from '../dist/machine/machine.js';
+import { loadMultiboot } from '../dist/machine/loaders.js';
+import { HostInputSource } from '../dist/replay/input-source.js';
+import { StateHasher } from '../dist/machine/state-hash.js';
+import { CheckpointTracker } from '../dist/machine/snapshot.js';
+import { Recorder } from '../dist/replay/recorder.js';
+import { Replayer } from '../dist/replay/replayer.js';
+import { recordLoop, replayLoop } from '../dist/replay/session.js';
+import { sha256Hex } from '../dist/replay/digest.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const runs = Number(args.runs ?? 3);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: ${args.runs} is not a positive integer`);
+const RAM = 32 * 1024 * 1024;
+const ND_BUFFER = 4096;
+const SYNC_EVERY = 10_000_000;
+const CHECKPOINT_EVERY = 100_000_000;
+const dir = mkdtempSync(join(tmpdir(), 'vmrr-bench-'));
+const image = (name) => ({ name, bytes: new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url))) });
+const cpuBound = image(args.quick ? 'bench-short.mb' : 'bench.mb');
+const rdtscLoop = image('rdtsc-loop.mb');
+const timer = image('timer.mb');
+const say = (line) => process.stderr.write(line + '\n');
+
+function checkEnd(stop, what) {
+  if (stop.reason !== 'exit' || stop.exitValue !== 1) throw new Error(`${what} did not end cleanly: ${JSON.stringify(stop)}`);
+}
+
+async function run(img) {
+  const machine = new Machine({ ramBytes: RAM, input: new HostInputSource(), serial: () => {} });
+  machine.load(loadMultiboot(img.bytes, RAM, `${img.name} `));
+  const start = performance.now();
+  const stop = await machine.runAsync({});
+  const seconds = (performance.now() - start) / 1000;
+  checkEnd(stop, `run ${img.name}`);
+  return { icount: stop.icount, seconds };
+}
+
+async function record(img, log) {
+  const rec = new Recorder({
+    path: log,
+    ndBufferSize: ND_BUFFER,
+    mhz: 1000,
+    header: {
+      toolVersion: 'bench',
+      machine: { ram: RAM, mhz: 1000, clock: 'host' },
+      imagePath: img.name,
+      imageSha256: sha256Hex(img.bytes),
+      diskPath: null,
+      diskSha256: null,
+      clock: 'host',
+    },
+  });
+  const machine = new Machine({ ramBytes: RAM, input: rec.input, serial: () => {}, onEvent: rec.onEvent });
+  rec.input.attach(machine.cpu);
+  machine.load(loadMultiboot(img.bytes, RAM, `${img.name} `));
+  const hasher = new StateHasher(machine);
+  const tracker = new CheckpointTracker(machine);
+  const start = performance.now();
+  const stop = await recordLoop(machine, rec, {
+    syncEvery: SYNC_EVERY,
+    checkpointEvery: CHECKPOINT_EVERY,
+    hash: () => hasher.hashBytes(),
+    checkpoint: () => {
+      const cp = tracker.take();
+      return { state: cp.state, pages: cp.pages };
+    },
+  });
+  rec.finish(stop, hasher.hashBytes(), {});
+  const seconds = (performance.now() - start) / 1000;
+  checkEnd(stop, `record ${img.name}`);
+  const nd = rec.input.nd.counters.toJSON();
+  return { icount: stop.icount, seconds, nd, ndBytes: rec.writer.tally.nd.bytes, logBytes: statSync(log).size };
+}
+
+async function replay(img, log) {
+  const rp = new Replayer(log);
+  try {
+    const machine = new Machine({ ramBytes: RAM, input: rp.input, serial: () => {}, events: rp.events });
+    rp.attach(machine.cpu);
+    machine.load(loadMultiboot(img.bytes, RAM, `${img.name} `));
+    const hasher = new StateHasher(machine);
+    const start = performance.now();
+    const r = await replayLoop(machine, rp, { verify: true, hash: () => hasher.hashBytes() });
+    const seconds = (performance.now() - start) / 1000;
+    if (r.verdict !== 'identical') throw new Error(`replay ${img.name}: ${r.verdict} ${JSON.stringify(r.divergence ?? r.cut)}`);
+    return { icount: r.icount, seconds };
+  } finally {
+    rp.close();
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const mips = (r) => r.icount / r.seconds / 1e6;
+
+async function main() {
+  say(`vmrr bench record/replay: ${runs} run${runs > 1 ? 's' : ''} each, node ${process.version}`);
+
+  // 1. record overhead vs run, interleaved so that a change in host load hits both alike.
+  const runT = [];
+  const recT = [];
+  for (let i = 0; i < runs; i++) {
+    const a = await run(cpuBound);
+    const b = await record(cpuBound, join(dir, 'cpu.vmrr'));
+    runT.push(a.seconds);
+    recT.push(b.seconds);
+    say(`  ${cpuBound.name} run ${i + 1}: run ${a.seconds.toFixed(2)} s (${mips(a).toFixed(1)} MIPS), record ${b.seconds.toFixed(2)} s (${mips(b).toFixed(1)} MIPS), log ${b.logBytes} bytes`);
+  }
+
+  // 2. replay vs record on the RDTSC-heavy guest; the last recording is also measured for size.
+  const rRec = [];
+  const rRep = [];
+  let last;
+  for (let i = 0; i < runs; i++) {
+    const log = join(dir, 'rdtsc.vmrr');
+    const b = await record(rdtscLoop, log);
+    const c = await replay(rdtscLoop, log);
+    if (c.icount !== b.icount) throw new Error(`replay of ${rdtscLoop.name} ended at ${c.icount}, the recording at ${b.icount}`);
+    rRec.push(b.seconds);
+    rRep.push(c.seconds);
+    last = b;
+    say(`  ${rdtscLoop.name} run ${i + 1}: record ${b.seconds.toFixed(2)} s (${mips(b).toFixed(1)} MIPS), replay --verify ${c.seconds.toFixed(2)} s (${mips(c).toFixed(1)} MIPS)`);
+  }
+
+  // 3. log size on the timer guest (host clock: PIT reads and IRQ0 events).
+  const timerSizes = [];
+  for (let i = 0; i < runs; i++) {
+    const t = await record(timer, join(dir, 'timer.vmrr'));
+    timerSizes.push(t.logBytes / (t.icount / 1e6));
+  }
+
+  const summary = {
+    cpuBound: cpuBound.name,
+    runSecondsMedian: median(runT),
+    recordSecondsMedian: median(recT),
+    recordOverhead: median(recT) / median(runT),
+    rdtscGuest: rdtscLoop.name,
+    rdtscRecordSecondsMedian: median(rRec),
+    rdtscReplaySecondsMedian: median(rRep),
+    replayOverRecord: median(rRep) / median(rRec),
+    rdtscCount: last.nd.rdtsc,
+    ndBytesPerRdtsc: last.ndBytes / last.nd.total,
+    bufferExitsPerMillionNd: last.nd.bufferExits / (last.nd.total / 1e6),
+    timerLogBytesPerMillionInsns: median(timerSizes),
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+    return;
+  }
+  const rows = [
+    ['record time / run time', `${cpuBound.name}`, `${summary.recordOverhead.toFixed(3)} (run ${summary.runSecondsMedian.toFixed(2)} s, record ${summary.recordSecondsMedian.toFixed(2)} s)`, '<= 1.05'],
+    ['replay time / record time', rdtscLoop.name, `${summary.replayOverRecord.toFixed(3)} (record ${summary.rdtscRecordSecondsMedian.toFixed(2)} s, replay ${summary.rdtscReplaySecondsMedian.toFixed(2)} s)`, '<= 1'],
+    ['log bytes per RDTSC (nd frames)', rdtscLoop.name, summary.ndBytesPerRdtsc.toFixed(2), '<= 3'],
+    ['buffer exits per 10^6 ND insns', rdtscLoop.name, summary.bufferExitsPerMillionNd.toFixed(1), `(buffer ${ND_BUFFER})`],
+    ['log bytes per 10^6 instructions', timer.name, summary.timerLogBytesPerMillionInsns.toFixed(0), ''],
+  ];
+  const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length), ['measure', 'guest', `median of ${runs}`][c].length));
+  const line = (r) => r.map((v, i) => (i < 3 ? v.padEnd(w[i]) : v)).join('  ');
+  console.log(line(['measure', 'guest', `median of ${runs}`, 'target']));
+  for (const r of rows) console.log(line(r));
+}
+
+try {
+  await main();
+} catch (e) {
+  say(`bench: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
