@@ -90,6 +90,22 @@ describe('ft-check with a fault injected into the secondary (alu.mb, a CPU fixtu
   }, 60_000);
 });
 
+describe('ft-check with a disk', () => {
+  it('ata.mb: disk writes are compared and counted; a dropped disk completion is caught and corrected', async () => {
+    const alone = plainRun('ata.mb', 'host', undefined, 'ata-disk.img');
+    const clean = await ft('ata.mb', { disk: 'ata-disk.img', slice: 20_000 });
+    expect(clean.report.divergences).toEqual([]);
+    expect(clean.report.output.diskWrites).toBeGreaterThan(0);
+    expectCorrected(clean.report);
+    expect(clean.out).toBe(alone.out);
+    const dropped = await ft('ata.mb', { disk: 'ata-disk.img', slice: 20_000, inject: ['drop:disk@3'] });
+    expect(dropped.report.injections[0].applied).toBe(true);
+    expect(dropped.report.divergences.length).toBeGreaterThan(0);
+    expectCorrected(dropped.report);
+    expect(dropped.out).toBe(alone.out);
+  }, 60_000);
+});
+
 describe('ft-check lag', () => {
   it('a secondary that stopped is resynced once it is more than --max-lag behind, and its held output is released then', async () => {
     const { report, out } = await ft('alu.mb', { inject: ['reg:eip:0x4@120000'], slice: 25_000, maxLag: 30_000 });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Machine } from '../../src/machine/machine.js';
 import { loadMultiboot } from '../../src/machine/loaders.js';
+import { MemoryDisk } from '../../src/devices/disk-backend.js';
 import { HostInputSource } from '../../src/replay/input-source.js';
 import { sha256Hex } from '../../src/replay/digest.js';
 import { ftCheck, type FtCheckOptions } from '../../src/ft/checker.js';
@@ -29,6 +30,8 @@ export interface FtTestOptions {
   clock?: 'host' | 'virtual';
   maxInsns?: number;
   ram?: number;
+  /** A disk image in fixtures/: the primary reads it from memory, the secondary gets its own copy. */
+  disk?: string;
 }
 
 export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
@@ -38,6 +41,7 @@ export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
   const clock = t.clock ?? 'host';
   const plan = loadMultiboot(bytes, ram, '');
   const parts: Buffer[] = [];
+  const diskBytes = t.disk ? new Uint8Array(readFileSync(join(FIXTURES, t.disk))) : undefined;
   const opts: FtCheckOptions = {
     image: name,
     setup: { plan, ramBytes: ram, clock, mhz: 1000, debugconPorts: [0xe9] },
@@ -54,6 +58,7 @@ export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
         clock,
       },
     },
+    disk: t.disk ? { primary: new MemoryDisk(diskBytes!), bytes: diskBytes! } : undefined,
     maxInsns: t.maxInsns,
     injections: (t.inject ?? []).map(parseInjection),
     loose: t.loose ?? [],
@@ -69,13 +74,14 @@ export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
 const runCache = new Map<string, { out: string; icount: number; reason: string; exitValue: number | null }>();
 
 /** What `vmrr run` prints for a fixture whose output does not depend on time (cached). */
-export function plainRun(name: string, clock: 'host' | 'virtual' = 'host', maxInsns?: number): { out: string; icount: number; reason: string; exitValue: number | null } {
-  const key = `${name} ${clock} ${maxInsns}`;
+export function plainRun(name: string, clock: 'host' | 'virtual' = 'host', maxInsns?: number, disk?: string): { out: string; icount: number; reason: string; exitValue: number | null } {
+  const key = `${name} ${clock} ${maxInsns} ${disk}`;
   const hit = runCache.get(key);
   if (hit) return hit;
   const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
   let out = '';
-  const m = new Machine({ ramBytes: RAM, input: new HostInputSource(1000), clock, mhz: 1000, serial: (b) => (out += String.fromCharCode(b)) });
+  const m = new Machine({ ramBytes: RAM, input: new HostInputSource(1000), clock, mhz: 1000, serial: (b) => (out += String.fromCharCode(b)),
+    disk: disk ? new MemoryDisk(new Uint8Array(readFileSync(join(FIXTURES, disk)))) : undefined });
   m.load(loadMultiboot(bytes, RAM, ''));
   const stop = m.run(maxInsns);
   const r = { out, icount: stop.icount, reason: stop.reason, exitValue: stop.exitValue ?? null };

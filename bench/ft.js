@@ -1,0 +1,111 @@
+// The FT check's cost (issue 5): wall time of `vmrr ft-check` against a plain
+// `vmrr run` on the CPU-bound fixture, resync bytes against RAM size, and
+// output latency (instructions the primary runs between writing a byte and
+// its release). Both guests run in this one thread, one after the other in
+// each round, so the FT time is about twice the run time plus sync points.
+// Machines are built as the CLI builds them (32 MiB RAM, host clock, ND
+// buffer 4096); only the run or the check is timed, not loading the image.
+// Usage: node bench/ft.js [--quick] [--runs N] [--slice N] [--json]   (after `npx tsc -p tsconfig.json`)
+//   --quick  bench-short.mb instead of bench.mb, 1 run: a smoke test, not a figure
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Machine } from '../dist/machine/machine.js';
+import { loadMultiboot } from '../dist/machine/loaders.js';
+import { HostInputSource } from '../dist/replay/input-source.js';
+import { sha256Hex } from '../dist/replay/digest.js';
+import { ftCheck } from '../dist/ft/checker.js';
+import { parseInjection } from '../dist/ft/inject.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    slice: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const name = args.quick ? 'bench-short.mb' : 'bench.mb';
+const runs = Number(args.runs ?? (args.quick ? 1 : 3));
+const slice = Number(args.slice ?? 1_000_000);
+const RAM = 32 * 1024 * 1024;
+const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url)));
+const plan = () => loadMultiboot(bytes, RAM, '');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function plainRun() {
+  let out = 0;
+  const m = new Machine({ ramBytes: RAM, input: new HostInputSource(1000), clock: 'host', mhz: 1000, serial: () => out++ });
+  m.load(plan());
+  const t0 = performance.now();
+  const stop = await m.runAsync({});
+  return { ms: performance.now() - t0, icount: stop.icount, out };
+}
+
+async function ft(inject = []) {
+  const opts = {
+    image: name,
+    setup: { plan: plan(), ramBytes: RAM, clock: 'host', mhz: 1000, debugconPorts: [0xe9] },
+    recorder: {
+      ndBufferSize: 4096, mhz: 1000,
+      header: {
+        toolVersion: 'bench', machine: { ram: RAM, bios: false, append: '', imageArg: name, clock: 'host', mhz: 1000, debugconPorts: [0xe9] },
+        imagePath: name, imageSha256: sha256Hex(bytes), diskPath: null, diskSha256: null, clock: 'host',
+      },
+    },
+    injections: inject.map(parseInjection), loose: [], slice, maxLag: 5_000_000,
+    release: () => {}, now: () => performance.now(),
+  };
+  const t0 = performance.now();
+  const report = await ftCheck(opts);
+  return { ms: performance.now() - t0, report };
+}
+
+const plain = [], fts = [];
+let report = null;
+for (let i = 0; i < runs; i++) {
+  plain.push((await plainRun()).ms);
+  const f = await ft();
+  fts.push(f.ms);
+  report = f.report;
+  if (!report.verdict.ok) throw new Error('ft-check without faults did not end OK');
+}
+// Resyncs: a register flip at every 4th sync point, so each resync carries the pages dirtied in one round.
+const icount = report.primary.icount;
+const flips = [];
+for (let at = 2 * slice; at < icount; at += 4 * slice) flips.push(`reg:ebx:0x1@${at}`);
+const inj = await ft(flips);
+const rs = inj.report.resyncs;
+const result = {
+  image: name,
+  icount,
+  slice,
+  runs,
+  plainMs: median(plain),
+  ftMs: median(fts),
+  ratio: median(fts) / median(plain),
+  plainMips: icount / median(plain) / 1000,
+  outputBytes: report.output.produced,
+  latencyMeanInsns: report.output.latencyMeanInsns,
+  latencyMaxInsns: report.output.latencyMaxInsns,
+  maxHeldBytes: report.output.maxHeldBytes,
+  linkBytes: report.link.bytes,
+  resyncs: rs.length,
+  resyncVerdictOk: inj.report.verdict.ok,
+  resyncPagesMean: rs.length ? rs.reduce((a, r) => a + r.pages, 0) / rs.length : 0,
+  resyncBytesMean: rs.length ? rs.reduce((a, r) => a + r.transferBytes, 0) / rs.length : 0,
+  ramBytes: RAM,
+  resyncPausedMsMedian: rs.length ? median(rs.map((r) => r.pausedMs)) : 0,
+};
+if (args.json) console.log(JSON.stringify(result));
+else {
+  const f = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d });
+  console.log(`ft-check on ${name} (${f(icount)} instructions, slice ${f(slice)}, median of ${runs}):`);
+  console.log(`  plain run   ${f(result.plainMs)} ms (${f(result.plainMips, 1)} MIPS)`);
+  console.log(`  ft-check    ${f(result.ftMs)} ms = ${result.ratio.toFixed(2)}x the plain run (both guests in one thread)`);
+  console.log(`  output      ${f(result.outputBytes)} bytes; latency ${f(result.latencyMeanInsns)} instructions mean, ${f(result.latencyMaxInsns)} max; at most ${f(result.maxHeldBytes)} held`);
+  console.log(`  link        ${f(result.linkBytes)} bytes`);
+  console.log(`  resyncs     ${rs.length} (a register flip every 4 rounds; verdict ${inj.report.verdict.ok ? 'OK' : 'FAILED'}): ` +
+    `${f(result.resyncPagesMean, 1)} pages, ${f(result.resyncBytesMean)} bytes on the link each = ${((100 * result.resyncBytesMean) / RAM).toFixed(3)}% of ${RAM >> 20} MiB RAM; ` +
+    `primary paused ${result.resyncPausedMsMedian.toFixed(1)} ms (median)`);
+}
