@@ -226,6 +226,7 @@ describe('vmrr replay of a damaged log', () => {
   beforeAll(() => {
     const r = vmrr(['record', 'fixtures/uart.mb', '-o', log, '--sync-every', '5000']);
     expect(r.status, r.stderr).toBe(0);
+    expect(inspect(log).complete).toBe(true);
     bytes = readFileSync(log);
     inputs = loggedInputs(log);
   }, 60_000);
@@ -290,6 +291,7 @@ describe('vmrr replay against another image', () => {
   beforeAll(() => {
     const r = vmrr(['record', 'fixtures/nondet.mb', '-o', log]);
     expect(r.status, r.stderr).toBe(0);
+    expect(inspect(log).complete).toBe(true);
   }, 60_000);
 
   it('is refused with exit 2 and a message naming both', () => {
@@ -324,6 +326,7 @@ describe('vmrr replay against another image', () => {
     const goneLog = path('gone.vmrr');
     expect(vmrr(['record', '--json', gone, '-o', goneLog]).status).toBe(0);
     rmSync(gone);
+    expect(inspect(goneLog).complete).toBe(true);
     expectUsageError(vmrr(['replay', goneLog]), /gone\.mb.*ENOENT|gone\.mb.*no such file/i, expect);
   }, 30_000);
 });
@@ -371,6 +374,19 @@ describe('vmrr replay --to', () => {
   it('a bad --to value: exit 2, one line', () => {
     expectUsageError(vmrr(['replay', '--to', '-3', log]), /--to/, expect);
     expectUsageError(vmrr(['replay', '--to', 'soon', log]), /--to/, expect);
+  }, 30_000);
+});
+
+describe('vmrr record of a guest that fails', () => {
+  it('--max-insns reached: exit 3, a finished log that replays identically to that icount', () => {
+    const log = path('limit.vmrr');
+    const r = vmrr(['record', 'fixtures/nondet.mb', '-o', log, '--max-insns', '5000']);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/^vmrr: guest reached the instruction limit \(icount 5000, EIP 0x[0-9a-f]{8}\)$/m);
+    expect(inspect(log)).toMatchObject({ complete: true, end: { icount: 5000, reason: 'limit', exitValue: null } });
+    const rp = vmrr(['replay', '--verify', '--json', log]);
+    expect(rp.status, rp.stderr).toBe(0);
+    expect(json<ReplaySummary>(rp)).toMatchObject({ verdict: 'identical', icount: 5000, reason: 'limit', syncsChecked: 1 });
   }, 30_000);
 });
 
