@@ -18,9 +18,10 @@ export class SecondaryInput implements MachineInput {
   private readonly loose: ReadonlySet<LooseSource>;
   private lastClock = 0;
 
-  constructor(loose: readonly LooseSource[], mhz: number, private readonly wallMs: number) {
-    this.loose = new Set(loose);
-    this.own = loose.length > 0 ? new HostInputSource(mhz) : null;
+  /** With the virtual clock, guest time and the TSC come from the icount: there is no host value to loosen. */
+  constructor(loose: readonly LooseSource[], mhz: number, private readonly wallMs: number, clock: 'host' | 'virtual') {
+    this.loose = new Set(clock === 'virtual' ? loose.filter((s) => s === 'rdrand') : loose);
+    this.own = this.loose.size > 0 ? new HostInputSource(mhz) : null;
   }
 
   private get replay(): ReplayingInput {

@@ -78,7 +78,7 @@ export class Secondary {
     this.drops = opts.drops;
     const wall = opts.header.machine.wallClockMs;
     const s = opts.setup;
-    this.input = new SecondaryInput(opts.loose, s.mhz, typeof wall === 'number' ? wall : 0);
+    this.input = new SecondaryInput(opts.loose, s.mhz, typeof wall === 'number' ? wall : 0, s.clock);
     this.events = new SecondaryEvents(this.input);
     let m: Machine | null = null;
     this.out = new OutputLog(() => ({ icount: m!.cpu.icount, eip: m!.cpu.prevEip }));
