@@ -24,6 +24,9 @@ export function lrd16(cpu: Cpu, lin: number): number {
       const p = cpu.tlbPhys[i] | o;
       return (p & 1) === 0 ? cpu.ram16[p >>> 1] : cpu.ram[p] | (cpu.ram[p + 1] << 8);
     }
+    // A miss within one page: one walk (it fills the TLB), then the bytes.
+    const p = translate(cpu, lin, false, cpu.cpl === 3);
+    return cpu.mem.read8(p) | (cpu.mem.read8(p + 1) << 8);
   }
   return lrd8(cpu, lin) | (lrd8(cpu, lin + 1) << 8);
 }
@@ -38,6 +41,7 @@ export function lrd32(cpu: Cpu, lin: number): number {
       const r = cpu.ram;
       return r[p] | (r[p + 1] << 8) | (r[p + 2] << 16) | (r[p + 3] << 24);
     }
+    return cpu.mem.read32(translate(cpu, lin, false, cpu.cpl === 3));
   }
   return lrd16(cpu, lin) | (lrd16(cpu, lin + 2) << 16);
 }

@@ -44,9 +44,24 @@ export function defForm(form: 'reg' | 'mem', op: number, h16: Handler | undefine
   }
 }
 
+/** Specialized handlers for a whole opcode (all forms), chosen over `def`'s whatever the module load order. */
+const F16: (Handler | undefined)[] = new Array(512 * 8).fill(undefined);
+const F32: (Handler | undefined)[] = new Array(512 * 8).fill(undefined);
+
+/** Register a specialized handler that replaces the general one for every form of `op` (fast-paths.ts). */
+export function defFast(op: number, h16: Handler, h32: Handler = h16, reg = -1): void {
+  for (let r = 0; r < 8; r++) {
+    if (reg >= 0 && r !== reg) continue;
+    F16[op * 8 + r] = h16;
+    F32[op * 8 + r] = h32;
+  }
+}
+
 /** The handler for a decoded instruction; `mod` is -1 when the opcode has no ModRM byte. */
 export function lookup(op: number, reg: number, o32: boolean, mod = -1): Handler {
   const k = op * 8 + reg;
+  const fast = (o32 ? F32 : F16)[k];
+  if (fast !== undefined) return fast;
   if (mod >= 0) {
     const f = mod === 3 ? (o32 ? R32 : R16)[k] : (o32 ? M32 : M16)[k];
     if (f !== undefined) return f;

@@ -18,8 +18,8 @@ export const TLB_DENY_UWRITE = 8;
 export const TLB_INVALID = -1;
 const DENY_WRITES = TLB_DENY_WRITE | TLB_DENY_UWRITE;
 
-/** Reverse-map lists longer than this become "scan every entry" (still exact: sources are checked). */
-const RMAP_MAX = 512;
+/** A reverse-map word used by entries in more than one set (a shared page table, a PDE): scan every entry. */
+const MANY = -1;
 
 export interface TlbGeometry {
   entries: number;
@@ -48,8 +48,12 @@ export class Tlb {
   readonly srcPte: Int32Array;
   /** T bits: physical pages some page walk has read. */
   readonly marked: Uint8Array;
-  /** Marked page -> sets holding entries derived from it (null: too many, scan all). */
-  private readonly rmap = new Map<number, Set<number> | null>();
+  /**
+   * The reverse map: for each marked page, per 4-byte word, 1 + the set of
+   * the entries built from the PDE/PTE there (0: none, MANY: several sets).
+   * One typed-array write per walk keeps tracking off the hot path's budget.
+   */
+  private readonly rmap: (Int32Array | undefined)[];
   /** The T-bit tracking (--no-tlb-tracking turns it off). */
   tracking: boolean;
   /** Entries invalidated by guest page-table writes (for reports and benchmarks). */
@@ -67,6 +71,7 @@ export class Tlb {
     this.srcPde = new Int32Array(this.entries).fill(-1);
     this.srcPte = new Int32Array(this.entries).fill(-1);
     this.marked = new Uint8Array(physPages);
+    this.rmap = new Array(physPages).fill(undefined);
     this.tracking = tracking;
   }
 
@@ -98,8 +103,8 @@ export class Tlb {
     this.srcPte[base] = pte;
     if (this.tracking) {
       const set = base >>> this.wayShift;
-      if (pde >= 0) this.link(pde >>> 12, set);
-      if (pte >= 0) this.link(pte >>> 12, set);
+      if (pde >= 0) this.link(pde, set);
+      if (pte >= 0) this.link(pte, set);
     }
   }
 
@@ -139,9 +144,8 @@ export class Tlb {
    * entries whose walk read a PDE or PTE in that range. Returns how many.
    */
   invalidateWrite(addr: number, size: number): number {
-    const page = addr >>> 12;
-    if (!this.rmap.has(page)) return 0;
-    const sets = this.rmap.get(page);
+    const words = this.rmap[addr >>> 12];
+    if (words === undefined) return 0;
     const lo = addr, hi = addr + size;
     const hit = (src: number): boolean => src >= 0 && src + 4 > lo && src < hi;
     let n = 0;
@@ -151,24 +155,32 @@ export class Tlb {
         n++;
       }
     };
-    if (sets === null || sets === undefined) {
-      for (let i = 0; i < this.entries; i++) scan(i);
-    } else {
-      for (const s of sets) for (let w = 0; w < this.ways; w++) scan((s << this.wayShift) + w);
+    const first = (addr & 4095) >>> 2, last = Math.min(1023, ((addr & 4095) + size - 1) >>> 2);
+    for (let w = first; w <= last; w++) {
+      const v = words[w];
+      if (v === 0) continue;
+      words[w] = 0;
+      if (v === MANY) {
+        for (let i = 0; i < this.entries; i++) scan(i);
+      } else {
+        const base = (v - 1) << this.wayShift;
+        for (let k = 0; k < this.ways; k++) scan(base + k);
+      }
     }
     this.invalidations += n;
     return n;
   }
 
-  private link(page: number, set: number): void {
-    const cur = this.rmap.get(page);
-    if (cur === null) return;
-    if (cur === undefined) {
-      this.rmap.set(page, new Set([set]));
-      return;
-    }
-    cur.add(set);
-    if (cur.size > RMAP_MAX) this.rmap.set(page, null);
+  /** Note that an entry in `set` was built from the PDE/PTE word at physical `addr`. */
+  private link(addr: number, set: number): void {
+    const page = addr >>> 12;
+    if (page >= this.rmap.length) return;
+    let words = this.rmap[page];
+    if (words === undefined) words = this.rmap[page] = new Int32Array(1024);
+    const w = (addr >>> 2) & 1023;
+    const v = words[w];
+    if (v === 0) words[w] = set + 1;
+    else if (v !== set + 1) words[w] = MANY;
   }
 
   private copy(from: number, to: number): void {

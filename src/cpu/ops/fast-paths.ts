@@ -6,7 +6,7 @@
 // and keep its switch). Each must behave exactly as the general handler.
 
 import type { Handler } from '../inst.js';
-import { def, defForm } from '../registry.js';
+import { defFast, defForm } from '../registry.js';
 import { ARITH, ZF, SF, CF, L_SUB, L_LOGIC, testCC } from '../flags.js';
 import { gp } from '../faults.js';
 import { rd8, rd16, rd32, wr8, wr16, wr32 } from '../mem-access.js';
@@ -97,8 +97,8 @@ for (const opS of Object.keys(OPS)) {
   const op = Number(opS);
   const acc = (bits: number): Handler =>
     gen(`const a = ${REG[bits]('0')}, b = ${IMM[bits]};\n${flagsCode(op, bits)}${op !== CMP ? `\n${REG[bits]('0')} = r;` : ''}`);
-  def((op << 3) + 4, acc(8), acc(8));
-  def((op << 3) + 5, acc(16), acc(32));
+  defFast((op << 3) + 4, acc(8), acc(8));
+  defFast((op << 3) + 5, acc(16), acc(32));
 }
 
 // MOV E, imm (memory form), MOVZX G, E.
@@ -177,8 +177,8 @@ if (c) {
   cpu.eip = t;
 }`;
   const h16 = gen(body(false)), h32 = gen(body(true));
-  def(0x70 + cc, h16, h32);
-  def(0x180 + cc, h16, h32);
+  defFast(0x70 + cc, h16, h32);
+  defFast(0x180 + cc, h16, h32);
 }
 
 /** For tests: the generated source of the Jcc condition. */
