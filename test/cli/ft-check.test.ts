@@ -4,7 +4,9 @@
 
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, expectUsageError, tempFiles, vmrr } from './helpers.js';
+import { join } from 'node:path';
+import { updateManPage } from '../../src/cli/man-options.js';
+import { ROOT, ensureBuilt, expectUsageError, tempFiles, vmrr } from './helpers.js';
 
 beforeAll(ensureBuilt, 120_000);
 
@@ -56,5 +58,26 @@ describe('vmrr ft-check', () => {
 
   it('a missing image is bad input', () => {
     expectUsageError(vmrr(['ft-check', 'fixtures/nope.mb']), /cannot read image fixtures\/nope.mb/, expect);
+  });
+});
+
+describe('man/vmrr-ft-check.1', () => {
+  const page = (): string => readFileSync(join(ROOT, 'man', 'vmrr-ft-check.1'), 'utf8');
+
+  it('has the standard sections, and its generated machine options match the table', () => {
+    const text = page();
+    for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXIT STATUS', 'EXAMPLES', 'SEE ALSO']) {
+      expect(text, section).toMatch(new RegExp(`^\\.SH ${section}$`, 'm'));
+    }
+    expect(updateManPage(text)).toBe(text);
+  });
+
+  it('describes every option vmrr help ft-check shows', () => {
+    const help = vmrr(['help', 'ft-check']);
+    expect(help.status).toBe(0);
+    const flags = [...help.stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]).filter((f) => f !== '--help');
+    expect(flags).toContain('--inject');
+    const text = page();
+    for (const flag of flags) expect(text, flag).toContain(flag.replace(/-/g, '\\-'));
   });
 });
