@@ -57,7 +57,8 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
   s.tracker.markCommon();
 
   const max = o.maxInsns ?? Number.MAX_SAFE_INTEGER;
-  const round = Math.max(1, Math.min(o.slice, Math.max(1, o.maxLag)));
+  // A healthy secondary is never more than a round behind, so rounds are no longer than the lag allowed.
+  const round = Math.max(1, o.maxLag > 0 ? Math.min(o.slice, o.maxLag) : o.slice);
   const divergences: FtDivergence[] = [];
   const resyncs: FtResync[] = [];
   const open: FtDivergence[] = [];
