@@ -27,12 +27,19 @@ function once(tracking) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const on = [], off = [];
 let inval = 0, icount = 0;
+// Alternate which goes first, so warm-up and the previous run's garbage fall on both sides alike.
+once(true);
+once(false);
 for (let k = 0; k < runs; k++) {
-  const a = once(true);
-  on.push(a.mips);
-  inval = a.invalidations;
-  icount = a.icount;
-  off.push(once(false).mips);
+  const order = k % 2 === 0 ? [true, false] : [false, true];
+  for (const tracking of order) {
+    const a = once(tracking);
+    (tracking ? on : off).push(a.mips);
+    if (tracking) {
+      inval = a.invalidations;
+      icount = a.icount;
+    }
+  }
 }
 const r = { image, icount, runs, mipsTrackingOn: median(on), mipsTrackingOff: median(off), cost: median(off) / median(on) - 1, invalidationsPerRun: inval };
 if (args.json) console.log(JSON.stringify(r));
