@@ -90,6 +90,8 @@ const result = {
   latencyMaxInsns: report.output.latencyMaxInsns,
   maxHeldBytes: report.output.maxHeldBytes,
   linkBytes: report.link.bytes,
+  primaryMs: report.timing.primaryMs,
+  secondaryMs: report.timing.secondaryMs,
   resyncs: rs.length,
   resyncVerdictOk: inj.report.verdict.ok,
   resyncPagesMean: rs.length ? rs.reduce((a, r) => a + r.pages, 0) / rs.length : 0,
@@ -103,6 +105,7 @@ else {
   console.log(`ft-check on ${name} (${f(icount)} instructions, slice ${f(slice)}, median of ${runs}):`);
   console.log(`  plain run   ${f(result.plainMs)} ms (${f(result.plainMips, 1)} MIPS)`);
   console.log(`  ft-check    ${f(result.ftMs)} ms = ${result.ratio.toFixed(2)}x the plain run (both guests in one thread)`);
+  console.log(`  of which    primary ${f(result.primaryMs)} ms, secondary ${f(result.secondaryMs)} ms (last run); the rest is sync points and comparing`);
   console.log(`  output      ${f(result.outputBytes)} bytes; latency ${f(result.latencyMeanInsns)} instructions mean, ${f(result.latencyMaxInsns)} max; at most ${f(result.maxHeldBytes)} held`);
   console.log(`  link        ${f(result.linkBytes)} bytes`);
   console.log(`  resyncs     ${rs.length} (a register flip every 4 rounds; verdict ${inj.report.verdict.ok ? 'OK' : 'FAILED'}): ` +

@@ -70,6 +70,8 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
   let latencySum = 0;
   let rounds = 0;
   let primaryMs = 0;
+  let secondaryMs = 0;
+  let resyncMs = 0;
   const start = o.now();
 
   const release = (upTo: number): void => {
@@ -102,6 +104,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     s.out.skipTo(p.out.length, p.out.counts());
     s.resynced(p.icount);
     const pausedMs = o.now() - t0;
+    resyncMs += pausedMs;
     const rate = primaryMs > 0 ? p.icount / primaryMs : 0;
     resyncs.push({
       icount: p.icount, reason, secondaryIcount, pages: r.pages, pageBytes: r.pageBytes, sectors: r.sectors,
@@ -125,7 +128,9 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     o.progress?.(p.icount);
     if (pStop.reason === 'interrupted') break;
 
+    const t1 = o.now();
     const r = await s.runRound(o.signal);
+    secondaryMs += o.now() - t1;
     rounds++;
     const where = { icount: s.icount, eip: s.machine.cpu.eip >>> 0 };
     const level = r.kind === 'reached';
@@ -186,6 +191,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     },
     link: { bytes: link.bytes, frames: link.nextIndex - 1 },
     wallSeconds: (o.now() - start) / 1000,
+    timing: { primaryMs, secondaryMs, resyncMs },
     verdict: {
       corrected, releasedEqualsPrimary, hashesEqualAfterResyncs, finalHashesEqual,
       ok: corrected && releasedEqualsPrimary,

@@ -76,6 +76,8 @@ export interface FtReport {
   };
   link: { bytes: number; frames: number };
   wallSeconds: number;
+  /** Where the time went: the primary's rounds, the secondary's rounds, resyncs (the rest is sync points and comparing). */
+  timing: { primaryMs: number; secondaryMs: number; resyncMs: number };
   verdict: FtVerdict;
 }
 

@@ -44,7 +44,7 @@ describe('vmrr ft-check', () => {
     expect(report.primary).toMatchObject({ reason: 'exit', exitValue: 1 });
     expect(report.secondary.hash).toBe(report.primary.hash);
     expect(report.output.released).toBe(run.stdoutBytes.length);
-    for (const key of ['image', 'loose', 'injections', 'slice', 'maxLag', 'rounds', 'link', 'wallSeconds']) expect(report).toHaveProperty(key);
+    for (const key of ['image', 'loose', 'injections', 'slice', 'maxLag', 'rounds', 'link', 'wallSeconds', 'timing']) expect(report).toHaveProperty(key);
   }, 60_000);
 
   it.each([
