@@ -133,9 +133,19 @@ async function main() {
   // 1. record overhead vs run, interleaved so that a change in host load hits both alike.
   const runT = [];
   const recT = [];
+  // Warm-up (JIT), not timed; then run and record alternate which goes first.
+  await run(image('bench-short.mb'));
+  await record(image('bench-short.mb'), join(dir, 'warm.vmrr'));
   for (let i = 0; i < runs; i++) {
-    const a = await run(cpuBound);
-    const b = await record(cpuBound, join(dir, 'cpu.vmrr'));
+    let a;
+    let b;
+    if (i % 2 === 0) {
+      a = await run(cpuBound);
+      b = await record(cpuBound, join(dir, 'cpu.vmrr'));
+    } else {
+      b = await record(cpuBound, join(dir, 'cpu.vmrr'));
+      a = await run(cpuBound);
+    }
     runT.push(a);
     recT.push(b);
     say(`  ${cpuBound.name} ${i + 1}: run ${a.seconds.toFixed(2)} s (CPU ${a.cpuSeconds.toFixed(2)} s, ${mips(a).toFixed(1)} MIPS), record ${b.seconds.toFixed(2)} s (CPU ${b.cpuSeconds.toFixed(2)} s, ${mips(b).toFixed(1)} MIPS), log ${b.logBytes} bytes`);
@@ -145,6 +155,7 @@ async function main() {
   const rRec = [];
   const rRep = [];
   let last;
+  await replay(rdtscLoop, (await record(rdtscLoop, join(dir, 'warm.vmrr')), join(dir, 'warm.vmrr')));
   for (let i = 0; i < runs; i++) {
     const log = join(dir, 'rdtsc.vmrr');
     const b = await record(rdtscLoop, log);
