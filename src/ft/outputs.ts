@@ -28,14 +28,18 @@ export class OutputLog {
 
   /** A sink for one channel's bytes. */
   sink(channel: Channel): (byte: number) => void {
+    const c = this.idOf(channel);
+    return (byte) => this.push(c, byte);
+  }
+
+  private idOf(channel: Channel): number {
     let id = this.chanIds.get(channel);
     if (id === undefined) {
       id = this.channels.length;
       this.channels.push(channel);
       this.chanIds.set(channel, id);
     }
-    const c = id;
-    return (byte) => this.push(c, byte);
+    return id;
   }
 
   private push(c: number, byte: number): void {
@@ -94,10 +98,7 @@ export class OutputLog {
   skipTo(length: number, channelCounts: ReadonlyMap<Channel, number>): void {
     this.dropBefore(this.length);
     this.base = length;
-    for (const [ch, n] of channelCounts) {
-      const id = this.sink(ch) && this.chanIds.get(ch)!;
-      this.perChannel.set(id, n);
-    }
+    for (const [ch, n] of channelCounts) this.perChannel.set(this.idOf(ch), n);
   }
 
   /** Bytes produced per channel so far. */
