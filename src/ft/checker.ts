@@ -146,7 +146,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
       open.push(d);
     }
     const lag = p.icount - s.icount;
-    const stuck = r.kind === 'stopped' || r.kind === 'idle';
+    const stuck = r.kind === 'stopped' || r.kind === 'idle' || r.kind === 'failed';
     if (stuck && (lag > o.maxLag || !atSync)) doResync(lag > o.maxLag ? 'lag' : 'divergence');
     else if (d && !stuck) doResync('divergence');
     else if (level && !d) {
@@ -159,7 +159,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
       }
     }
     if (!atSync) break;
-    if (!s.stopped) {
+    if (!s.stopped && s.failed === null) {
       s.beginRound(link.nextIndex);
       link.dropBefore(s.roundStart);
     }
@@ -181,7 +181,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     maxLag: o.maxLag,
     rounds,
     primary: { icount: pStop.icount, reason: pStop.reason, exitValue: pStop.exitValue ?? null, hash: primaryHash },
-    secondary: { icount: s.icount, reason: s.stopped?.reason ?? pStop.reason, exitValue: s.machine.exitStatus >= 0 ? s.machine.exitStatus : null, hash: sHash, executed: s.executed },
+    secondary: { icount: s.icount, reason: s.failed !== null ? 'failed' : s.stopped?.reason ?? pStop.reason, exitValue: s.machine.exitStatus >= 0 ? s.machine.exitStatus : null, hash: sHash, executed: s.executed },
     divergences,
     resyncs,
     output: {
@@ -207,6 +207,8 @@ function judgeRound(r: RoundResult, where: { icount: number; eip: number }, seco
       return null;
     case 'input':
       return { ...base, channel: 'input', primary: r.expected, secondary: r.actual, message: r.message };
+    case 'failed':
+      return { ...base, channel: 'exit', primary: `running at icount ${r.point.frame.icount}`, secondary: `failed: ${r.message}`, message: 'the secondary\'s emulator failed' };
     case 'stopped': {
       const want = r.point.kind === 'end' ? `${r.point.frame.reason} at icount ${r.point.frame.icount}` : `running at icount ${r.point.frame.icount}`;
       return { ...base, channel: 'exit', primary: want, secondary: `${r.stop.reason} at icount ${r.stop.icount}`, message: `the secondary stopped (${r.stop.reason}) before the primary's point` };

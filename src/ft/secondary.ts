@@ -37,6 +37,8 @@ export type RoundResult =
   | { kind: 'stopped'; point: Extract<ControlPoint, { kind: 'sync' | 'end' }>; stop: StopInfo }
   /** The replay's own checks failed: an ND value or event taken elsewhere than the primary did. */
   | { kind: 'input'; point: Extract<ControlPoint, { kind: 'sync' | 'end' }>; message: string; expected: string; actual: string }
+  /** The emulator threw (a state no guest could reach, made by a fault): it cannot run until a resync. */
+  | { kind: 'failed'; point: Extract<ControlPoint, { kind: 'sync' | 'end' }>; message: string }
   /** Still stopped from an earlier round: nothing was run. */
   | { kind: 'idle'; point: Extract<ControlPoint, { kind: 'sync' | 'end' }> };
 
@@ -68,6 +70,8 @@ export class Secondary {
   roundStart = 0;
   /** Set when the guest stopped before the primary's point; cleared by a resync. */
   stopped: StopInfo | null = null;
+  /** Set when the emulator threw in the secondary; cleared by a resync. */
+  failed: string | null = null;
   /** Instructions actually run (a resync moves icount without running). */
   executed = 0;
   private readonly flips: { flip: Flip; applied: boolean; icount: number | null; skipped: boolean }[];
@@ -134,7 +138,7 @@ export class Secondary {
     const rp = this.replayer!;
     const p = rp.nextPoint();
     if (p.kind !== 'sync' && p.kind !== 'end') throw new Error(`ft: the secondary found ${p.kind === 'cut' ? 'no sync point' : 'a checkpoint'} on the link`);
-    if (this.stopped) return { kind: 'idle', point: p };
+    if (this.stopped || this.failed !== null) return { kind: 'idle', point: p };
     const target = p.frame.icount;
     const before = this.icount;
     try {
@@ -150,7 +154,9 @@ export class Secondary {
     } catch (e) {
       if (e instanceof ReplayDivergence) return { kind: 'input', point: p, message: e.message, expected: e.expected, actual: e.actual };
       if (e instanceof NdDivergence) return { kind: 'input', point: p, message: e.message, expected: where(e.expected), actual: where(e.actual) };
-      throw e;
+      // The emulator gave up on a state a fault made (a crashed secondary): a divergence like any other.
+      this.failed = String((e as Error)?.message ?? e);
+      return { kind: 'failed', point: p, message: this.failed };
     } finally {
       this.executed += this.icount - before;
     }
@@ -211,6 +217,7 @@ export class Secondary {
   /** After a resync at icount `at`: faults before it will never be reached. */
   resynced(at: number): void {
     this.stopped = null;
+    this.failed = null;
     for (const f of this.flips) if (!f.applied && f.flip.icount < at) f.skipped = true;
   }
 
