@@ -5,11 +5,11 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { FileDisk } from '../machine/file-disk.js';
-import { diskTimingOf, OptionError, type MachineOptions } from '../machine/options.js';
+import { applyDefaults, diskTimingOf, OptionError, type MachineOptions } from '../machine/options.js';
 import { sha256Hex } from '../replay/digest.js';
 import { ftCheck } from '../ft/checker.js';
 import type { FtReport } from '../ft/report.js';
-import type { Injection, LooseSource } from '../ft/inject.js';
+import { parseInjection, type Injection, type LooseSource } from '../ft/inject.js';
 import { loadPlan, readImage, type RunIo } from './run.js';
 import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
@@ -103,4 +103,37 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
     serialIn?.close();
     await disk?.close();
   }
+}
+
+/** What `vmrr demo` can show of the FT check: a fault injected into the secondary, detected and corrected. */
+export interface FtDemoPart {
+  report: FtReport;
+  /** A fault was injected, reported as a divergence, resynced, and the verdict is OK. */
+  ok: boolean;
+  /** Lines for the demo's summary. */
+  lines: string[];
+}
+
+/**
+ * Run `image` under ft-check with one register flip in the secondary at a round
+ * boundary (so the sync point's state hash catches it at once); the guest's
+ * released output is handed to `guestOut`.
+ */
+export async function ftDemoPart(image: string, io: { guestOut: (b: Uint8Array) => void; signal?: AbortSignal }): Promise<FtDemoPart> {
+  const slice = 200_000;
+  const spec = `reg:ebx:0x10@${2 * slice}`;
+  const opts = applyDefaults({}) as unknown as MachineOptions;
+  const report = await ftCheckCommand(image, {
+    ...opts, inject: [parseInjection(spec)], loose: [], maxLag: 5_000_000, slice, ndBuffer: 4096, json: false,
+  }, { guestStdout: io.guestOut, warn: () => {}, signal: io.signal });
+  const d = report.divergences[0];
+  const r = report.resyncs[0];
+  const ok = report.verdict.ok && d !== undefined && r !== undefined && d.resync === 0;
+  const lines = [
+    `injected ${spec} into the secondary`,
+    d ? `detected at icount ${d.icount} (${d.channel}: ${d.message})` : 'not detected',
+    r ? `resynced at icount ${r.icount}: ${r.pages} pages (${r.pageBytes} of ${r.ramBytes} RAM bytes), primary paused ${r.pausedMs.toFixed(1)} ms, hashes ${r.hashEqual ? 'equal' : 'DIFFERENT'}` : 'no resync',
+    `released output ${report.verdict.releasedEqualsPrimary ? 'equals' : 'DIFFERS from'} the primary's (${report.output.released} bytes); verdict ${report.verdict.ok ? 'OK' : 'FAILED'}`,
+  ];
+  return { report, ok, lines };
 }

@@ -81,3 +81,15 @@ describe('man/vmrr-ft-check.1', () => {
     for (const flag of flags) expect(text, flag).toContain(flag.replace(/-/g, '\\-'));
   });
 });
+
+describe('ftDemoPart (for vmrr demo)', () => {
+  it('injects a fault into the demo guest\'s secondary, detects and corrects it, and says so', async () => {
+    const { ftDemoPart } = await import('../../src/cli/ft-check.js');
+    const parts: Uint8Array[] = [];
+    const r = await ftDemoPart(join(ROOT, 'fixtures', 'demo.mb'), { guestOut: (b) => parts.push(Uint8Array.from(b)) });
+    expect(r.ok).toBe(true);
+    expect(r.lines.join('\n')).toMatch(/detected at icount 400000/);
+    expect(r.lines.join('\n')).toMatch(/verdict OK/);
+    expect(Buffer.concat(parts).length).toBe(r.report.output.released);
+  }, 60_000);
+});
