@@ -2,7 +2,8 @@
 //   - record overhead: `record` vs `run` on the CPU-bound fixture (median of N each, interleaved);
 //   - replay vs record speed on an RDTSC-heavy guest (fixtures/rdtsc-loop.mb);
 //   - log bytes per RDTSC, buffer exits per million ND instructions (rdtsc-loop);
-//   - log bytes per million instructions on the timer guest (fixtures/timer.mb).
+//   - log bytes per million instructions on the timer guest (fixtures/timer.mb);
+//   - `replay --to` the last 1% of the CPU-bound recording: through the nearest checkpoint vs from power-on.
 // Each run builds its machine as `vmrr run`, `vmrr record` and `vmrr replay --verify`
 // do (CLI defaults: ND buffer 4096, a sync point every 10^7 instructions, a
 // checkpoint every 10^8) and times only the run, record or replay loop, not loading:
@@ -14,6 +15,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Machine } from '../dist/machine/machine.js';
@@ -25,6 +27,7 @@ import { Recorder } from '../dist/replay/recorder.js';
 import { Replayer } from '../dist/replay/replayer.js';
 import { recordLoop, replayLoop } from '../dist/replay/session.js';
 import { sha256Hex } from '../dist/replay/digest.js';
+import { replayCommand } from '../dist/cli/replay.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,7 +43,8 @@ const ND_BUFFER = 4096;
 const SYNC_EVERY = 10_000_000;
 const CHECKPOINT_EVERY = 100_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'vmrr-bench-'));
-const image = (name) => ({ name, bytes: new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url))) });
+const fixture = (name) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+const image = (name) => ({ name, bytes: new Uint8Array(readFileSync(fixture(name))) });
 const cpuBound = image(args.quick ? 'bench-short.mb' : 'bench.mb');
 const rdtscLoop = image('rdtsc-loop.mb');
 const timer = image('timer.mb');
@@ -176,6 +180,25 @@ async function main() {
 
   const wall = (xs) => median(xs.map((x) => x.seconds));
   const cpu = (xs) => median(xs.map((x) => x.cpuSeconds));
+  // 4. seeking: `vmrr replay --to N` with N at 99% of the last CPU-bound recording, as the CLI does it
+  // (open the log, build the machine, restore the nearest checkpoint or start from power-on).
+  const cpuLog = join(dir, 'cpu.vmrr');
+  const to = Math.floor(recT[recT.length - 1].icount * 0.99);
+  const seekT = [];
+  const fullT = [];
+  const io = { guestStdout: () => {}, warn: () => {} };
+  const seekRuns = Math.min(runs, 3);
+  for (let i = 0; i < seekRuns; i++) {
+    const opts = { image: fixture(cpuBound.name), force: false, verify: false, json: true, to };
+    const a = await timed(() => replayCommand(cpuLog, { ...opts, seek: true }, io));
+    const b = await timed(() => replayCommand(cpuLog, { ...opts, seek: false }, io));
+    for (const r of [a, b]) if (r.value.verdict !== 'reached' || r.value.icount !== to) throw new Error(`replay --to ${to}: ${JSON.stringify(r.value)}`);
+    if (a.value.stateHash !== b.value.stateHash) throw new Error(`replay --to ${to}: the seek and the full replay reach other states`);
+    seekT.push(a);
+    fullT.push(b);
+    say(`  ${cpuBound.name} --to ${to}: from the checkpoint at ${a.value.seekedFrom} ${a.seconds.toFixed(2)} s (CPU ${a.cpuSeconds.toFixed(2)} s), from power-on ${b.seconds.toFixed(2)} s (CPU ${b.cpuSeconds.toFixed(2)} s)`);
+  }
+
   const summary = {
     runs,
     cpuBound: cpuBound.name,
@@ -198,6 +221,12 @@ async function main() {
     ndBytesPerRdtsc: last.ndBytes / last.nd.total,
     bufferExitsPerMillionNd: last.nd.bufferExits / (last.nd.total / 1e6),
     timerLogBytesPerMillionInsns: median(timerSizes),
+    seekTo: to,
+    seekRuns,
+    seekSecondsMedian: wall(seekT),
+    fullReplayToSecondsMedian: wall(fullT),
+    seekCpuSecondsMedian: cpu(seekT),
+    fullReplayToCpuSecondsMedian: cpu(fullT),
   };
   if (args.json) {
     process.stdout.write(JSON.stringify(summary) + '\n');
@@ -211,6 +240,7 @@ async function main() {
     ['log bytes per RDTSC (nd frames)', rdtscLoop.name, summary.ndBytesPerRdtsc.toFixed(2), '<= 3'],
     ['buffer exits per 10^6 ND insns', rdtscLoop.name, summary.bufferExitsPerMillionNd.toFixed(1), `(buffer ${ND_BUFFER})`],
     ['log bytes per 10^6 instructions', timer.name, summary.timerLogBytesPerMillionInsns.toFixed(0), ''],
+    [`replay --to 99%: seek / full, CPU`, cpuBound.name, `${(summary.seekCpuSecondsMedian / summary.fullReplayToCpuSecondsMedian).toFixed(3)} (seek ${summary.seekCpuSecondsMedian.toFixed(2)} s, from power-on ${summary.fullReplayToCpuSecondsMedian.toFixed(2)} s; median of ${seekRuns})`, ''],
   ];
   const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length), ['measure', 'guest', `median of ${runs}`][c].length));
   const line = (r) => r.map((v, i) => (i < 3 ? v.padEnd(w[i]) : v)).join('  ');
