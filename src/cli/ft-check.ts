@@ -22,6 +22,8 @@ export interface FtCheckCliOptions extends MachineOptions {
   ndBuffer: number;
   json: boolean;
   report?: string;
+  /** 1: both guests in this thread; 2: the secondary in a worker thread, a round behind. */
+  threads?: number;
 }
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -55,7 +57,8 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       routes.set(d.port === 0xe9 ? 'debugcon' : `debugcon:0x${d.port.toString(16)}`, open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
     }
     const debugconPorts = [...ports];
-    const report = await ftCheck({
+    const engine = opts.threads === 2 ? (await import('../ft/parallel.js')).ftCheckParallel : ftCheck;
+    const report = await engine({
       image: imagePath,
       setup: { plan, ramBytes: opts.ram, clock: opts.clock, mhz: opts.mhz, debugconPorts, diskTiming: diskTimingOf(opts), ioDelivery: opts.ioDelivery },
       recorder: {

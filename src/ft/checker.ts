@@ -200,7 +200,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
 }
 
 /** A round's own verdict once outputs matched: the replay's checks, a stop, the sync point or the end. */
-function judgeRound(r: RoundResult, where: { icount: number; eip: number }, secondaryHash: () => Uint8Array): FtDivergence | null {
+export function judgeRound(r: RoundResult, where: { icount: number; eip: number }, secondaryHash: () => Uint8Array): FtDivergence | null {
   const base = { icount: where.icount, eip: where.eip, offset: null, resync: null };
   switch (r.kind) {
     case 'idle':

@@ -23,15 +23,16 @@ export interface OutputComparison {
  * Compare items from `from` on. `level`: both guests are at the same point,
  * so each must have produced exactly as much as the other.
  */
-export function compareOutputs(p: OutputLog, s: OutputLog, from: number, level: boolean, where: { icount: number; eip: number }): OutputComparison {
-  const n = Math.min(p.length, s.length);
+export function compareOutputs(p: OutputLog, s: OutputLog, from: number, level: boolean, where: { icount: number; eip: number }, pEnd = p.length): OutputComparison {
+  // pEnd: the primary's output up to the point compared (it may have run on since: a pipelined secondary).
+  const n = Math.min(pEnd, s.length);
   let i = from;
   while (i < n && p.channelOf(i) === s.channelOf(i) && p.byte(i) === s.byte(i)) i++;
-  if (i === n && (!level || p.length === s.length)) return { matched: i, divergence: null };
+  if (i === n && (!level || pEnd === s.length)) return { matched: i, divergence: null };
   const side = i < s.length ? s : p;
   const channel = side.channelOf(i);
   const sCh = i < s.length ? s.channelOf(i) : channel;
-  const what = i >= s.length ? 'the secondary did not produce it' : i >= p.length ? 'the primary did not produce it' : 'bytes differ';
+  const what = i >= s.length ? 'the secondary did not produce it' : i >= pEnd ? 'the primary did not produce it' : 'bytes differ';
   return {
     matched: i,
     divergence: {
@@ -39,7 +40,7 @@ export function compareOutputs(p: OutputLog, s: OutputLog, from: number, level: 
       eip: i < s.length ? s.eip(i) : where.eip,
       channel,
       offset: side.channelOffset(i),
-      primary: hexBytes(p.slice(i, i + SHOW, channel)),
+      primary: hexBytes(p.slice(i, Math.min(i + SHOW, pEnd), channel)),
       secondary: hexBytes(s.slice(i, i + SHOW, sCh)),
       message: `${channel} output differs at byte ${side.channelOffset(i)}: ${what}`,
       resync: null,

@@ -84,6 +84,31 @@ export class FrameLink {
     };
   }
 
+  /** The header as encoded (what a remote secondary is sent first). */
+  get encodedHeader(): Uint8Array {
+    if (!this.headerBytes) throw new Error('link: no header sent yet');
+    return this.headerBytes;
+  }
+
+  /** Encoded frames from index `from` on (what a remote secondary has not been sent yet). */
+  encodedSince(from: number): Uint8Array[] {
+    return this.frames.slice(Math.max(0, from - this.base));
+  }
+
+  /** The receiving end of a remote link: the header, then frames, as encoded by the sender. */
+  receiveHeader(bytes: Uint8Array): void {
+    this.headerBytes = bytes;
+    this.bytes += bytes.length;
+  }
+
+  receive(bytes: Uint8Array): void {
+    const index = this.nextIndex;
+    this.offsets.push(this.bytes);
+    this.frames.push(bytes);
+    this.bytes += bytes.length;
+    if (this.onSend) this.onSend(index, decodeFrame(this.cbor, bytes, this.bytes - bytes.length));
+  }
+
   /** The header as the secondary receives it. */
   header(): LogHeader {
     if (!this.headerBytes) throw new Error('link: no header sent yet');

@@ -42,6 +42,18 @@ export class OutputLog {
     return id;
   }
 
+  /** An item produced elsewhere (a secondary in a worker thread), mirrored here. */
+  append(channel: Channel, byte: number, icount: number, eip: number): void {
+    const c = this.idOf(channel);
+    const off = this.perChannel.get(c) ?? 0;
+    this.perChannel.set(c, off + 1);
+    this.chan.push(c);
+    this.bytes.push(byte & 0xff);
+    this.icounts.push(icount);
+    this.eips.push(eip >>> 0);
+    this.chanOffsets.push(off);
+  }
+
   private push(c: number, byte: number): void {
     const p = this.position();
     const off = this.perChannel.get(c) ?? 0;

@@ -1,0 +1,204 @@
+// ft-check --threads 2: the secondary runs in a worker thread, one round
+// behind the primary, so the two guests run at the same time. The link's
+// encoded frames are posted to the worker as they are (the step before a
+// socket). Round k of the secondary is judged once the primary has finished
+// round k+1, so a resync happens at the primary's latest sync point and
+// carries the pages the primary dirtied in every round since the last
+// common point (kept per round) and those the secondary dirtied since then.
+// No disk yet: the disk's sectors would have to cross the thread too.
+
+import { OptionError } from '../machine/options.js';
+import { toHex } from '../machine/hash64.js';
+import { makeCbor } from '../replay/cbor-fields.js';
+import { MAX_PAGES_PER_FRAME } from '../replay/log-format.js';
+import type { CheckpointFrame } from '../replay/frames.js';
+import { FrameLink, encodeFrame } from './link.js';
+import { Primary } from './primary.js';
+import { OutputLog } from './outputs.js';
+import { compareOutputs } from './compare.js';
+import { judgeRound, type FtCheckOptions } from './checker.js';
+import { RemoteSecondary } from './remote-secondary.js';
+import type { FtDivergence, FtReport, FtResync } from './report.js';
+import type { StopInfo } from '../machine/machine.js';
+
+export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
+  if (o.disk) throw new OptionError('--threads 2 does not support --disk yet (use --threads 1)');
+  const link = new FrameLink();
+  const p = new Primary({ ...o.setup, recorder: o.recorder, link, serialIn: o.serialIn });
+  // What loading read goes with the header: the secondary's own load takes those values.
+  const first = link.encodedSince(1);
+  const s = new RemoteSecondary({ header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections] });
+  let sent = 1 + first.length;
+  const post = (): void => {
+    const f = link.encodedSince(sent);
+    sent += f.length;
+    s.frames(f);
+  };
+  p.tracker.markCommon();
+  const mirror = new OutputLog(() => ({ icount: 0, eip: 0 }));
+
+  const max = o.maxInsns ?? Number.MAX_SAFE_INTEGER;
+  const round = Math.max(1, o.maxLag > 0 ? Math.min(o.slice, o.maxLag) : o.slice);
+  const divergences: FtDivergence[] = [];
+  const resyncs: FtResync[] = [];
+  const open: FtDivergence[] = [];
+  const perChannel: Record<string, number> = {};
+  /** Per primary round since the last common point: its end's output length, sync frame index, pages dirtied. */
+  let rounds: { outAt: number; syncIndex: number; pages: number[] }[] = [];
+  let released = 0, compared = 0, maxHeld = 0, latencyMax = 0, latencySum = 0, judged = 0, roundCount = 0;
+  let primaryMs = 0, secondaryMs = 0, resyncMs = 0;
+  let sIcount = 0, sExecuted = 0, sStuck = false, sHash = '', sReason: string | null = null, sExit = -1;
+  const start = o.now();
+
+  const release = (upTo: number): void => {
+    while (released < upTo) {
+      const ch = p.out.channelOf(released);
+      const bytes: number[] = [];
+      for (; released < upTo && p.out.channelOf(released) === ch; released++) {
+        bytes.push(p.out.byte(released));
+        const lat = p.icount - p.out.icount(released);
+        latencySum += lat;
+        if (lat > latencyMax) latencyMax = lat;
+      }
+      perChannel[ch] = (perChannel[ch] ?? 0) + bytes.length;
+      o.release(ch, Uint8Array.from(bytes));
+    }
+    p.out.dropBefore(released);
+  };
+
+  let pStop: StopInfo = { reason: 'limit', icount: 0, eip: 0, cs: 0 };
+  let pHash: Uint8Array = new Uint8Array(8);
+  let pEnded = false;
+  const primaryRound = async (): Promise<void> => {
+    const t0 = o.now();
+    pStop = await p.runTo(Math.min(p.icount + round, max), o.signal);
+    primaryMs += o.now() - t0;
+    pEnded = !(pStop.reason === 'limit' && pStop.icount < max);
+    pHash = pEnded ? p.finish(pStop) : p.sync(pStop);
+    rounds.push({ outAt: p.out.length, syncIndex: link.nextIndex - 1, pages: p.tracker.pagesDirtiedSince() });
+    p.tracker.markCommon();
+    post();
+    maxHeld = Math.max(maxHeld, p.out.length - released);
+    o.progress?.(p.icount);
+  };
+
+  const resync = async (reason: FtResync['reason']): Promise<void> => {
+    const t0 = o.now();
+    const secondaryIcount = sIcount;
+    const extra = new Set<number>(await s.call<number[]>({ op: 'dirty' }));
+    for (const r of rounds) for (const pg of r.pages) extra.add(pg);
+    const cp = p.tracker.take({ extraPages: extra });
+    const cbor = makeCbor();
+    const frames: Uint8Array[] = [];
+    const parts = Math.max(1, Math.ceil(cp.pages.length / MAX_PAGES_PER_FRAME));
+    for (let part = 0; part < parts; part++) {
+      const f: CheckpointFrame = {
+        kind: 'checkpoint', icount: cp.icount, seq: 0, part, parts, prev: null,
+        state: part === 0 ? (cp.state as unknown as Record<string, unknown>) : null,
+        pages: cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME),
+      };
+      frames.push(encodeFrame(cbor, f));
+    }
+    release(p.out.length);
+    compared = p.out.length;
+    mirror.skipTo(p.out.length, p.out.counts());
+    const got = await s.call<string>({ op: 'restore', frames, at: p.icount, from: link.nextIndex, outLength: p.out.length, counts: [...p.out.counts()] });
+    const hash = toHex(p.hasher.hashBytes());
+    const pausedMs = o.now() - t0;
+    resyncMs += pausedMs;
+    const rate = primaryMs > 0 ? p.icount / primaryMs : 0;
+    resyncs.push({
+      icount: p.icount, reason, secondaryIcount, pages: cp.pages.length, pageBytes: cp.pages.length * 4096, sectors: 0,
+      transferBytes: frames.reduce((a, f) => a + f.length, 0), ramBytes: o.setup.ramBytes, pausedMs,
+      pausedInsns: Math.round(pausedMs * rate), hashEqual: got === hash, hash,
+    });
+    for (const d of open) d.resync = resyncs.length - 1;
+    open.length = 0;
+    rounds = [];
+    judged = 0;
+    sIcount = p.icount;
+    sStuck = false;
+    sHash = got;
+    sReason = null;
+  };
+
+  await primaryRound();
+  let pending = true; // the secondary has a round of frames to replay
+  for (;;) {
+    if (pStop.reason === 'interrupted') break;
+    if (!pending) {
+      if (pEnded) break;
+      await primaryRound();
+      pending = true;
+      continue;
+    }
+    const t1 = o.now();
+    const both = await Promise.all([s.round().then((x) => ((secondaryMs += o.now() - t1), x)), pEnded ? null : primaryRound()]);
+    const res = both[0];
+    roundCount++;
+    for (let k = 0; k < res.items.ch.length; k++) mirror.append(res.items.ch[k], res.items.b[k], res.items.ic[k], res.items.e[k]);
+    sIcount = res.icount;
+    sExecuted = res.executed;
+    sStuck = res.stuck;
+    sReason = res.failed !== null ? 'failed' : res.stopped?.reason ?? null;
+    sExit = res.exitStatus;
+    if (res.hash) sHash = res.hash;
+    const r = res.r;
+    const judgedRound = rounds[judged];
+    const where = { icount: res.icount, eip: res.eip };
+    const level = r.kind === 'reached';
+    const cmp = compareOutputs(p.out, mirror, compared, level, where, judgedRound.outAt);
+    compared = cmp.matched;
+    release(cmp.matched);
+    mirror.dropBefore(compared);
+    let d = cmp.divergence;
+    if (!d) d = judgeRound(r, where, () => Uint8Array.from(Buffer.from(res.hash ?? '', 'hex')));
+    if (d) {
+      divergences.push(d);
+      open.push(d);
+    }
+    const lag = p.icount - res.icount;
+    const stuck = r.kind === 'stopped' || r.kind === 'idle' || r.kind === 'failed';
+    const secondaryAtEnd = r.point.kind === 'end';
+    if (stuck && (lag > o.maxLag || pEnded)) {
+      await resync(lag > o.maxLag ? 'lag' : 'divergence');
+      pending = false;
+    } else if (d && !stuck) {
+      await resync('divergence');
+      pending = false;
+    } else {
+      if (level && !d) {
+        // Round `judged` is a verified common point: pages dirtied before it no longer need to travel.
+        await s.call({ op: 'common' });
+        rounds = rounds.slice(judged + 1);
+        judged = -1;
+      }
+      judged++;
+      if (secondaryAtEnd) break;
+      if (!sStuck) await s.call({ op: 'begin', from: judgedRound.syncIndex + 1 });
+      pending = true;
+    }
+  }
+
+  const injections = await s.call<FtReport['injections']>({ op: 'outcomes' });
+  await s.close();
+  const primaryHash = toHex(pHash);
+  const finalHashesEqual = sHash === primaryHash;
+  const hashesEqualAfterResyncs = resyncs.every((r) => r.hashEqual);
+  const corrected = finalHashesEqual && hashesEqualAfterResyncs && divergences.every((d) => d.resync !== null);
+  const releasedEqualsPrimary = released === p.out.length && pStop.reason !== 'interrupted';
+  return {
+    image: o.image, loose: [...o.loose], injections, slice: round, maxLag: o.maxLag, rounds: roundCount,
+    primary: { icount: pStop.icount, reason: pStop.reason, exitValue: pStop.exitValue ?? null, hash: primaryHash },
+    secondary: { icount: sIcount, reason: sReason ?? pStop.reason, exitValue: sExit >= 0 ? sExit : null, hash: sHash, executed: sExecuted },
+    divergences, resyncs,
+    output: {
+      produced: p.out.length, released, perChannel, maxHeldBytes: maxHeld, latencyMaxInsns: latencyMax,
+      latencyMeanInsns: released > 0 ? Math.round(latencySum / released) : 0, diskWrites: 0,
+    },
+    link: { bytes: link.bytes, frames: link.nextIndex - 1 },
+    wallSeconds: (o.now() - start) / 1000,
+    timing: { primaryMs, secondaryMs, resyncMs },
+    verdict: { corrected, releasedEqualsPrimary, hashesEqualAfterResyncs, finalHashesEqual, ok: corrected && releasedEqualsPrimary },
+  };
+}
