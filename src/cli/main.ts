@@ -212,6 +212,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--max-lag <n>', 'resync when the secondary is more than N instructions behind the primary', intArg('--max-lag', 0), 5_000_000)
     .option('--slice <n>', 'instructions per lockstep round (each ends with a sync point)', intArg('--slice', 1), 1_000_000)
     .option('--nd-buffer <n>', 'entries in the RDTSC/RDRAND/RDSEED buffer', intArg('--nd-buffer', 1, 1 << 20), 4096)
+    .option('--threads <n>', '1: both guests in this thread; 2: the secondary in a worker thread, a round behind', intArg('--threads', 1, 2), 1)
     .option('--json', 'print the report as one JSON object on standard output (see docs/cli-json.md)')
     .option('--report <file>', 'also write the JSON report to FILE')
     .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none)\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec\n\nSee man vmrr-ft-check(1).')
