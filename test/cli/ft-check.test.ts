@@ -47,7 +47,23 @@ describe('vmrr ft-check', () => {
     for (const key of ['image', 'loose', 'injections', 'slice', 'maxLag', 'rounds', 'link', 'wallSeconds', 'timing']) expect(report).toHaveProperty(key);
   }, 60_000);
 
+  it('--threads 2 (the secondary in a worker thread, a round behind): same output, the fault caught and corrected', () => {
+    const run = vmrr(['run', '--ram', '4M', 'fixtures/alu.mb']);
+    const r = vmrr(['ft-check', '--threads', '2', '--ram', '4M', '--slice', '50000', '--inject', 'reg:ebx:0x10@100000', '--json', 'fixtures/alu.mb']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.verdict.ok).toBe(true);
+    expect(report.divergences[0]).toMatchObject({ icount: 100000, channel: 'state', resync: 0 });
+    // Judged a round later, so resynced at the primary's next sync point.
+    expect(report.resyncs[0]).toMatchObject({ icount: 150000, hashEqual: true });
+    expect(report.output.released).toBe(run.stdoutBytes.length);
+    const plain = vmrr(['ft-check', '--threads', '2', '--ram', '4M', 'fixtures/alu.mb']);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdoutBytes.equals(run.stdoutBytes)).toBe(true);
+  }, 60_000);
+
   it.each([
+    [['--threads', '3'], /--threads/],
     [['--inject', 'reg:ebx:0x10'], /--inject: 'reg:ebx:0x10': no '@'/],
     [['--inject', 'mem:0x900000:1@5'], /PHYSADDR 0x900000 is beyond the guest's RAM/],
     [['--loose', 'disk'], /--loose: 'disk' is not one of/],

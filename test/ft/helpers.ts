@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Machine } from '../../src/machine/machine.js';
 import { loadMultiboot } from '../../src/machine/loaders.js';
+import { Readable } from 'node:stream';
+import { StreamByteSource } from '../../src/cli/serial-input.js';
 import { MemoryDisk } from '../../src/devices/disk-backend.js';
 import { HostInputSource } from '../../src/replay/input-source.js';
 import { sha256Hex } from '../../src/replay/digest.js';
@@ -32,6 +34,8 @@ export interface FtTestOptions {
   ram?: number;
   /** A disk image in fixtures/: the primary reads it from memory, the secondary gets its own copy. */
   disk?: string;
+  /** A file in fixtures/ for COM1's receiver. */
+  serialIn?: string;
 }
 
 export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
@@ -59,6 +63,7 @@ export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
       },
     },
     disk: t.disk ? { primary: new MemoryDisk(diskBytes!), bytes: diskBytes! } : undefined,
+    serialIn: t.serialIn ? new StreamByteSource(Readable.from([readFileSync(join(FIXTURES, t.serialIn))])) : undefined,
     maxInsns: t.maxInsns,
     injections: (t.inject ?? []).map(parseInjection),
     loose: t.loose ?? [],
