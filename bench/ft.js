@@ -2,7 +2,8 @@
 // `vmrr run` on the CPU-bound fixture, resync bytes against RAM size, and
 // output latency (instructions the primary runs between writing a byte and
 // its release). Both guests run in this one thread, one after the other in
-// each round, so the FT time is about twice the run time plus sync points.
+// each round, so the FT time is about twice the run time plus sync points;
+// with --threads 2 the secondary runs in a worker thread, at the same time.
 // Machines are built as the CLI builds them (32 MiB RAM, host clock, ND
 // buffer 4096); only the run or the check is timed, not loading the image.
 // Usage: node bench/ft.js [--quick] [--runs N] [--slice N] [--json]   (after `npx tsc -p tsconfig.json`)
@@ -15,6 +16,7 @@ import { loadMultiboot } from '../dist/machine/loaders.js';
 import { HostInputSource } from '../dist/replay/input-source.js';
 import { sha256Hex } from '../dist/replay/digest.js';
 import { ftCheck } from '../dist/ft/checker.js';
+import { ftCheckParallel } from '../dist/ft/parallel.js';
 import { parseInjection } from '../dist/ft/inject.js';
 
 const { values: args } = parseArgs({
@@ -42,7 +44,7 @@ async function plainRun() {
   return { ms: performance.now() - t0, icount: stop.icount, out };
 }
 
-async function ft(inject = []) {
+async function ft(inject = [], engine = ftCheck) {
   const opts = {
     image: name,
     setup: { plan: plan(), ramBytes: RAM, clock: 'host', mhz: 1000, debugconPorts: [0xe9] },
@@ -57,11 +59,11 @@ async function ft(inject = []) {
     release: () => {}, now: () => performance.now(),
   };
   const t0 = performance.now();
-  const report = await ftCheck(opts);
+  const report = await engine(opts);
   return { ms: performance.now() - t0, report };
 }
 
-const plain = [], fts = [];
+const plain = [], fts = [], pars = [];
 let report = null;
 for (let i = 0; i < runs; i++) {
   plain.push((await plainRun()).ms);
@@ -69,6 +71,9 @@ for (let i = 0; i < runs; i++) {
   fts.push(f.ms);
   report = f.report;
   if (!report.verdict.ok) throw new Error('ft-check without faults did not end OK');
+  const par = await ft([], ftCheckParallel);
+  if (!par.report.verdict.ok) throw new Error('ft-check --threads 2 without faults did not end OK');
+  pars.push(par.ms);
 }
 // Resyncs: a register flip at every 4th sync point, so each resync carries the pages dirtied in one round.
 const icount = report.primary.icount;
@@ -84,6 +89,8 @@ const result = {
   plainMs: median(plain),
   ftMs: median(fts),
   ratio: median(fts) / median(plain),
+  threads2Ms: median(pars),
+  threads2Ratio: median(pars) / median(plain),
   plainMips: icount / median(plain) / 1000,
   outputBytes: report.output.produced,
   latencyMeanInsns: report.output.latencyMeanInsns,
@@ -105,6 +112,7 @@ else {
   console.log(`ft-check on ${name} (${f(icount)} instructions, slice ${f(slice)}, median of ${runs}):`);
   console.log(`  plain run   ${f(result.plainMs)} ms (${f(result.plainMips, 1)} MIPS)`);
   console.log(`  ft-check    ${f(result.ftMs)} ms = ${result.ratio.toFixed(2)}x the plain run (both guests in one thread)`);
+ console.log(`  --threads 2 ${f(result.threads2Ms)} ms = ${result.threads2Ratio.toFixed(2)}x the plain run (the secondary in a worker thread, a round behind)`);
   console.log(`  of which    primary ${f(result.primaryMs)} ms, secondary ${f(result.secondaryMs)} ms (last run); the rest is sync points and comparing`);
   console.log(`  output      ${f(result.outputBytes)} bytes; latency ${f(result.latencyMeanInsns)} instructions mean, ${f(result.latencyMaxInsns)} max; at most ${f(result.maxHeldBytes)} held`);
   console.log(`  link        ${f(result.linkBytes)} bytes`);
