@@ -99,11 +99,8 @@ describe('record with random host I/O delays, replay from the log alone', () => 
   for (const image of ['ata-irq.mb', 'ata.mb']) {
     for (const clock of ['host', 'virtual'] as const) {
       for (const ioDelivery of ['safepoint', 'nominal'] as const) {
-        // Known gap, not in the disk model: with the virtual clock, time skipped while the CPU idles in HLT is not
-        // logged, so a replay of a guest that idles until a nominal completion (or a timer) diverges; the timer
-        // fixture recorded with --clock virtual shows the same. Safepoint delivery never skips time for the disk.
-        const known = clock === 'virtual' && ioDelivery === 'nominal';
-        (known ? it.fails : it)(`${image}, --clock ${clock}, --io-delivery ${ioDelivery}: the replay is identical (output, end, every state hash)${known ? ' [known gap: virtual-clock idle time is not logged]' : ''}`, async () => {
+        // With the virtual clock, time skipped while the CPU idles in HLT travels with each event (its guest time).
+        it(`${image}, --clock ${clock}, --io-delivery ${ioDelivery}: the replay is identical (output, end, every state hash)`, async () => {
           const disk = new DelayedDisk(diskBytes(), seededDelays(clock.length * 31 + ioDelivery.length, 2500));
           const r = await record(image, clock, ioDelivery, disk);
           expect(r.out).toBe(expected(image.replace('.mb', '')));

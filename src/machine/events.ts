@@ -13,8 +13,8 @@ export type MachineEvent =
   | { kind: 'timer'; t: number }
   /** A byte arrives on COM1's receive line. */
   | { kind: 'serial'; byte: number }
-  /** The ATA drive's owed completion (data ready, sector written, command done). */
-  | { kind: 'disk' };
+  /** The ATA drive's owed completion (data ready, sector written, command done); `t`: guest time (virtual clock). */
+  | { kind: 'disk'; t?: number };
 
 export type EventKind = MachineEvent['kind'];
 export const EVENT_KINDS: readonly EventKind[] = ['timer', 'serial', 'disk'];

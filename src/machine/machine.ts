@@ -176,6 +176,13 @@ export class Machine {
 
   /** Deliver one asynchronous event now, between instructions (the replay entry point). */
   deliver(ev: MachineEvent): void {
+    // With the virtual clock, guest time also moves while the CPU idles (skipTo). An event carries the
+    // time it came at, so a replay, which has no scheduler to skip for it, brings the clock there first.
+    if (this.clock.mode === 'virtual') {
+      if (ev.kind === 'disk' && ev.t === undefined) ev = { kind: 'disk', t: this.clock.now() };
+      const t = ev.kind === 'timer' || ev.kind === 'disk' ? ev.t ?? 0 : 0;
+      if (t > this.clock.now()) this.clock.skipTo(t);
+    }
     this.onEvent?.(ev, this.cpu.icount, this.cpu.eip >>> 0);
     this.eventCounts[ev.kind]++;
     deliver(this.targets, ev);

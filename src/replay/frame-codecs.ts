@@ -68,7 +68,7 @@ const events: FrameCodec = {
       const e = asMap({ d, eip, value }, `event ${i}`);
       icount += uintField(e, 'd');
       if (!Number.isSafeInteger(icount)) throw new FormatError(`event ${i}: icount above 2^53`);
-      const v = uintField(e, 'value', kind === 'serial' ? 255 : kind === 'disk' ? 0 : Number.MAX_SAFE_INTEGER);
+      const v = uintField(e, 'value', kind === 'serial' ? 255 : Number.MAX_SAFE_INTEGER);
       return { kind, icount, eip: uintField(e, 'eip', U32), value: v };
     });
     return { kind: 'events', at: uintField(m, 'at'), events: list };

@@ -29,7 +29,7 @@ export function logEventOf(ev: MachineEvent, icount: number, eip: number): LogEv
   switch (ev.kind) {
     case 'timer': return { kind: 'timer', icount, eip, value: ev.t };
     case 'serial': return { kind: 'serial', icount, eip, value: ev.byte };
-    case 'disk': return { kind: 'disk', icount, eip, value: 0 };
+    case 'disk': return { kind: 'disk', icount, eip, value: ev.t ?? 0 };
   }
 }
 
@@ -37,7 +37,7 @@ export function machineEventOf(e: LogEvent): MachineEvent {
   switch (e.kind) {
     case 'timer': return { kind: 'timer', t: e.value };
     case 'serial': return { kind: 'serial', byte: e.value };
-    case 'disk': return { kind: 'disk' };
+    case 'disk': return e.value > 0 ? { kind: 'disk', t: e.value } : { kind: 'disk' };
   }
 }
 
