@@ -30,6 +30,7 @@ describe('ft-check without faults', () => {
     ['bench-short.mb', 'host'],
     ['timer.mb', 'host'],
     ['string.mb', 'virtual'],
+    ['timer.mb', 'virtual'],
   ] as const)('%s (%s clock): no divergence, no resync, released output identical to run', async (name, clock) => {
     const { report, out } = await ft(name, { clock, slice: 200_000 });
     expect(report.divergences).toEqual([]);
