@@ -109,3 +109,28 @@ describe('ftDemoPart (for vmrr demo)', () => {
     expect(Buffer.concat(parts).length).toBe(r.report.output.released);
   }, 60_000);
 });
+
+describe('vmrr ft-check --threads 2, random faults', () => {
+  it('40 seeded random faults (8 runs of 5) never release output other than run --clock virtual\'s', () => {
+    const run = vmrr(['run', '--ram', '4M', '--clock', 'virtual', 'fixtures/muldiv.mb']);
+    let seed = 0x7e11;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const regs = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'eflags'];
+    for (let k = 0; k < 8; k++) {
+      const args = ['ft-check', '--threads', '2', '--ram', '4M', '--clock', 'virtual', '--slice', String(3000 + rnd(20000)), '--json'];
+      for (let i = 0; i < 5; i++) {
+        const at = rnd(56000);
+        const spec = [`reg:${regs[rnd(10)]}:0x${((1 << rnd(32)) >>> 0).toString(16)}@${at}`, `mem:0x${(0x100000 + rnd(0x8000)).toString(16)}:0x${(1 << rnd(8)).toString(16)}@${at}`, `drop:timer@${1 + rnd(30)}`][rnd(3)];
+        args.push('--inject', spec);
+      }
+      const r = vmrr([...args, 'fixtures/muldiv.mb']);
+      expect(r.status, `${args.join(' ')}\n${r.stderr}`).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.verdict.ok, args.join(' ')).toBe(true);
+      expect(report.output.released).toBe(run.stdoutBytes.length);
+    }
+  }, 120_000);
+});
