@@ -133,8 +133,14 @@ export function summarizeLog(path: string, opts: SummarizeOptions = {}): LogSumm
  * sync point is covered; past it, both streams are whole up to the older of
  * their last flushes (-1 for a stream with no frame).
  */
-export function cutReplayableTo(lastSync: number, lastNdAt: number, lastEventsAt: number): number {
-  return Math.max(lastSync, Math.min(lastNdAt, lastEventsAt));
+/**
+ * How far a cut log can be replayed: the recorder writes pending ND values
+ * before every events frame and an events frame after every ND block
+ * (recorder.ts), so the last events frame's `at`, or the last sync point,
+ * bounds what both streams hold. (`lastNdAt` is kept for the report.)
+ */
+export function cutReplayableTo(lastSync: number, _lastNdAt: number, lastEventsAt: number): number {
+  return Math.max(lastSync, lastEventsAt);
 }
 
 /** Bytes of one event as the events codec writes it: the CBOR array [kind code, icount delta, eip, value]. */

@@ -66,6 +66,9 @@ export class Recorder {
     let writer: FrameSink | null = null;
     this.input = new RecordingInput(host, opts.ndBufferSize, (block: NdBlock) => {
       writer!.write({ kind: 'nd', ...block });
+      // An events frame follows every ND block, even an empty one: its `at` then says both streams are
+      // whole up to it, which is how far a cut log replays (log-summary.ts cutReplayableTo).
+      this.writeEvents(block.at, true);
     });
     const header: LogHeader = {
       ...opts.header,
@@ -85,9 +88,14 @@ export class Recorder {
     if (this.pending.length >= EVENT_BATCH) this.flushEvents(icount);
   };
 
-  /** Write pending events; `at`: every event before this icount is now in the log. */
+  /** Write pending events, ND entries first; `at`: every event and ND value before this icount is now in the log. */
   flushEvents(at: number): void {
-    if (this.pending.length === 0) return;
+    this.input.nd.flush();
+    this.writeEvents(at);
+  }
+
+  private writeEvents(at: number, always = false): void {
+    if (this.pending.length === 0 && !always) return;
     this.writer.write({ kind: 'events', at, events: this.pending });
     this.pending = [];
   }

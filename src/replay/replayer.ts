@@ -13,6 +13,7 @@ import type { LogHeader } from './log-format.js';
 import { ReplayingInput, type CpuHandle } from './session-inputs.js';
 import { machineEventOf } from './recorder.js';
 import { hex32 } from './nd-block.js';
+import { cutReplayableTo } from './log-summary.js';
 
 /** The replay does not do what the log says the recording did. */
 export class ReplayDivergence extends Error {
@@ -158,9 +159,7 @@ export class Replayer {
       }
     }
     const cut = this.main.cut;
-    // Past the last sync point, both streams are whole up to the older of their last flushes.
-    const after = Math.min(this.lastEventsAt, this.lastNdAt);
-    const safeIcount = Math.max(this.lastSync, after);
+    const safeIcount = cutReplayableTo(this.lastSync, this.lastNdAt, this.lastEventsAt);
     return { kind: 'cut', message: cut?.message ?? `${this.path}: the log ends without an end frame`, safeIcount };
   }
 

@@ -223,13 +223,14 @@ describe('vmrr inspect on a cut log', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`cut at offset ${last} after frame 7: the recorder did not finish`);
     expect(r.stdout).toMatch(/why +the recorder did not finish/);
-    expect(r.stdout).toMatch(/replayable to +icount 3,000 /);
+    // An events frame covers both streams (the recorder flushes ND values before each): 4,100.
+    expect(r.stdout).toMatch(/replayable to +icount 4,100 /);
     expect(r.stdout).toMatch(/last icount +4,100 /);
     expect(r.stdout).not.toMatch(/^End$/m);
     const j = json([unfinished.path]);
     expect(j.complete).toBe(false);
     expect(j.end).toBeNull();
-    expect(j.cut).toMatchObject({ offset: last, afterFrame: 7, partialBytes: 0, recorderFinished: false, replayableTo: 3_000 });
+    expect(j.cut).toMatchObject({ offset: last, afterFrame: 7, partialBytes: 0, recorderFinished: false, replayableTo: 4_100 });
     expect(j.cut!.message).toBe(`${unfinished.path}: cut at offset ${last} after frame 7 (incomplete: recorder did not finish)`);
   });
 

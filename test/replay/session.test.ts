@@ -242,20 +242,20 @@ describe('replay of a log cut at every frame boundary', () => {
     }
   }, 60_000);
 
-  // KNOWN GAP (issue 4 asks that a cut log replay "to its last whole frame"): the recorder writes an
-  // events frame only when it holds events (Recorder.flushEvents), so after an ND block written because
-  // the buffer filled, nothing tells the replayer that no event happened before that block's `at`, and
-  // Replayer.nextPoint stops at min(last events `at`, last nd `at`): here icount 0. Writing the (empty)
-  // events `at` with every ND block would close it. it.fails: this test starts failing once that is fixed.
-  it.fails('a log cut after ND blocks that filled the buffer replays to the last block\'s icount', async () => {
+  // Issue 4: a cut log replays "to its last whole frame". The recorder writes an events frame after
+  // every ND block (and pending ND before every events frame), so that frame's `at` tells how far both go.
+  it('a log cut after ND blocks that filled the buffer replays to the last block\'s icount', async () => {
     const fx = fixture('nondet');
     const rec = await record(fx, join(dir, 'nondet-blocks.vmrr'), { ndBuffer: 1024, sync: false });
     const log = readLog(rec.log);
     const blocks = log.frames.filter((f) => f.frame.kind === 'nd');
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     const third = blocks[2];
+    // The events frame the recorder writes after every ND block (possibly empty) closes it.
+    const marker = log.frames[log.frames.indexOf(third) + 1];
+    expect(marker.frame.kind).toBe('events');
     const cutLog = join(dir, 'nondet-blocks-cut.vmrr');
-    writeFileSync(cutLog, readFileSync(rec.log).subarray(0, third.end));
+    writeFileSync(cutLog, readFileSync(rec.log).subarray(0, marker.end));
     const { result } = await replay(fx, cutLog, { verify: false });
     expect(result.verdict).toBe('cut');
     expect(result.icount).toBeGreaterThanOrEqual((third.frame as { at: number }).at);
