@@ -10,6 +10,7 @@ import { recordCommand, type RecordOptions, type RecordSummary } from './record.
 import { replayCommand } from './replay.js';
 import { diffCommand, formatDiff, type DiffSummary } from './diff.js';
 import type { ReplaySummary } from './replay.js';
+import { ftDemoPart, type FtDemoPart } from './ft-check.js';
 
 export const DEMO_IMAGE = fileURLToPath(new URL('../../fixtures/demo.mb', import.meta.url));
 
@@ -21,6 +22,8 @@ export interface DemoReport {
   outputIdentical: boolean;
   second: RecordSummary;
   diff: DiffSummary;
+  /** The fault-tolerance part: a fault injected into a secondary, detected, corrected. */
+  ft: { ok: boolean; lines: string[]; divergences: number; resyncs: number };
   /** The demo showed what it should: replay identical, the second recording different, diff found where. */
   ok: boolean;
 }
@@ -69,8 +72,13 @@ export async function demoCommand(opts: { keep?: string }, io: DemoIo): Promise<
     io.say(`4. diff ${a} ${b}`);
     const diff = await diffCommand(a, b);
     for (const line of formatDiff(diff).trimEnd().split('\n')) io.say(`   ${line}`);
-    const ok = replay.verdict === 'identical' && outputIdentical && !diff.identical && diff.icount !== null;
-    return { image: DEMO_IMAGE, dir: opts.keep ?? null, first, replay, outputIdentical, second, diff, ok };
+
+    io.say('5. ft-check: the same guest as primary and secondary in quasi-lockstep, a fault injected into the secondary');
+    const part: FtDemoPart = await ftDemoPart(DEMO_IMAGE, { guestOut: () => {}, signal: io.signal });
+    for (const line of part.lines) io.say(`   ${line}`);
+    const ft = { ok: part.ok, lines: part.lines, divergences: part.report.divergences.length, resyncs: part.report.resyncs.length };
+    const ok = replay.verdict === 'identical' && outputIdentical && !diff.identical && diff.icount !== null && ft.ok;
+    return { image: DEMO_IMAGE, dir: opts.keep ?? null, first, replay, outputIdentical, second, diff, ft, ok };
   } finally {
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
   }

@@ -176,7 +176,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       const { demoCommand } = await import('./demo.js');
       const r = await withInterrupt((signal) => demoCommand({ keep: parsed.keep }, { say: parsed.json ? () => {} : (l) => process.stdout.write(l + '\n'), signal }));
       if (parsed.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else process.stdout.write(r.ok ? paint.green('demo: the replay reproduced the run exactly; the second run parted from it where diff says.\n') : paint.red('demo: something did not go as it should (see above).\n'));
+      else process.stdout.write(r.ok ? paint.green('demo: the replay reproduced the run exactly; the second run parted from it where diff says; the injected fault was detected and corrected.\n') : paint.red('demo: something did not go as it should (see above).\n'));
       setStatus(r.ok ? EXIT_OK : EXIT_DIVERGENCE);
     });
 
