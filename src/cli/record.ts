@@ -1,7 +1,7 @@
 // `vmrr record IMAGE -o LOG`: run like `vmrr run`, logging every input.
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { FileDisk } from '../machine/file-disk.js';
 import { diskTimingOf, type MachineOptions } from '../machine/options.js';
 import { Recorder } from '../replay/recorder.js';
@@ -162,7 +162,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       faults: stop.faults ? stop.faults.split(' -> ') : [],
       wallSeconds,
       mips: wallSeconds > 0 ? stop.icount / wallSeconds / 1e6 : 0,
-      logBytes: Object.values(r.writer.tally).reduce((a, t) => a + t.bytes, 0),
+      logBytes: fileBytes(opts.output),
       nd,
       events: r.events,
       syncPoints: r.syncs,
@@ -179,3 +179,12 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
   }
 }
 
+
+/** Size of the finished log on disk (preamble, header and frames). */
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
