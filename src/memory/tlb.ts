@@ -48,12 +48,17 @@ export class Tlb {
   readonly srcPte: Int32Array;
   /** T bits: physical pages some page walk has read. */
   readonly marked: Uint8Array;
+  /** Pages a walk read a PDE from: writes to them scan every entry (rare; PDEs change seldom). */
+  private readonly directory: Uint8Array;
   /**
    * The reverse map: for each marked page, per 4-byte word, 1 + the set of
    * the entries built from the PDE/PTE there (0: none, MANY: several sets).
    * One typed-array write per walk keeps tracking off the hot path's budget.
    */
   private readonly rmap: (Int32Array | undefined)[];
+  /** The page table link() last used (walks of neighbouring pages share one). */
+  private lastLinkPage = -1;
+  private lastLinkWords: Int32Array = new Int32Array(1024);
   /** The T-bit tracking (--no-tlb-tracking turns it off). */
   tracking: boolean;
   /** Entries invalidated by guest page-table writes (for reports and benchmarks). */
@@ -71,6 +76,7 @@ export class Tlb {
     this.srcPde = new Int32Array(this.entries).fill(-1);
     this.srcPte = new Int32Array(this.entries).fill(-1);
     this.marked = new Uint8Array(physPages);
+    this.directory = new Uint8Array(physPages);
     this.rmap = new Array(physPages).fill(undefined);
     this.tracking = tracking;
   }
@@ -102,9 +108,8 @@ export class Tlb {
     this.srcPde[base] = pde;
     this.srcPte[base] = pte;
     if (this.tracking) {
-      const set = base >>> this.wayShift;
-      if (pde >= 0) this.link(pde, set);
-      if (pte >= 0) this.link(pte, set);
+      if (pte >= 0) this.link(pte, base >>> this.wayShift);
+      if (pde >= 0) this.directory[pde >>> 12] = 1;
     }
   }
 
@@ -144,8 +149,10 @@ export class Tlb {
    * entries whose walk read a PDE or PTE in that range. Returns how many.
    */
   invalidateWrite(addr: number, size: number): number {
-    const words = this.rmap[addr >>> 12];
-    if (words === undefined) return 0;
+    const page = addr >>> 12;
+    const words = this.rmap[page];
+    const dir = page < this.directory.length && this.directory[page] !== 0;
+    if (words === undefined && !dir) return 0;
     const lo = addr, hi = addr + size;
     const hit = (src: number): boolean => src >= 0 && src + 4 > lo && src < hi;
     let n = 0;
@@ -155,6 +162,13 @@ export class Tlb {
         n++;
       }
     };
+    if (dir) {
+      // A PDE may have changed: every entry built through it goes.
+      for (let i = 0; i < this.entries; i++) scan(i);
+      this.invalidations += n;
+      return n;
+    }
+    if (words === undefined) return 0;
     const first = (addr & 4095) >>> 2, last = Math.min(1023, ((addr & 4095) + size - 1) >>> 2);
     for (let w = first; w <= last; w++) {
       const v = words[w];
@@ -174,9 +188,15 @@ export class Tlb {
   /** Note that an entry in `set` was built from the PDE/PTE word at physical `addr`. */
   private link(addr: number, set: number): void {
     const page = addr >>> 12;
-    if (page >= this.rmap.length) return;
-    let words = this.rmap[page];
-    if (words === undefined) words = this.rmap[page] = new Int32Array(1024);
+    let words: Int32Array | undefined;
+    if (page === this.lastLinkPage) words = this.lastLinkWords;
+    else {
+      if (page >= this.rmap.length) return;
+      words = this.rmap[page];
+      if (words === undefined) words = this.rmap[page] = new Int32Array(1024);
+      this.lastLinkPage = page;
+      this.lastLinkWords = words;
+    }
     const w = (addr >>> 2) & 1023;
     const v = words[w];
     if (v === 0) words[w] = set + 1;
