@@ -29,7 +29,7 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
   } else {
     const mem = cpu.mem;
     const pdeAddr = ((cpu.cr3 & 0xfffff000) + ((lin >>> 22) << 2)) >>> 0;
-    markWalked(cpu, pdeAddr);
+    if (tlb.marked[pdeAddr >>> 12] === 0) markWalked(cpu, pdeAddr);
     srcPde = pdeAddr;
     const pde = mem.read32(pdeAddr);
     if (!(pde & P)) pageFault(cpu, lin, 0, write, user);
@@ -45,7 +45,7 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
       phys = ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
     } else {
       const pteAddr = ((pde & 0xfffff000) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
-      markWalked(cpu, pteAddr);
+      if (tlb.marked[pteAddr >>> 12] === 0) markWalked(cpu, pteAddr);
       srcPte = pteAddr;
       const pte = mem.read32(pteAddr);
       if (!(pte & P)) pageFault(cpu, lin, 0, write, user);

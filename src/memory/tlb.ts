@@ -108,7 +108,15 @@ export class Tlb {
     this.srcPde[base] = pde;
     this.srcPte[base] = pte;
     if (this.tracking) {
-      if (pte >= 0) this.link(pte, base >>> this.wayShift);
+      if (pte >= 0) {
+        // Inline the common case: the page table of the previous walk.
+        if (pte >>> 12 === this.lastLinkPage) {
+          const w = (pte >>> 2) & 1023, tagged = (base >>> this.wayShift) + 1, v = this.lastLinkWords[w];
+          if (v !== tagged) this.lastLinkWords[w] = v === 0 ? tagged : MANY;
+        } else {
+          this.link(pte, base >>> this.wayShift);
+        }
+      }
       if (pde >= 0) this.directory[pde >>> 12] = 1;
     }
   }
