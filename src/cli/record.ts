@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readFileSync, statSync } from 'node:fs';
-import { FileDisk } from '../machine/file-disk.js';
 import { diskTimingOf, type MachineOptions } from '../machine/options.js';
 import { Recorder } from '../replay/recorder.js';
 import { recordLoop } from '../replay/session.js';
@@ -11,9 +10,8 @@ import { LogError } from '../replay/log-error.js';
 import { StateHasher } from '../machine/state-hash.js';
 import { CheckpointTracker } from '../machine/snapshot.js';
 import { loadPlan, newMachine, type RunIo } from './run.js';
-import { UsageError, type StopReason } from './exit.js';
-import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
-import { openSerialInput, type StreamByteSource } from './serial-input.js';
+import { UsageError } from './exit.js';
+import { machineConfig, openGuestIo, stopFields, type StopFields } from './guest-io.js';
 
 export interface RecordOptions extends MachineOptions {
   output: string;
@@ -25,16 +23,9 @@ export interface RecordOptions extends MachineOptions {
 }
 
 /** The --json object of `vmrr record` (docs/cli-json.md). */
-export interface RecordSummary {
+export interface RecordSummary extends StopFields {
   image: string;
   log: string;
-  reason: StopReason;
-  icount: number;
-  eip: number;
-  exitValue: number | null;
-  faults: string[];
-  wallSeconds: number;
-  mips: number;
   logBytes: number;
   nd: Record<string, number>;
   events: number;
@@ -49,20 +40,12 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
   for (const w of plan.warnings) io.warn(w);
   const imagePath = opts.bios ?? path;
   const imageSha256 = sha256Hex(readFileSync(imagePath));
-  const sinks: ByteSink[] = [];
-  const open = (s: ByteSink): ByteSink => (sinks.push(s), s);
-  let disk: FileDisk | undefined;
-  let serialIn: StreamByteSource | undefined;
+  const g = await openGuestIo(opts, io);
   let rec: Recorder | undefined;
   let icount = 0;
   try {
-    if (opts.disk !== undefined) disk = await FileDisk.open(opts.disk);
-    if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
     const diskSha256 = opts.disk !== undefined ? await sha256File(opts.disk) : null;
-    const out = open(opts.serial ? fileSink(opts.serial, 'serial output') : opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)));
-    const debugcon = new Map<number, ByteSink>();
-    for (const d of opts.debugcon) debugcon.set(d.port, open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
-    if (!debugcon.has(0xe9)) debugcon.set(0xe9, out);
+    const debugconPorts = g.debugcon.map((d) => d.port);
     try {
       rec = new Recorder({
         path: opts.output,
@@ -78,7 +61,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
             imageArg: path,
             clock: opts.clock,
             mhz: opts.mhz,
-            debugconPorts: [...debugcon.keys()],
+            debugconPorts,
             diskWritable: opts.diskWritable,
             // The disk model is part of the device state (its due times); the delivery mode is noted for reports.
             diskLatencyNs: diskTimingOf(opts).commandNs,
@@ -100,22 +83,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       throw e;
     }
     const r = rec;
-    const machine = newMachine({
-      ramBytes: opts.ram,
-      input: r.input,
-      clock: opts.clock,
-      mhz: opts.mhz,
-      serial: (b) => out.write(b),
-      debugcon: [...debugcon].map(([port, s]) => ({ port, sink: (b: number) => s.write(b) })),
-      serialIn,
-      disk,
-      diskTiming: diskTimingOf(opts),
-      ioDelivery: opts.ioDelivery,
-      onEvent: r.onEvent,
-      tlbEntries: opts.tlbEntries,
-      tlbWays: opts.tlbWays,
-      tlbTracking: opts.tlbTracking,
-    });
+    const machine = newMachine({ ...machineConfig(opts, g), input: r.input, onEvent: r.onEvent });
     r.input.attach(machine.cpu);
     machine.load(plan);
     const hasher = new StateHasher(machine);
@@ -138,32 +106,25 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       signal: io.signal,
       onYield: (ic) => {
         icount = ic;
-        for (const s of sinks) s.flush();
+        g.flush();
         io.progress?.(ic);
       },
     });
     const wallSeconds = (performance.now() - start) / 1000;
     icount = stop.icount;
-    for (const s of sinks) s.flush();
+    g.flush();
     if (stop.reason === 'interrupted') {
       r.abort(stop.icount);
     } else {
       r.finish(stop, hash(), { wallMs: Math.round(wallSeconds * 1000) });
     }
-    if (disk && opts.diskWritable) await disk.commit();
-    const nd = r.input.nd.counters.toJSON();
+    await g.commitDisk();
     return {
       image: imagePath,
       log: opts.output,
-      reason: stop.reason,
-      icount: stop.icount,
-      eip: stop.eip >>> 0,
-      exitValue: stop.exitValue ?? null,
-      faults: stop.faults ? stop.faults.split(' -> ') : [],
-      wallSeconds,
-      mips: wallSeconds > 0 ? stop.icount / wallSeconds / 1e6 : 0,
+      ...stopFields(stop, wallSeconds),
       logBytes: fileBytes(opts.output),
-      nd,
+      nd: r.input.nd.counters.toJSON(),
       events: r.events,
       syncPoints: r.syncs,
       checkpoints,
@@ -173,12 +134,9 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
     rec?.abort(icount);
     throw e;
   } finally {
-    for (const s of sinks) s.close();
-    serialIn?.close();
-    await disk?.close();
+    await g.close();
   }
 }
-
 
 /** Size of the finished log on disk (preamble, header and frames). */
 function fileBytes(path: string): number {

@@ -2,14 +2,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { Machine, type DebugConSpec, type MachineOptions as MachineConfig } from '../machine/machine.js';
-import { DiskCommitError, FileDisk } from '../machine/file-disk.js';
+import { Machine, type MachineOptions as MachineConfig } from '../machine/machine.js';
 import { HostInputSource } from '../replay/input-source.js';
 import { ImageError, loadBios, loadMultiboot, type LoadPlan } from '../machine/loaders.js';
-import { diskTimingOf, type MachineOptions, type RunOnlyOptions } from '../machine/options.js';
-import { UsageError, type StopReason } from './exit.js';
-import { BufferedSink, describeFsError, discardSink, fileSink, type ByteSink } from './sinks.js';
-import { openSerialInput, type StreamByteSource } from './serial-input.js';
+import type { MachineOptions, RunOnlyOptions } from '../machine/options.js';
+import { UsageError } from './exit.js';
+import { describeFsError } from './sinks.js';
+import { machineConfig, openGuestIo, stopFields, type StopFields } from './guest-io.js';
 
 export interface RunOptions extends MachineOptions, RunOnlyOptions {}
 
@@ -26,52 +25,19 @@ export interface RunIo {
 }
 
 /** The --json object; docs/cli-json.md documents it. */
-export interface RunSummary {
+export interface RunSummary extends StopFields {
   image: string;
   kind: LoadPlan['kind'];
   ramBytes: number;
-  reason: StopReason;
-  icount: number;
-  eip: number;
-  exitValue: number | null;
-  faults: string[];
-  wallSeconds: number;
-  mips: number;
 }
 
 export async function runCommand(image: string | undefined, opts: RunOptions, io: RunIo): Promise<RunSummary> {
   const { plan, path } = await loadPlan(image, opts);
   for (const w of plan.warnings) io.warn(w);
 
-  const sinks: ByteSink[] = [];
-  const open = (s: ByteSink): ByteSink => (sinks.push(s), s);
-  let disk: FileDisk | undefined;
-  let serialIn: StreamByteSource | undefined;
+  const g = await openGuestIo(opts, io);
   try {
-    if (opts.disk !== undefined) disk = await FileDisk.open(opts.disk);
-    if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
-    const out = open(
-      opts.serial ? fileSink(opts.serial, 'serial output') : opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)),
-    );
-    const debugcon = new Map<number, ByteSink>();
-    for (const d of opts.debugcon) debugcon.set(d.port, open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
-    if (!debugcon.has(0xe9)) debugcon.set(0xe9, out);
-
-    const machine = newMachine({
-      ramBytes: opts.ram,
-      input: new HostInputSource(opts.mhz),
-      clock: opts.clock,
-      mhz: opts.mhz,
-      serial: (b) => out.write(b),
-      debugcon: [...debugcon].map(([port, s]) => ({ port, sink: (b: number) => s.write(b) })),
-      serialIn,
-      disk,
-      tlbEntries: opts.tlbEntries,
-      tlbWays: opts.tlbWays,
-      tlbTracking: opts.tlbTracking,
-      diskTiming: diskTimingOf(opts),
-      ioDelivery: opts.ioDelivery,
-    });
+    const machine = newMachine({ ...machineConfig(opts, g), input: new HostInputSource(opts.mhz) });
     machine.load(plan);
 
     const start = performance.now();
@@ -79,36 +45,16 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
       maxInsns: opts.maxInsns,
       signal: io.signal,
       onYield: (icount) => {
-        for (const s of sinks) s.flush();
+        g.flush();
         io.progress?.(icount);
       },
     });
     const wallSeconds = (performance.now() - start) / 1000;
-    for (const s of sinks) s.flush();
-    if (disk && opts.diskWritable) {
-      try {
-        await disk.commit();
-      } catch (e) {
-        if (e instanceof DiskCommitError) throw new UsageError(e.message);
-        throw e;
-      }
-    }
-    return {
-      image: path,
-      kind: plan.kind,
-      ramBytes: opts.ram,
-      reason: stop.reason,
-      icount: stop.icount,
-      eip: stop.eip >>> 0,
-      exitValue: stop.exitValue ?? null,
-      faults: stop.faults ? stop.faults.split(' -> ') : [],
-      wallSeconds,
-      mips: wallSeconds > 0 ? stop.icount / wallSeconds / 1e6 : 0,
-    };
+    g.flush();
+    await g.commitDisk();
+    return { image: path, kind: plan.kind, ramBytes: opts.ram, ...stopFields(stop, wallSeconds) };
   } finally {
-    for (const s of sinks) s.close();
-    serialIn?.close();
-    await disk?.close();
+    await g.close();
   }
 }
 

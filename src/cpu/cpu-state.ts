@@ -143,8 +143,6 @@ export function dropCaches(cpu: Cpu): void {
   cpu.fetchBase = 0;
   cpu.fetchSpan = 0;
   cpu.fetchInsts = [];
-  cpu.fetchCacheable = false;
-  cpu.fetchPhys = 0;
   cpu.fetchCode = null;
 }
 

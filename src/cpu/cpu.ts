@@ -127,7 +127,7 @@ export class Cpu implements LazyState {
   faultChain: number[] = [];
   /** Set when a triple fault has shut the CPU down. */
   shutdown = false;
-  /** Set by the machine (e.g. isa-debug-exit) to end the run after this instruction. */
+  /** runCpu returns after this instruction (requestReturn); cleared when runCpu starts. */
   exitRequested = false;
 
   // Memory and its caches.
@@ -155,8 +155,6 @@ export class Cpu implements LazyState {
   fetchSpan = 0;
   fetchInsts: (Inst | undefined)[] = [];
   /** The fetch page may be cached (it is RAM). */
-  fetchCacheable = false;
-  fetchPhys = 0;
   /** The decoded-code record of the fetch page (null when it is not RAM). */
   fetchCode: CodePage | null = null;
 
@@ -183,6 +181,12 @@ export class Cpu implements LazyState {
 
   /** Lower the inner loop's bound so the run loop looks at the CPU after this instruction. */
   requestExit(): void {
+    this.stopAt = 0;
+  }
+
+  /** Make runCpu return to its caller after this instruction (a device, a buffer exit, the guest's exit). */
+  requestReturn(): void {
+    this.exitRequested = true;
     this.stopAt = 0;
   }
 

@@ -29,7 +29,6 @@ function refreshFetch(cpu: Cpu, lin: number): void {
   cpu.fetchSpan = Math.max(0, Math.min(4096, cpu.segLimit[CS] - base + 1));
   if (!cpu.mem.isRamPage(page)) {
     cpu.fetchInsts = new Array(4096);
-    cpu.fetchCacheable = false;
     cpu.fetchCode = null;
     return;
   }
@@ -45,7 +44,6 @@ function refreshFetch(cpu: Cpu, lin: number): void {
     if (cpu.csD) cp.m32 = insts; else cp.m16 = insts;
   }
   cpu.fetchInsts = insts;
-  cpu.fetchCacheable = true;
   cpu.fetchCode = cp;
 }
 
@@ -79,7 +77,7 @@ function runInner(cpu: Cpu): void {
         inst.blk(cpu);
         continue;
       }
-    } else if (++inst.hits === cpu.blockThreshold && cpu.fetchCacheable) {
+    } else if (++inst.hits === cpu.blockThreshold && cpu.fetchCode !== null) {
       const b = compileBlock(cpu.fetchInsts, off);
       if (b !== null) {
         inst.blk = b.fn;
@@ -134,6 +132,8 @@ export function faultChainText(cpu: Cpu): string {
  * or it shuts down (triple fault). Returns when any of these holds.
  */
 export function runCpu(cpu: Cpu, target: number): void {
+  // A request to return applies to the call it was made in.
+  cpu.exitRequested = false;
   while (cpu.icount < target && !cpu.shutdown && !cpu.exitRequested) {
     const intrOk = (cpu.flags & IF) !== 0 && cpu.icount !== cpu.shadowUntil;
     if (intrOk && cpu.intr.pending()) {

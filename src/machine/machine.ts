@@ -145,10 +145,7 @@ export class Machine {
     if (opts.disk) this.ata = new AtaDisk(this.bus, opts.disk, this.clock, (l) => pic.setIrq(14, l), reschedule, opts.diskTiming);
     const cons = opts.debugcon ?? [{ port: 0xe9, sink: serial }];
     for (const c of cons) new DebugCon(this.bus, c.port, c.sink);
-    this.exitDev = new DebugExit(this.bus, 0xf4, () => {
-      this.cpu.exitRequested = true;
-      this.cpu.requestExit();
-    });
+    this.exitDev = new DebugExit(this.bus, 0xf4, () => this.cpu.requestReturn());
     this.targets = { pit: this.pit, uart: this.uart, ata: this.ata };
     this.serialIn = opts.serialIn;
     this.replay = opts.events;
@@ -161,12 +158,10 @@ export class Machine {
   /**
    * A device's deadline moved or the host delivered something: end the CPU
    * slice after this instruction so the loop decides again, and wake an idle wait.
-   * (exitRequested is the CPU's "return from runCpu" flag; the loop tells a
-   * guest exit from this by the isa-debug-exit status.)
+   * (The loop tells a guest exit from this by the isa-debug-exit status.)
    */
   private reschedule(): void {
-    this.cpu.exitRequested = true;
-    this.cpu.requestExit();
+    this.cpu.requestReturn();
     const w = this.hostWake;
     if (w) {
       this.hostWake = null;
@@ -178,10 +173,9 @@ export class Machine {
   deliver(ev: MachineEvent): void {
     // With the virtual clock, guest time also moves while the CPU idles (skipTo). An event carries the
     // time it came at, so a replay, which has no scheduler to skip for it, brings the clock there first.
-    if (this.clock.mode === 'virtual') {
-      if (ev.kind === 'disk' && ev.t === undefined) ev = { kind: 'disk', t: this.clock.now() };
-      const t = ev.kind === 'timer' || ev.kind === 'disk' ? ev.t ?? 0 : 0;
-      if (t > this.clock.now()) this.clock.skipTo(t);
+    if (this.clock.mode === 'virtual' && ev.kind !== 'serial') {
+      if (ev.t === undefined) ev = { kind: 'disk', t: this.clock.now() };
+      else if (ev.t > this.clock.now()) this.clock.skipTo(ev.t);
     }
     this.onEvent?.(ev, this.cpu.icount, this.cpu.eip >>> 0);
     this.eventCounts[ev.kind]++;
@@ -310,7 +304,6 @@ export class Machine {
         target = Math.min(target, c.icount + HOST_SLICE);
         (this.clock as HostClock).watch = sched.nextDue(false);
       }
-      c.exitRequested = false;
       runCpu(c, target);
       this.sliceHook?.();
       if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
@@ -326,7 +319,6 @@ export class Machine {
       if (c.halted && !((c.flags & IF) && this.pic.pending())) return this.stop('halt');
       if (c.icount >= maxInsns) return this.stop('limit');
       if (c.icount >= yieldAt) return 'yield';
-      c.exitRequested = false;
       runCpu(c, Math.min(maxInsns, yieldAt, log.nextIcount()));
       this.sliceHook?.();
       if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
@@ -336,8 +328,7 @@ export class Machine {
 
   /** Execute one instruction (or REP iteration). */
   step(): void {
-    // A device may have asked the loop to look again (exitRequested); a single step needs no loop.
-    if (this.exitDev.status < 0) this.cpu.exitRequested = false;
+    if (this.exitDev.status >= 0) return; // the guest has ended
     runCpu(this.cpu, this.cpu.icount + 1);
   }
 

@@ -108,15 +108,7 @@ export class Tlb {
     this.srcPde[base] = pde;
     this.srcPte[base] = pte;
     if (this.tracking) {
-      if (pte >= 0) {
-        // Inline the common case: the page table of the previous walk.
-        if (pte >>> 12 === this.lastLinkPage) {
-          const w = (pte >>> 2) & 1023, tagged = (base >>> this.wayShift) + 1, v = this.lastLinkWords[w];
-          if (v !== tagged) this.lastLinkWords[w] = v === 0 ? tagged : MANY;
-        } else {
-          this.link(pte, base >>> this.wayShift);
-        }
-      }
+      if (pte >= 0) this.link(pte, base >>> this.wayShift);
       if (pde >= 0) this.directory[pde >>> 12] = 1;
     }
   }
@@ -159,38 +151,36 @@ export class Tlb {
   invalidateWrite(addr: number, size: number): number {
     const page = addr >>> 12;
     const words = this.rmap[page];
-    const dir = page < this.directory.length && this.directory[page] !== 0;
-    if (words === undefined && !dir) return 0;
-    const lo = addr, hi = addr + size;
-    const hit = (src: number): boolean => src >= 0 && src + 4 > lo && src < hi;
     let n = 0;
-    const scan = (i: number): void => {
-      if (this.tag[i] !== TLB_INVALID && (hit(this.srcPde[i]) || hit(this.srcPte[i]))) {
-        this.tag[i] = TLB_INVALID;
-        n++;
-      }
-    };
-    if (dir) {
+    if (page < this.directory.length && this.directory[page] !== 0) {
       // A PDE may have changed: every entry built through it goes.
-      for (let i = 0; i < this.entries; i++) scan(i);
-      this.invalidations += n;
-      return n;
-    }
-    if (words === undefined) return 0;
-    const first = (addr & 4095) >>> 2, last = Math.min(1023, ((addr & 4095) + size - 1) >>> 2);
-    for (let w = first; w <= last; w++) {
-      const v = words[w];
-      if (v === 0) continue;
-      words[w] = 0;
-      if (v === MANY) {
-        for (let i = 0; i < this.entries; i++) scan(i);
-      } else {
-        const base = (v - 1) << this.wayShift;
-        for (let k = 0; k < this.ways; k++) scan(base + k);
+      for (let i = 0; i < this.entries; i++) n += this.dropIfFrom(i, addr, size);
+    } else if (words !== undefined) {
+      const first = (addr & 4095) >>> 2, last = Math.min(1023, ((addr & 4095) + size - 1) >>> 2);
+      for (let w = first; w <= last; w++) {
+        const v = words[w];
+        if (v === 0) continue;
+        words[w] = 0;
+        if (v === MANY) {
+          for (let i = 0; i < this.entries; i++) n += this.dropIfFrom(i, addr, size);
+        } else {
+          const base = (v - 1) << this.wayShift;
+          for (let k = 0; k < this.ways; k++) n += this.dropIfFrom(base + k, addr, size);
+        }
       }
     }
     this.invalidations += n;
     return n;
+  }
+
+  /** Invalidate entry `i` if its walk read a PDE or PTE in [addr, addr+size); returns 1 if it did. */
+  private dropIfFrom(i: number, addr: number, size: number): number {
+    if (this.tag[i] === TLB_INVALID) return 0;
+    const pde = this.srcPde[i], pte = this.srcPte[i];
+    const hit = (pde >= 0 && pde + 4 > addr && pde < addr + size) || (pte >= 0 && pte + 4 > addr && pte < addr + size);
+    if (!hit) return 0;
+    this.tag[i] = TLB_INVALID;
+    return 1;
   }
 
   /** Note that an entry in `set` was built from the PDE/PTE word at physical `addr`. */

@@ -10,15 +10,11 @@ import { RecordNdSource, ReplayNdSource, type CpuPosition, type NdSupply } from 
 
 /** What both modes attach to: the CPU's position and a way to leave its loop. */
 export interface CpuHandle extends CpuPosition {
-  exitRequested: boolean;
-  requestExit(): void;
+  requestReturn(): void;
 }
 
 function exitFor(cpu: CpuHandle): () => void {
-  return () => {
-    cpu.exitRequested = true;
-    cpu.requestExit();
-  };
+  return () => cpu.requestReturn();
 }
 
 export class RecordingInput implements MachineInput {

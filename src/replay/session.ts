@@ -148,7 +148,7 @@ export async function replayLoop(machine: Machine, rp: Replayer, opts: ReplayLoo
     if (opts.to !== undefined && opts.to === opts.startedAt) return result('reached', null, { stateHash: hex(opts.hash()) });
     for (;;) {
       const p = rp.nextPoint();
-      const target = p.kind === 'cut' ? p.safeIcount : p.kind === 'checkpoint' ? p.frame.icount : p.frame.icount;
+      const target = p.kind === 'cut' ? p.safeIcount : p.frame.icount;
       // A log cut before its first inputs: machine.load() already asked for the clock, and the log has no value for it.
       if (p.kind === 'cut' && target <= cpu.icount) {
         if (opts.to !== undefined && opts.to <= cpu.icount) return result('reached', null);

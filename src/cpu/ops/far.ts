@@ -119,6 +119,18 @@ function stackAt(cpu: Cpu, o32: boolean, d: number): number {
   return o32 ? rd32(cpu, SS, spOffset(cpu, d)) >>> 0 : rd16(cpu, SS, spOffset(cpu, d));
 }
 
+/** Validate the code segment RETF or IRET returns to (left in `cd`); returns the new privilege (its RPL). */
+function returnCode(cpu: Cpu, sel: number): number {
+  if ((sel & 0xfffc) === 0) gp(cpu, 0);
+  if (!fetchDesc(cpu, sel, cd)) gp(cpu, sel & 0xfffc);
+  const rpl = sel & 3;
+  const dpl = (cd.attr >> 5) & 3;
+  if (!(cd.attr & A_S) || !(cd.attr & 8) || rpl < cpu.cpl) gp(cpu, sel & 0xfffc);
+  if ((cd.attr & 4) ? dpl > rpl : dpl !== rpl) gp(cpu, sel & 0xfffc);
+  if (!(cd.attr & A_P)) np(cpu, sel & 0xfffc);
+  return rpl;
+}
+
 function retFar(cpu: Cpu, o32: boolean, extra: number): void {
   const w = o32 ? 4 : 2;
   const offset = stackAt(cpu, o32, 0);
@@ -129,13 +141,7 @@ function retFar(cpu: Cpu, o32: boolean, extra: number): void {
     setSP(cpu, spOffset(cpu, 2 * w + extra));
     return;
   }
-  if ((sel & 0xfffc) === 0) gp(cpu, 0);
-  if (!fetchDesc(cpu, sel, cd)) gp(cpu, sel & 0xfffc);
-  const rpl = sel & 3;
-  const dpl = (cd.attr >> 5) & 3;
-  if (!(cd.attr & A_S) || !(cd.attr & 8) || rpl < cpu.cpl) gp(cpu, sel & 0xfffc);
-  if ((cd.attr & 4) ? dpl > rpl : dpl !== rpl) gp(cpu, sel & 0xfffc);
-  if (!(cd.attr & A_P)) np(cpu, sel & 0xfffc);
+  const rpl = returnCode(cpu, sel);
   if (rpl === cpu.cpl) {
     enterCode(cpu, sel, offset, cpu.cpl);
     setSP(cpu, spOffset(cpu, 2 * w + extra));
@@ -205,13 +211,7 @@ function iret(cpu: Cpu, o32: boolean): void {
     iretToV86(cpu, offset, sel, fl);
     return;
   }
-  if ((sel & 0xfffc) === 0) gp(cpu, 0);
-  if (!fetchDesc(cpu, sel, cd)) gp(cpu, sel & 0xfffc);
-  const rpl = sel & 3;
-  const dpl = (cd.attr >> 5) & 3;
-  if (!(cd.attr & A_S) || !(cd.attr & 8) || rpl < cpu.cpl) gp(cpu, sel & 0xfffc);
-  if ((cd.attr & 4) ? dpl > rpl : dpl !== rpl) gp(cpu, sel & 0xfffc);
-  if (!(cd.attr & A_P)) np(cpu, sel & 0xfffc);
+  const rpl = returnCode(cpu, sel);
   const oldCpl = cpu.cpl;
   if (rpl === cpu.cpl) {
     enterCode(cpu, sel, offset, cpu.cpl);

@@ -1,0 +1,108 @@
+// What `run` and `record` share around a guest: its output sinks (COM1, the
+// debug console ports), its serial input and disk, the machine options the
+// command line gives, and the stop fields of their summaries.
+import type { DebugConSpec, MachineOptions as MachineConfig, StopInfo } from '../machine/machine.js';
+import { DiskCommitError, FileDisk } from '../machine/file-disk.js';
+import { diskTimingOf, type MachineOptions } from '../machine/options.js';
+import { UsageError, type StopReason } from './exit.js';
+import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
+import { openSerialInput, type StreamByteSource } from './serial-input.js';
+import type { RunIo } from './run.js';
+
+export interface GuestIo {
+  /** COM1 and, unless --debugcon took it, port 0xE9. */
+  out: ByteSink;
+  debugcon: DebugConSpec[];
+  disk?: FileDisk;
+  serialIn?: StreamByteSource;
+  flush(): void;
+  /** Write guest disk writes back to the --disk file (--disk-writable). */
+  commitDisk(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Open the guest's host side; on failure whatever was opened is closed again. */
+export async function openGuestIo(opts: MachineOptions & { serial?: string; json: boolean }, io: RunIo): Promise<GuestIo> {
+  const sinks: ByteSink[] = [];
+  const open = (s: ByteSink): ByteSink => (sinks.push(s), s);
+  let disk: FileDisk | undefined;
+  let serialIn: StreamByteSource | undefined;
+  const close = async (): Promise<void> => {
+    for (const s of sinks) s.close();
+    serialIn?.close();
+    await disk?.close();
+  };
+  try {
+    if (opts.disk !== undefined) disk = await FileDisk.open(opts.disk);
+    if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
+    const out = open(
+      opts.serial ? fileSink(opts.serial, 'serial output') : opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)),
+    );
+    const ports = new Map<number, ByteSink>();
+    for (const d of opts.debugcon) ports.set(d.port, open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
+    if (!ports.has(0xe9)) ports.set(0xe9, out);
+    return {
+      out,
+      debugcon: [...ports].map(([port, s]) => ({ port, sink: (b: number) => s.write(b) })),
+      disk,
+      serialIn,
+      flush: () => {
+        for (const s of sinks) s.flush();
+      },
+      commitDisk: async () => {
+        if (!disk || !opts.diskWritable) return;
+        try {
+          await disk.commit();
+        } catch (e) {
+          if (e instanceof DiskCommitError) throw new UsageError(e.message);
+          throw e;
+        }
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** The machine options that come from the command line, with the guest's host side. */
+export function machineConfig(opts: MachineOptions, g: GuestIo): Omit<MachineConfig, 'input'> {
+  return {
+    ramBytes: opts.ram,
+    clock: opts.clock,
+    mhz: opts.mhz,
+    serial: (b) => g.out.write(b),
+    debugcon: g.debugcon,
+    serialIn: g.serialIn,
+    disk: g.disk,
+    diskTiming: diskTimingOf(opts),
+    ioDelivery: opts.ioDelivery,
+    tlbEntries: opts.tlbEntries,
+    tlbWays: opts.tlbWays,
+    tlbTracking: opts.tlbTracking,
+  };
+}
+
+/** How a run stopped, as the run and record summaries report it. */
+export interface StopFields {
+  reason: StopReason;
+  icount: number;
+  eip: number;
+  exitValue: number | null;
+  faults: string[];
+  wallSeconds: number;
+  mips: number;
+}
+
+export function stopFields(stop: StopInfo, wallSeconds: number): StopFields {
+  return {
+    reason: stop.reason,
+    icount: stop.icount,
+    eip: stop.eip >>> 0,
+    exitValue: stop.exitValue ?? null,
+    faults: stop.faults ? stop.faults.split(' -> ') : [],
+    wallSeconds,
+    mips: wallSeconds > 0 ? stop.icount / wallSeconds / 1e6 : 0,
+  };
+}
