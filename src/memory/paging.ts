@@ -6,6 +6,7 @@ import {
   type Cpu, TLB_DENY_READ, TLB_DENY_WRITE, TLB_DENY_UREAD, TLB_DENY_UWRITE,
 } from '../cpu/cpu.js';
 import { raise, V_PF } from '../cpu/faults.js';
+import { WALKED_PD, WALKED_PT } from './tlb.js';
 
 const P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80;
 const ALL_DENY = TLB_DENY_READ | TLB_DENY_WRITE | TLB_DENY_UREAD | TLB_DENY_UWRITE;
@@ -29,7 +30,7 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
   } else {
     const mem = cpu.mem;
     const pdeAddr = ((cpu.cr3 & 0xfffff000) + ((lin >>> 22) << 2)) >>> 0;
-    if (tlb.marked[pdeAddr >>> 12] === 0) markWalked(cpu, pdeAddr);
+    if ((tlb.marked[pdeAddr >>> 12] & WALKED_PD) === 0 && tlb.tracking) markWalked(cpu, pdeAddr, WALKED_PD);
     srcPde = pdeAddr;
     const pde = mem.read32(pdeAddr);
     if (!(pde & P)) pageFault(cpu, lin, 0, write, user);
@@ -45,7 +46,7 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
       phys = ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
     } else {
       const pteAddr = ((pde & 0xfffff000) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
-      if (tlb.marked[pteAddr >>> 12] === 0) markWalked(cpu, pteAddr);
+      if ((tlb.marked[pteAddr >>> 12] & WALKED_PT) === 0 && tlb.tracking) markWalked(cpu, pteAddr, WALKED_PT);
       srcPte = pteAddr;
       const pte = mem.read32(pteAddr);
       if (!(pte & P)) pageFault(cpu, lin, 0, write, user);
@@ -76,9 +77,9 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
 }
 
 /** The T bit: the first time a walk reads a page, writes to it must leave the fast path. */
-function markWalked(cpu: Cpu, addr: number): void {
+function markWalked(cpu: Cpu, addr: number, role: number): void {
   const page = addr >>> 12;
-  if (cpu.tlb.mark(page)) cpu.tlb.revokeWrites(page);
+  if (cpu.tlb.mark(page, role)) cpu.tlb.revokeWrites(page);
 }
 
 /** A/D bit update: a write to RAM like any other (dirty tracking, code invalidation). */

@@ -7,8 +7,13 @@
 // The T bit: every physical page a page walk reads is marked. Writes to a
 // marked page leave the fast path (its TLB entries are write-protected), and
 // a guest write to a page-table entry invalidates exactly the TLB entries
-// whose walk read that entry, found through a reverse map from page to
-// sets. The guest therefore never sees a stale translation, whatever the
+// whose walk read that entry. No reverse map is needed, so a walk pays
+// nothing for the tracking beyond the mark check: a PTE at word w of its
+// page table maps only linear pages whose bits 12-21 are w, so the entries
+// built from it can sit only in sets w + k*1024 (masked to the set count);
+// those sets' ways are checked against the entry's recorded PTE address. A
+// write to a page read as a page directory checks every entry (PDEs change
+// seldom). The guest therefore never sees a stale translation, whatever the
 // TLB size or however often vmrr flushes it: replay does not depend on it.
 
 export const TLB_DENY_READ = 1;
@@ -17,9 +22,9 @@ export const TLB_DENY_UREAD = 4;
 export const TLB_DENY_UWRITE = 8;
 export const TLB_INVALID = -1;
 const DENY_WRITES = TLB_DENY_WRITE | TLB_DENY_UWRITE;
-
-/** A reverse-map word used by entries in more than one set (a shared page table, a PDE): scan every entry. */
-const MANY = -1;
+/** T-bit values in `marked`: the page was read as a page table (PTEs), as a page directory (PDEs). */
+export const WALKED_PT = 1;
+export const WALKED_PD = 2;
 
 export interface TlbGeometry {
   entries: number;
@@ -46,19 +51,8 @@ export class Tlb {
   /** Physical addresses of the PDE and PTE the entry's walk read (-1: none, e.g. paging off or a 4 MiB page). */
   readonly srcPde: Int32Array;
   readonly srcPte: Int32Array;
-  /** T bits: physical pages some page walk has read. */
+  /** T bits, per physical page: WALKED_PT | WALKED_PD for the roles some page walk has read it in. */
   readonly marked: Uint8Array;
-  /** Pages a walk read a PDE from: writes to them scan every entry (rare; PDEs change seldom). */
-  private readonly directory: Uint8Array;
-  /**
-   * The reverse map: for each marked page, per 4-byte word, 1 + the set of
-   * the entries built from the PDE/PTE there (0: none, MANY: several sets).
-   * One typed-array write per walk keeps tracking off the hot path's budget.
-   */
-  private readonly rmap: (Int32Array | undefined)[];
-  /** The page table link() last used (walks of neighbouring pages share one). */
-  private lastLinkPage = -1;
-  private lastLinkWords: Int32Array = new Int32Array(1024);
   /** The T-bit tracking (--no-tlb-tracking turns it off). */
   tracking: boolean;
   /** Entries invalidated by guest page-table writes (for reports and benchmarks). */
@@ -76,8 +70,6 @@ export class Tlb {
     this.srcPde = new Int32Array(this.entries).fill(-1);
     this.srcPte = new Int32Array(this.entries).fill(-1);
     this.marked = new Uint8Array(physPages);
-    this.directory = new Uint8Array(physPages);
-    this.rmap = new Array(physPages).fill(undefined);
     this.tracking = tracking;
   }
 
@@ -107,10 +99,6 @@ export class Tlb {
     this.phys[base] = physPage | 0;
     this.srcPde[base] = pde;
     this.srcPte[base] = pte;
-    if (this.tracking) {
-      if (pte >= 0) this.link(pte, base >>> this.wayShift);
-      if (pde >= 0) this.directory[pde >>> 12] = 1;
-    }
   }
 
   flushAll(): void {
@@ -137,11 +125,12 @@ export class Tlb {
     for (let i = 0; i < tag.length; i++) if (tag[i] !== TLB_INVALID) tag[i] |= DENY_WRITES;
   }
 
-  /** Mark a page a walk read; returns true the first time (the caller then revokes writes to it). */
-  mark(page: number): boolean {
-    if (!this.tracking || page >= this.marked.length || this.marked[page] !== 0) return false;
-    this.marked[page] = 1;
-    return true;
+  /** Mark a page a walk read in `role` (WALKED_PT or WALKED_PD); returns true if it was unmarked (the caller then revokes writes to it). */
+  mark(page: number, role: number): boolean {
+    if (!this.tracking || page >= this.marked.length) return false;
+    const was = this.marked[page];
+    this.marked[page] = was | role;
+    return was === 0;
   }
 
   /**
@@ -150,22 +139,19 @@ export class Tlb {
    */
   invalidateWrite(addr: number, size: number): number {
     const page = addr >>> 12;
-    const words = this.rmap[page];
     let n = 0;
-    if (page < this.directory.length && this.directory[page] !== 0) {
+    if (page >= this.marked.length) return 0;
+    if (this.marked[page] & WALKED_PD) {
       // A PDE may have changed: every entry built through it goes.
       for (let i = 0; i < this.entries; i++) n += this.dropIfFrom(i, addr, size);
-    } else if (words !== undefined) {
+    } else if (this.marked[page] & WALKED_PT) {
       const first = (addr & 4095) >>> 2, last = Math.min(1023, ((addr & 4095) + size - 1) >>> 2);
+      const setMask = this.setMask, ways = this.ways;
       for (let w = first; w <= last; w++) {
-        const v = words[w];
-        if (v === 0) continue;
-        words[w] = 0;
-        if (v === MANY) {
-          for (let i = 0; i < this.entries; i++) n += this.dropIfFrom(i, addr, size);
-        } else {
-          const base = (v - 1) << this.wayShift;
-          for (let k = 0; k < this.ways; k++) n += this.dropIfFrom(base + k, addr, size);
+        // The PTE at word w maps linear pages whose bits 12-21 are w: the sets w + k*1024.
+        for (let set = w & setMask; set <= setMask; set += 1024) {
+          const base = set << this.wayShift;
+          for (let k = 0; k < ways; k++) n += this.dropIfFrom(base + k, addr, size);
         }
       }
     }
@@ -181,24 +167,6 @@ export class Tlb {
     if (!hit) return 0;
     this.tag[i] = TLB_INVALID;
     return 1;
-  }
-
-  /** Note that an entry in `set` was built from the PDE/PTE word at physical `addr`. */
-  private link(addr: number, set: number): void {
-    const page = addr >>> 12;
-    let words: Int32Array | undefined;
-    if (page === this.lastLinkPage) words = this.lastLinkWords;
-    else {
-      if (page >= this.rmap.length) return;
-      words = this.rmap[page];
-      if (words === undefined) words = this.rmap[page] = new Int32Array(1024);
-      this.lastLinkPage = page;
-      this.lastLinkWords = words;
-    }
-    const w = (addr >>> 2) & 1023;
-    const v = words[w];
-    if (v === 0) words[w] = set + 1;
-    else if (v !== set + 1) words[w] = MANY;
   }
 
   private copy(from: number, to: number): void {
