@@ -11,6 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Machine } from '../dist/machine/machine.js';
 import { loadMultiboot } from '../dist/machine/loaders.js';
 import { HostInputSource } from '../dist/replay/input-source.js';
@@ -25,10 +27,12 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     slice: { type: 'string' },
     json: { type: 'boolean', default: false },
+    child: { type: 'string' },
+    icount: { type: 'string' },
   },
 });
 const name = args.quick ? 'bench-short.mb' : 'bench.mb';
-const runs = Number(args.runs ?? (args.quick ? 1 : 3));
+const runs = Number(args.runs ?? (args.quick ? 1 : 5));
 const slice = Number(args.slice ?? 1_000_000);
 const RAM = 32 * 1024 * 1024;
 const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url)));
@@ -63,23 +67,53 @@ async function ft(inject = [], engine = ftCheck) {
   return { ms: performance.now() - t0, report };
 }
 
-const plain = [], fts = [], pars = [];
-let report = null;
-for (let i = 0; i < runs; i++) {
-  plain.push((await plainRun()).ms);
-  const f = await ft();
-  fts.push(f.ms);
-  report = f.report;
-  if (!report.verdict.ok) throw new Error('ft-check without faults did not end OK');
-  const par = await ft([], ftCheckParallel);
-  if (!par.report.verdict.ok) throw new Error('ft-check --threads 2 without faults did not end OK');
-  pars.push(par.ms);
+// Each measurement in a fresh process, as a user runs `vmrr run` and `vmrr ft-check`: in one
+// process the plain runs would reuse code the JIT had optimized while a worker thread (--threads 2)
+// starts cold every time. Plain, one-thread and two-thread runs alternate; medians of `runs`.
+if (args.child) {
+  const mode = args.child;
+  let out;
+  if (mode === 'plain') out = await plainRun();
+  else if (mode === 'ft1' || mode === 'ft2') {
+    const f = await ft([], mode === 'ft2' ? ftCheckParallel : ftCheck);
+    if (!f.report.verdict.ok) throw new Error(`ft-check (${mode}) without faults did not end OK`);
+    out = { ms: f.ms, report: f.report };
+  } else {
+    // Resyncs: a register flip at every 4th sync point, so each resync carries the pages dirtied in one round.
+    const icount = Number(args.icount);
+    const flips = [];
+    for (let at = 2 * slice; at < icount; at += 4 * slice) flips.push(`reg:ebx:0x1@${at}`);
+    const f = await ft(flips);
+    out = { ms: f.ms, report: f.report };
+  }
+  process.stdout.write(JSON.stringify(out));
+  process.exit(0);
 }
-// Resyncs: a register flip at every 4th sync point, so each resync carries the pages dirtied in one round.
+
+const self = fileURLToPath(import.meta.url);
+const child = (mode, extra = []) => {
+  const argv = [self, '--child', mode, '--slice', String(slice), ...(args.quick ? ['--quick'] : []), ...extra];
+  return JSON.parse(execFileSync(process.execPath, argv, { maxBuffer: 64 << 20 }).toString());
+};
+const plain = [], fts = [], pars = [];
+let report = null, parReport = null;
+const modes = ['plain', 'ft1', 'ft2'];
+for (let i = 0; i < runs; i++) {
+  for (let k = 0; k < modes.length; k++) {
+    const mode = modes[(i + k) % modes.length];
+    const r = child(mode);
+    if (mode === 'plain') plain.push(r.ms);
+    else if (mode === 'ft1') {
+      fts.push(r.ms);
+      report = r.report;
+    } else {
+      pars.push(r.ms);
+      parReport = r.report;
+    }
+  }
+}
 const icount = report.primary.icount;
-const flips = [];
-for (let at = 2 * slice; at < icount; at += 4 * slice) flips.push(`reg:ebx:0x1@${at}`);
-const inj = await ft(flips);
+const inj = child('resync', ['--icount', String(icount)]);
 const rs = inj.report.resyncs;
 const result = {
   image: name,
@@ -95,6 +129,8 @@ const result = {
   outputBytes: report.output.produced,
   latencyMeanInsns: report.output.latencyMeanInsns,
   latencyMaxInsns: report.output.latencyMaxInsns,
+  threads2LatencyMeanInsns: parReport.output.latencyMeanInsns,
+  threads2LatencyMaxInsns: parReport.output.latencyMaxInsns,
   maxHeldBytes: report.output.maxHeldBytes,
   linkBytes: report.link.bytes,
   primaryMs: report.timing.primaryMs,
@@ -109,12 +145,13 @@ const result = {
 if (args.json) console.log(JSON.stringify(result));
 else {
   const f = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d });
-  console.log(`ft-check on ${name} (${f(icount)} instructions, slice ${f(slice)}, median of ${runs}):`);
+  console.log(`ft-check on ${name} (${f(icount)} instructions, slice ${f(slice)}, median of ${runs}, each run in a fresh process):`);
   console.log(`  plain run   ${f(result.plainMs)} ms (${f(result.plainMips, 1)} MIPS)`);
-  console.log(`  ft-check    ${f(result.ftMs)} ms = ${result.ratio.toFixed(2)}x the plain run (both guests in one thread)`);
- console.log(`  --threads 2 ${f(result.threads2Ms)} ms = ${result.threads2Ratio.toFixed(2)}x the plain run (the secondary in a worker thread, a round behind)`);
-  console.log(`  of which    primary ${f(result.primaryMs)} ms, secondary ${f(result.secondaryMs)} ms (last run); the rest is sync points and comparing`);
-  console.log(`  output      ${f(result.outputBytes)} bytes; latency ${f(result.latencyMeanInsns)} instructions mean, ${f(result.latencyMaxInsns)} max; at most ${f(result.maxHeldBytes)} held`);
+  console.log(`  --threads 1 ${f(result.ftMs)} ms = ${result.ratio.toFixed(2)}x the plain run (both guests in one thread, in turn)`);
+  console.log(`    of which  primary ${f(result.primaryMs)} ms, secondary ${f(result.secondaryMs)} ms (last run); the rest is sync points and comparing`);
+  console.log(`    output    ${f(result.outputBytes)} bytes; latency ${f(result.latencyMeanInsns)} instructions mean, ${f(result.latencyMaxInsns)} max; at most ${f(result.maxHeldBytes)} held`);
+  console.log(`  --threads 2 ${f(result.threads2Ms)} ms = ${result.threads2Ratio.toFixed(2)}x the plain run (the secondary in a worker thread, pipelined)`);
+  console.log(`    output    latency ${f(result.threads2LatencyMeanInsns)} instructions mean, ${f(result.threads2LatencyMaxInsns)} max`);
   console.log(`  link        ${f(result.linkBytes)} bytes`);
   console.log(`  resyncs     ${rs.length} (a register flip every 4 rounds; verdict ${inj.report.verdict.ok ? 'OK' : 'FAILED'}): ` +
     `${f(result.resyncPagesMean, 1)} pages, ${f(result.resyncBytesMean)} bytes on the link each = ${((100 * result.resyncBytesMean) / RAM).toFixed(3)}% of ${RAM >> 20} MiB RAM; ` +

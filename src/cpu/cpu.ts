@@ -258,6 +258,8 @@ export class Cpu implements LazyState {
     const page = addr >>> 12;
     if (page >= this.mem.pages) return;
     this.pageDirty[page] = 1;
+    // Fast-path writes need pageDirty set, so every CPU write to a page passes here first.
+    this.mem.touched[page] = 1;
     // The T bit: a write to a page a walk read drops the translations built from the entries it changed.
     if (this.tlb.marked[page] !== 0 && this.tlb.invalidateWrite(addr, size) > 0) this.fetchLin = 1;
     const cp = this.codePages[page];

@@ -1,10 +1,14 @@
-// ft-check --threads 2: the secondary runs in a worker thread, one round
-// behind the primary, so the two guests run at the same time. The link's
-// encoded frames are posted to the worker as they are (the step before a
-// socket). Round k of the secondary is judged once the primary has finished
-// round k+1, so a resync happens at the primary's latest sync point and
-// carries the pages the primary dirtied in every round since the last
-// common point (kept per round) and those the secondary dirtied since then.
+// ft-check --threads 2: the secondary runs in a worker thread, at the same
+// time as the primary. The link's encoded frames are posted to the worker as
+// they are (the step before a socket), and the worker replays each round as
+// soon as its frames are there (secondary-worker.ts). The two are pipelined:
+// round k is judged once the primary has finished round k + lead (or
+// ended), so the primary runs on while the secondary replays, and the
+// points where rounds are judged and resyncs happen do not depend on host
+// timing: the report is the same from run to run. A resync happens at the
+// primary's latest sync point and carries the pages the primary dirtied in
+// every round since the last common point (kept per round) and those the
+// secondary dirtied since then.
 // No disk yet: the disk's sectors would have to cross the thread too.
 
 import { OptionError } from '../machine/options.js';
@@ -17,37 +21,47 @@ import { Primary } from './primary.js';
 import { OutputLog } from './outputs.js';
 import { compareOutputs } from './compare.js';
 import { judgeRound, type FtCheckOptions } from './checker.js';
-import { RemoteSecondary } from './remote-secondary.js';
+import { RemoteSecondary, type RemoteRound } from './remote-secondary.js';
 import type { FtDivergence, FtReport, FtResync } from './report.js';
 import type { StopInfo } from '../machine/machine.js';
 
+/** How many rounds the primary runs past a round before it is judged, at most. */
+const LEAD_ROUNDS = 3;
+
 export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   if (o.disk) throw new OptionError('--threads 2 does not support --disk yet (use --threads 1)');
+  // The worker thread loads while the primary is built.
+  const s = new RemoteSecondary();
   const link = new FrameLink();
   const p = new Primary({ ...o.setup, recorder: o.recorder, link, serialIn: o.serialIn });
   // What loading read goes with the header: the secondary's own load takes those values.
   const first = link.encodedSince(1);
-  const s = new RemoteSecondary({ header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections] });
+  // A failed start shows in the replies to the requests that follow it.
+  s.start({ header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections] }).catch(() => {});
   let sent = 1 + first.length;
+  /** Post the frames of the round the primary just ended. */
   const post = (): void => {
-    const f = link.encodedSince(sent);
-    sent += f.length;
-    s.frames(f);
+    const frames = link.encodedSince(sent);
+    sent += frames.length;
+    s.post({ op: 'frames', frames, round: true });
   };
   p.tracker.markCommon();
   const mirror = new OutputLog(() => ({ icount: 0, eip: 0 }));
 
   const max = o.maxInsns ?? Number.MAX_SAFE_INTEGER;
   const round = Math.max(1, o.maxLag > 0 ? Math.min(o.slice, o.maxLag) : o.slice);
+  /** Rounds the primary runs past a round before it is judged (within max-lag: held output stays bounded). */
+  const lead = Math.max(1, Math.min(LEAD_ROUNDS, Math.floor(o.maxLag / round)));
   const divergences: FtDivergence[] = [];
   const resyncs: FtResync[] = [];
   const open: FtDivergence[] = [];
   const perChannel: Record<string, number> = {};
-  /** Per primary round since the last common point: its end's output length, sync frame index, pages dirtied. */
-  let rounds: { outAt: number; syncIndex: number; pages: number[] }[] = [];
+  /** Per primary round since the last common point: its end's output length, sync frame index, pages dirtied, when posted. */
+  let rounds: { outAt: number; syncIndex: number; pages: number[]; postedAt: number }[] = [];
   let released = 0, compared = 0, maxHeld = 0, latencyMax = 0, latencySum = 0, judged = 0, roundCount = 0;
-  let primaryMs = 0, secondaryMs = 0, resyncMs = 0;
-  let sIcount = 0, sExecuted = 0, sStuck = false, sHash = '', sReason: string | null = null, sExit = -1;
+  let primaryMs = 0, secondaryMs = 0, resyncMs = 0, lastResultAt = 0;
+  let sIcount = 0, sExecuted = 0, sHash = '', sReason: string | null = null, sExit = -1;
+  let epoch = 0, finished = false;
   const start = o.now();
 
   const release = (upTo: number): void => {
@@ -75,7 +89,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     primaryMs += o.now() - t0;
     pEnded = !(pStop.reason === 'limit' && pStop.icount < max);
     pHash = pEnded ? p.finish(pStop) : p.sync(pStop);
-    rounds.push({ outAt: p.out.length, syncIndex: link.nextIndex - 1, pages: p.tracker.pagesDirtiedSince() });
+    rounds.push({ outAt: p.out.length, syncIndex: link.nextIndex - 1, pages: p.tracker.pagesDirtiedSince(), postedAt: o.now() });
     p.tracker.markCommon();
     post();
     maxHeld = Math.max(maxHeld, p.out.length - released);
@@ -84,6 +98,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
 
   const resync = async (reason: FtResync['reason']): Promise<void> => {
     const t0 = o.now();
+    epoch++;
     const secondaryIcount = sIcount;
     const extra = new Set<number>(await s.call<number[]>({ op: 'dirty' }));
     for (const r of rounds) for (const pg of r.pages) extra.add(pg);
@@ -99,10 +114,11 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
       };
       frames.push(encodeFrame(cbor, f));
     }
+    // The secondary now holds the state that produced the primary's output: it is committed.
     release(p.out.length);
     compared = p.out.length;
     mirror.skipTo(p.out.length, p.out.counts());
-    const got = await s.call<string>({ op: 'restore', frames, at: p.icount, from: link.nextIndex, outLength: p.out.length, counts: [...p.out.counts()] });
+    const got = await s.call<string>({ op: 'restore', epoch, frames, at: p.icount, from: link.nextIndex, outLength: p.out.length, counts: [...p.out.counts()] });
     const hash = toHex(p.hasher.hashBytes());
     const pausedMs = o.now() - t0;
     resyncMs += pausedMs;
@@ -117,34 +133,28 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     rounds = [];
     judged = 0;
     sIcount = p.icount;
-    sStuck = false;
     sHash = got;
     sReason = null;
+    lastResultAt = o.now();
+    // After a resync at the primary's end, the secondary holds its final state.
+    if (pEnded) finished = true;
   };
 
-  await primaryRound();
-  let pending = true; // the secondary has a round of frames to replay
-  for (;;) {
-    if (pStop.reason === 'interrupted') break;
-    if (!pending) {
-      if (pEnded) break;
-      await primaryRound();
-      pending = true;
-      continue;
-    }
-    const t1 = o.now();
-    const both = await Promise.all([s.round().then((x) => ((secondaryMs += o.now() - t1), x)), pEnded ? null : primaryRound()]);
-    const res = both[0];
+  /** Judge the secondary's result for primary round `judged` (a resync makes later results stale). */
+  const judge = async (res: RemoteRound): Promise<void> => {
+    const now = o.now();
+    const judgedRound = rounds[judged];
+    // Busy from when it had both this round's frames and its previous round done, to the result.
+    secondaryMs += now - Math.max(judgedRound.postedAt, lastResultAt);
+    lastResultAt = now;
     roundCount++;
     for (let k = 0; k < res.items.ch.length; k++) mirror.append(res.items.ch[k], res.items.b[k], res.items.ic[k], res.items.e[k]);
     sIcount = res.icount;
     sExecuted = res.executed;
-    sStuck = res.stuck;
     sReason = res.failed !== null ? 'failed' : res.stopped?.reason ?? null;
     sExit = res.exitStatus;
     if (res.hash) sHash = res.hash;
     const r = res.r;
-    const judgedRound = rounds[judged];
     const where = { icount: res.icount, eip: res.eip };
     const level = r.kind === 'reached';
     const cmp = compareOutputs(p.out, mirror, compared, level, where, judgedRound.outAt);
@@ -159,25 +169,38 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     }
     const lag = p.icount - res.icount;
     const stuck = r.kind === 'stopped' || r.kind === 'idle' || r.kind === 'failed';
-    const secondaryAtEnd = r.point.kind === 'end';
     if (stuck && (lag > o.maxLag || pEnded)) {
       await resync(lag > o.maxLag ? 'lag' : 'divergence');
-      pending = false;
-    } else if (d && !stuck) {
-      await resync('divergence');
-      pending = false;
-    } else {
-      if (level && !d) {
-        // Round `judged` is a verified common point: pages dirtied before it no longer need to travel.
-        await s.call({ op: 'common' });
-        rounds = rounds.slice(judged + 1);
-        judged = -1;
-      }
-      judged++;
-      if (secondaryAtEnd) break;
-      if (!sStuck) await s.call({ op: 'begin', from: judgedRound.syncIndex + 1 });
-      pending = true;
+      return;
     }
+    if (d && !stuck) {
+      await resync('divergence');
+      return;
+    }
+    if (level && !d) {
+      // Round `judged` is a verified common point: pages dirtied before it no longer need to travel.
+      s.post({ op: 'confirm', syncIndex: judgedRound.syncIndex });
+      rounds = rounds.slice(judged + 1);
+      judged = -1;
+    }
+    judged++;
+    if (r.point.kind === 'end') finished = true;
+  };
+
+  await primaryRound();
+  while (!finished && pStop.reason !== 'interrupted') {
+    if (!pEnded && rounds.length - judged <= lead) {
+      await primaryRound();
+      continue;
+    }
+    // Round `judged`'s result: those of rounds before a resync (an earlier epoch) are stale.
+    let res: RemoteRound | undefined;
+    while (res === undefined) {
+      await s.nextResult();
+      res = s.takeResult();
+      if (res.epoch !== epoch) res = undefined;
+    }
+    await judge(res);
   }
 
   const injections = await s.call<FtReport['injections']>({ op: 'outcomes' });

@@ -1,5 +1,6 @@
 // The main thread's handle on a secondary running in a worker thread:
-// requests posted in order, each answered by one reply.
+// requests posted in order, each answered by one reply, and the results of
+// the rounds the worker runs on its own, queued as they arrive.
 
 import { Worker } from 'node:worker_threads';
 import type { StopInfo } from '../machine/machine.js';
@@ -8,6 +9,8 @@ import type { RoundResult } from './secondary.js';
 import type { WorkerInit, WorkerRequest } from './secondary-worker.js';
 
 export interface RemoteRound {
+  /** The restore epoch the round ran in (results of an earlier one are stale). */
+  epoch: number;
   r: RoundResult;
   items: { ch: string[]; b: number[]; ic: number[]; e: number[] };
   /** The secondary's state hash when it reached the primary's point. */
@@ -25,22 +28,53 @@ export class RemoteSecondary {
   private readonly worker: Worker;
   private next = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly results: RemoteRound[] = [];
+  private wake: (() => void) | null = null;
+  private failure: Error | null = null;
 
-  constructor(init: WorkerInit) {
+  /** Set once the worker has loaded and built its secondary. */
+  ready = false;
+
+  /** Start the worker thread (it loads while the caller builds the primary); start() gives it its guest. */
+  constructor() {
     this.worker = new Worker(new URL('./secondary-worker.js', import.meta.url));
-    this.worker.on('message', (m: { id: number; value?: unknown; error?: string }) => {
-      const w = this.waiting.get(m.id);
+    this.worker.on('message', (m: { id?: number; value?: unknown; error?: string; round?: RemoteRound }) => {
+      if (m.round) {
+        this.results.push(m.round);
+        this.wakeUp();
+        return;
+      }
+      if (m.id === 0) {
+        // A round failed outside the guest: nothing more will come.
+        this.fail(new Error(`ft secondary worker: ${m.error}`));
+        return;
+      }
+      const w = this.waiting.get(m.id!);
       if (!w) return;
-      this.waiting.delete(m.id);
+      this.waiting.delete(m.id!);
       if (m.error !== undefined) w.reject(new Error(`ft secondary worker: ${m.error}`));
       else w.resolve(m.value);
     });
-    this.worker.on('error', (e) => {
-      for (const w of this.waiting.values()) w.reject(e);
-      this.waiting.clear();
-    });
-    // A failed init shows in the replies to the requests that follow it.
-    this.send({ init }).catch(() => {});
+    this.worker.on('error', (e) => this.fail(e));
+  }
+
+  /** Build the secondary in the worker; resolves when it is ready for frames. */
+  async start(init: WorkerInit): Promise<void> {
+    await this.send({ init });
+    this.ready = true;
+  }
+
+  private fail(e: Error): void {
+    this.failure = e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
   }
 
   private send(msg: { init?: WorkerInit; req?: WorkerRequest }): Promise<unknown> {
@@ -54,12 +88,25 @@ export class RemoteSecondary {
     return this.send({ req }) as Promise<T>;
   }
 
-  frames(frames: Uint8Array[]): void {
-    if (frames.length > 0) void this.call({ op: 'frames', frames });
+  /** Post a request that needs no answer (frames, confirmations); if it fails, the worker reports it as its failure. */
+  post(req: WorkerRequest): void {
+    this.worker.postMessage({ id: 0, req });
   }
 
-  round(): Promise<RemoteRound> {
-    return this.call<RemoteRound>({ op: 'round' });
+  /** The oldest round result that has arrived, taken off the queue (call nextResult() first). */
+  takeResult(): RemoteRound {
+    if (this.failure) throw this.failure;
+    const r = this.results.shift();
+    if (!r) throw new Error('ft: no round result has arrived');
+    return r;
+  }
+
+  /** Resolves when a round result arrives (at once if one is queued); rejects if the worker failed. */
+  async nextResult(): Promise<void> {
+    while (this.results.length === 0) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
   }
 
   outcomes(): Promise<InjectionOutcome[]> {

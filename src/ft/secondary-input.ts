@@ -6,7 +6,7 @@
 // still caught) but hand the guest the secondary's own host values.
 
 import type { MachineInput } from '../machine/machine.js';
-import type { MachineEvent, ScheduledEvents } from '../machine/events.js';
+import { timerEvent, type MachineEvent, type ScheduledEvents } from '../machine/events.js';
 import { HostInputSource } from '../replay/input-source.js';
 import type { ReplayingInput } from '../replay/session-inputs.js';
 import type { EventQueue } from '../replay/replayer.js';
@@ -75,7 +75,7 @@ export class SecondaryEvents implements ScheduledEvents {
   take(): MachineEvent {
     const ev = this.current!.take();
     // Loose timer: the tick arrives where the primary's did, bringing the timers to the secondary's own time.
-    if (ev.kind === 'timer' && this.input.isLoose('timer')) return { kind: 'timer', t: this.input.ownClockNs() };
+    if (ev.kind === 'timer' && this.input.isLoose('timer')) return timerEvent(this.input.ownClockNs());
     return ev;
   }
 }

@@ -1,6 +1,14 @@
 // The FT secondary in a worker thread (ft-check --threads 2): the same
-// Secondary, fed the primary's frames as the encoded bytes the link carries,
-// answering one request at a time from the main thread (remote-secondary.ts).
+// Secondary, fed the primary's frames as the encoded bytes the link carries.
+// It runs on its own: each time the frames of a whole primary round have
+// arrived it replays that round and posts the result, without waiting to be
+// asked, so the primary never waits for a round trip (parallel.ts). The
+// main thread's requests (the secondary's dirty pages, a restore) are
+// answered between rounds, in order.
+//
+// Epochs: a restore starts a new epoch; results are tagged with theirs, so
+// the main thread can drop those of rounds run before the restore reached
+// the worker.
 
 import { parentPort } from 'node:worker_threads';
 import { applyCheckpoints, type MachineState } from '../machine/snapshot.js';
@@ -12,6 +20,7 @@ import { DropFilter } from './drop-filter.js';
 import { Secondary } from './secondary.js';
 import type { Injection, LooseSource } from './inject.js';
 import type { GuestSetup } from './primary.js';
+import type { RemoteRound } from './remote-secondary.js';
 
 export interface WorkerInit {
   header: Uint8Array;
@@ -23,18 +32,26 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { op: 'frames'; frames: Uint8Array[] }
-  | { op: 'round' }
+  /** Frames from the link; `round`: they end with a primary round's sync point or end frame. */
+  | { op: 'frames'; frames: Uint8Array[]; round: boolean }
+  /** The round ending at link frame `syncIndex` was verified: the secondary's pages dirtied up to it need not travel. */
+  | { op: 'confirm'; syncIndex: number }
+  /** The pages the secondary dirtied since the last verified point; the worker then runs nothing until `restore`. */
   | { op: 'dirty' }
-  | { op: 'common' }
-  | { op: 'begin'; from: number }
-  | { op: 'restore'; frames: Uint8Array[]; at: number; from: number; outLength: number; counts: [string, number][] }
+  | { op: 'restore'; epoch: number; frames: Uint8Array[]; at: number; from: number; outLength: number; counts: [string, number][] }
   | { op: 'outcomes' };
 
 let s: Secondary | null = null;
 let drops: DropFilter | null = null;
 const link = new FrameLink();
 const cbor = makeCbor();
+let epoch = 0;
+/** Whole primary rounds on the link that the secondary has not run yet. */
+let available = 0;
+/** Set by `dirty` until `restore`, and after an input divergence (the main thread resyncs after one). */
+let hold = false;
+/** Pages dirtied in each round run since the last verified point, by the round's sync frame index. */
+let dirtied: { syncIndex: number; pages: number[] }[] = [];
 
 function init(i: WorkerInit): void {
   drops = new DropFilter(i.injections.filter((x): x is Extract<Injection, { kind: 'drop' }> => x.kind === 'drop'));
@@ -46,43 +63,65 @@ function init(i: WorkerInit): void {
   s.tracker.markCommon();
 }
 
-async function handle(req: WorkerRequest): Promise<unknown> {
-  const sec = s!;
+/** Replay the next whole round on the link and post how it went. */
+async function runRound(sec: Secondary): Promise<void> {
+  available--;
+  const before = sec.out.length;
+  const r = await sec.runRound();
+  const items: RemoteRound['items'] = { ch: [], b: [], ic: [], e: [] };
+  for (let k = before; k < sec.out.length; k++) {
+    items.ch.push(sec.out.channelOf(k));
+    items.b.push(sec.out.byte(k));
+    items.ic.push(sec.out.icount(k));
+    items.e.push(sec.out.eip(k));
+  }
+  sec.out.dropBefore(sec.out.length);
+  const hash = r.kind === 'reached' ? toHex(sec.hasher.hashBytes()) : null;
+  const stuck = sec.stopped !== null || sec.failed !== null;
+  const result: RemoteRound = {
+    epoch, r, items, hash, icount: sec.icount, eip: sec.machine.cpu.eip >>> 0, executed: sec.executed, stuck,
+    failed: sec.failed, stopped: sec.stopped, exitStatus: sec.machine.exitStatus,
+  };
+  if (r.kind === 'reached' && r.point.kind === 'sync') {
+    // On to the next round at once; its pages are kept apart until the main thread verifies this one.
+    dirtied.push({ syncIndex: r.point.index, pages: sec.tracker.pagesDirtiedSince() });
+    sec.tracker.markCommon();
+    sec.beginRound(r.point.index + 1);
+    link.dropBefore(r.point.index + 1);
+  } else if (r.kind === 'input') {
+    hold = true;
+  }
+  parentPort!.postMessage({ round: result });
+}
+
+function handle(sec: Secondary, req: WorkerRequest): unknown {
   switch (req.op) {
     case 'frames':
       for (const f of req.frames) link.receive(f);
+      if (req.round) available++;
       return null;
-    case 'round': {
-      const before = sec.out.length;
-      const r = await sec.runRound();
-      const items = { ch: [] as string[], b: [] as number[], ic: [] as number[], e: [] as number[] };
-      for (let k = before; k < sec.out.length; k++) {
-        items.ch.push(sec.out.channelOf(k));
-        items.b.push(sec.out.byte(k));
-        items.ic.push(sec.out.icount(k));
-        items.e.push(sec.out.eip(k));
-      }
-      sec.out.dropBefore(sec.out.length);
-      const hash = r.kind === 'reached' ? toHex(sec.hasher.hashBytes()) : null;
-      return { r, items, hash, icount: sec.icount, eip: sec.machine.cpu.eip >>> 0, executed: sec.executed, stuck: sec.stopped !== null || sec.failed !== null, failed: sec.failed, stopped: sec.stopped, exitStatus: sec.machine.exitStatus };
+    case 'confirm':
+      dirtied = dirtied.filter((d) => d.syncIndex > req.syncIndex);
+      return null;
+    case 'dirty': {
+      hold = true;
+      const pages = new Set<number>(sec.tracker.pagesDirtiedSince());
+      for (const d of dirtied) for (const p of d.pages) pages.add(p);
+      return [...pages];
     }
-    case 'dirty':
-      return sec.tracker.pagesDirtiedSince();
-    case 'common':
-      sec.tracker.markCommon();
-      return null;
-    case 'begin':
-      sec.beginRound(req.from);
-      link.dropBefore(req.from);
-      return null;
     case 'restore': {
       const parts = req.frames.map((b) => decodeFrame(cbor, b, 0) as CheckpointFrame);
       applyCheckpoints(sec.machine, [{ v: 1, icount: parts[0].icount, full: false, state: parts[0].state as unknown as MachineState, pages: parts.flatMap((f) => f.pages) }]);
       sec.tracker.markCommon();
+      dirtied = [];
       sec.out.skipTo(req.outLength, new Map(req.counts));
       sec.resynced(req.at);
       sec.beginRound(req.from);
       link.dropBefore(req.from);
+      // Rounds on the link before `from` are behind the restored state; later ones will arrive.
+      available = 0;
+      hold = false;
+      epoch = req.epoch;
       return toHex(sec.hasher.hashBytes());
     }
     case 'outcomes':
@@ -90,16 +129,46 @@ async function handle(req: WorkerRequest): Promise<unknown> {
   }
 }
 
-// Requests are answered strictly in order: a round runs to its end before the next request is looked at.
-let queue: Promise<void> = Promise.resolve();
-parentPort!.on('message', (msg: { id: number; init?: WorkerInit; req?: WorkerRequest }) => {
-  queue = queue.then(async () => {
-    try {
-      if (msg.init) init(msg.init);
-      const value = msg.req ? await handle(msg.req) : null;
-      parentPort!.postMessage({ id: msg.id, value });
-    } catch (e) {
-      parentPort!.postMessage({ id: msg.id, error: String((e as Error)?.stack ?? e) });
+/** id > 0: answer with the same id; id 0: no answer. */
+type Message = { id: number; init?: WorkerInit; req?: WorkerRequest };
+const inbox: Message[] = [];
+let pumping = false;
+
+/** Answer what has arrived, in order; between messages, run whatever whole rounds are there. */
+async function pump(): Promise<void> {
+  if (pumping) return;
+  pumping = true;
+  try {
+    for (;;) {
+      const msg = inbox.shift();
+      if (msg) {
+        try {
+          if (msg.init) init(msg.init);
+          const value = msg.req ? handle(s!, msg.req) : null;
+          if (msg.id > 0) parentPort!.postMessage({ id: msg.id, value });
+        } catch (e) {
+          // A request without a reply (id 0) that fails ends the check: report it as the worker's failure.
+          parentPort!.postMessage({ id: Math.max(0, msg.id), error: String((e as Error)?.stack ?? e) });
+        }
+        continue;
+      }
+      if (s && !hold && available > 0) {
+        try {
+          await runRound(s);
+        } catch (e) {
+          hold = true;
+          parentPort!.postMessage({ id: 0, error: String((e as Error)?.stack ?? e) });
+        }
+        continue;
+      }
+      return;
     }
-  });
+  } finally {
+    pumping = false;
+  }
+}
+
+parentPort!.on('message', (msg: Message) => {
+  inbox.push(msg);
+  void pump();
 });

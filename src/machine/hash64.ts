@@ -72,8 +72,25 @@ export class Hash64 {
     this.n++;
   }
 
+  /** word() for each of `w`, with the lanes in locals (the state hash feeds the page-hash table through this). */
   words(w: Int32Array): void {
-    for (let i = 0; i < w.length; i++) this.word(w[i]);
+    let a = this.a, b = this.b;
+    for (let i = 0; i < w.length; i++) {
+      const x = w[i];
+      let k = Math.imul(x, A1);
+      k = (k << 15) | (k >>> 17);
+      a ^= Math.imul(k, A2);
+      a = (a << 13) | (a >>> 19);
+      a = (Math.imul(a, 5) + AADD) | 0;
+      let j = Math.imul(x, B1);
+      j = (j << 16) | (j >>> 16);
+      b ^= Math.imul(j, B2);
+      b = (b << 17) | (b >>> 15);
+      b = (Math.imul(b, 9) + BADD) | 0;
+    }
+    this.a = a;
+    this.b = b;
+    this.n += w.length;
   }
 
   /** Any number, exactly: its IEEE-754 bits (two words). */

@@ -203,7 +203,10 @@ export class Machine {
   load(plan: LoadPlan): void {
     const ram = this.mem.ram;
     for (const z of plan.zero ?? []) ram.fill(0, z.addr, z.addr + z.len);
-    for (const seg of plan.segments) ram.set(seg.data, seg.addr);
+    for (const seg of plan.segments) {
+      ram.set(seg.data, seg.addr);
+      this.mem.markTouched(seg.addr, seg.data.length);
+    }
     if (plan.rom) this.mem.mapRom(plan.rom);
     const e = plan.entry;
     const c = this.cpu;

@@ -21,6 +21,8 @@ export function copyPage(m: Machine, p: number): Uint8Array {
 }
 
 export function pageIsZero(m: Machine, p: number): boolean {
+  // Never written since the RAM was allocated: zero, and not read (fresh memory faults in slowly).
+  if (m.mem.touched[p] === 0) return true;
   const w = m.mem.ram32;
   const end = (p + 1) * WORDS;
   let acc = 0;
@@ -35,6 +37,7 @@ export function writePage(m: Machine, p: number, data: Uint8Array): boolean {
   const base = p * PAGE_SIZE;
   if (samePage(m.mem.ram32, ram, base, data)) return false;
   ram.set(data, base);
+  m.mem.markTouched(base, PAGE_SIZE);
   dirtyPageHub(m.cpu).mark(p);
   return true;
 }

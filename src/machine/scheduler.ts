@@ -18,7 +18,7 @@
 // an exact instruction, so early delivery stays deterministic too.
 
 import type { GuestClock } from './clock.js';
-import type { ByteSource, EventTargets, MachineEvent } from './events.js';
+import { timerEvent, type ByteSource, type EventTargets, type MachineEvent } from './events.js';
 import type { PicPair } from '../devices/pic-pair.js';
 import { ATA_SPIN_POLLS } from '../devices/ata.js';
 
@@ -64,7 +64,7 @@ export class Scheduler {
       this.awaitingHost = true;
       if (this.virtual) this.blockedOnHost = true;
     }
-    if (now >= this.timerDeadline()) return { kind: 'timer', t: now };
+    if (now >= this.timerDeadline()) return timerEvent(now);
     const s = this.serialIn;
     if (s && uart.canReceive() && now >= uart.rxReadyAt()) {
       if (s.available) return { kind: 'serial', byte: s.next() };

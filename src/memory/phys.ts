@@ -12,6 +12,13 @@ export class PhysicalMemory {
   readonly pages: number;
   /** 1 where a page of RAM is read-only (the low-memory ROM window). */
   readonly readOnly: Uint8Array;
+  /**
+   * Pages something may have written since the RAM was allocated; the others
+   * are still zero, which the state hash uses so as not to read them (the
+   * first read of fresh memory costs a page fault per page: about 120 ms for
+   * 32 MiB on this project's VMs).
+   */
+  readonly touched: Uint8Array;
   /** The ROM image aliased at the top of the 4 GiB space, if any. */
   private rom: Uint8Array | null = null;
   private romBase = 0;
@@ -25,6 +32,14 @@ export class PhysicalMemory {
     this.ram16 = new Uint16Array(buf);
     this.ram32 = new Int32Array(buf);
     this.readOnly = new Uint8Array(this.pages);
+    this.touched = new Uint8Array(this.pages);
+  }
+
+  /** Note a write to [addr, addr+len) that did not go through the CPU (which notes its own, Cpu.notePhysWrite). */
+  markTouched(addr: number, len: number): void {
+    if (len <= 0) return;
+    const last = Math.min(this.pages - 1, (addr + len - 1) >>> PAGE_SHIFT);
+    for (let p = addr >>> PAGE_SHIFT; p <= last; p++) this.touched[p] = 1;
   }
 
   /** Map a BIOS image: the whole image at the top of 4 GiB, its last 128 KiB
@@ -35,6 +50,7 @@ export class PhysicalMemory {
     const low = Math.min(rom.length, 0x20000);
     const lowBase = 0x100000 - low;
     this.ram.set(rom.subarray(rom.length - low), lowBase);
+    this.markTouched(lowBase, low);
     for (let p = lowBase >>> PAGE_SHIFT; p < 0x100; p++) this.readOnly[p] = 1;
   }
 
@@ -52,7 +68,10 @@ export class PhysicalMemory {
 
   write8(addr: number, v: number): void {
     addr >>>= 0;
-    if (addr < this.size && !this.readOnly[addr >>> PAGE_SHIFT]) this.ram[addr] = v;
+    if (addr < this.size && !this.readOnly[addr >>> PAGE_SHIFT]) {
+      this.ram[addr] = v;
+      this.touched[addr >>> PAGE_SHIFT] = 1;
+    }
   }
 
   read32(addr: number): number {
@@ -65,6 +84,7 @@ export class PhysicalMemory {
     addr >>>= 0;
     if ((addr & 3) === 0 && addr < this.size && !this.readOnly[addr >>> PAGE_SHIFT]) {
       this.ram32[addr >>> 2] = v;
+      this.touched[addr >>> PAGE_SHIFT] = 1;
       return;
     }
     for (let i = 0; i < 4; i++) this.write8(addr + i, v >>> (8 * i));

@@ -5,7 +5,7 @@
 // point or checkpoint, pending events and ND entries are flushed, so a frame
 // that follows one holds only what happened after it.
 
-import type { MachineEvent } from '../machine/events.js';
+import { timerEvent, type MachineEvent } from '../machine/events.js';
 import type { StopInfo } from '../machine/machine.js';
 import type { EndFrame, Frame, LogEvent } from './frames.js';
 import type { LogHeader } from './log-format.js';
@@ -35,7 +35,7 @@ export function logEventOf(ev: MachineEvent, icount: number, eip: number): LogEv
 
 export function machineEventOf(e: LogEvent): MachineEvent {
   switch (e.kind) {
-    case 'timer': return { kind: 'timer', t: e.value };
+    case 'timer': return timerEvent(e.value);
     case 'serial': return { kind: 'serial', byte: e.value };
     case 'disk': return e.value > 0 ? { kind: 'disk', t: e.value } : { kind: 'disk' };
   }

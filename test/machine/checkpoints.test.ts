@@ -68,7 +68,7 @@ describe('CheckpointTracker / applyCheckpoints', { timeout: 120_000 }, () => {
     expect(stateHashOf(a.m)).toBe(hashes[1]);
     // A stray byte in a page no checkpoint lists: the base says it is zero.
     const g = boot('paging.mb');
-    g.m.mem.ram[RAM - 100] = 0x55;
+    g.m.mem.write8(RAM - 100, 0x55);
     applyCheckpoints(g.m, cps);
     expect(g.m.mem.ram[RAM - 100]).toBe(0);
     expect(stateHashOf(g.m)).toBe(hashes[3]);
