@@ -13,13 +13,6 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Machine } from '../dist/machine/machine.js';
-import { loadMultiboot } from '../dist/machine/loaders.js';
-import { HostInputSource } from '../dist/replay/input-source.js';
-import { sha256Hex } from '../dist/replay/digest.js';
-import { ftCheck } from '../dist/ft/checker.js';
-import { ftCheckParallel } from '../dist/ft/parallel.js';
-import { parseInjection } from '../dist/ft/inject.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,9 +24,19 @@ const { values: args } = parseArgs({
     icount: { type: 'string' },
   },
 });
+// As bin/vmrr.js does for `ft-check --threads 2`: the worker thread starts loading before this
+// thread loads vmrr's modules (not timed: the check is timed from the engine call, as before).
+if (args.child === 'ft2') (await import('../dist/ft/remote-secondary.js')).prespawnSecondaryWorker();
+const { Machine } = await import('../dist/machine/machine.js');
+const { loadMultiboot } = await import('../dist/machine/loaders.js');
+const { HostInputSource } = await import('../dist/replay/input-source.js');
+const { sha256Hex } = await import('../dist/replay/digest.js');
+const { ftCheck } = await import('../dist/ft/checker.js');
+const { ftCheckParallel } = await import('../dist/ft/parallel.js');
+const { parseInjection } = await import('../dist/ft/inject.js');
 const name = args.quick ? 'bench-short.mb' : 'bench.mb';
 const runs = Number(args.runs ?? (args.quick ? 1 : 5));
-const slice = Number(args.slice ?? 1_000_000);
+const slice = Number(args.slice ?? 2_000_000); // ft-check's default
 const RAM = 32 * 1024 * 1024;
 const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url)));
 const plan = () => loadMultiboot(bytes, RAM, '');
@@ -95,12 +98,28 @@ const child = (mode, extra = []) => {
   const argv = [self, '--child', mode, '--slice', String(slice), ...(args.quick ? ['--quick'] : []), ...extra];
   return JSON.parse(execFileSync(process.execPath, argv, { maxBuffer: 64 << 20 }).toString());
 };
-const plain = [], fts = [], pars = [];
+// The commands themselves, start to exit, as a user or a CI script sees them.
+const vmrr = fileURLToPath(new URL('../bin/vmrr.js', import.meta.url));
+const image = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+const command = (argv) => {
+  const t0 = performance.now();
+  execFileSync(process.execPath, [vmrr, ...argv, image], { stdio: ['ignore', 'ignore', 'ignore'] });
+  return performance.now() - t0;
+};
+const plain = [], fts = [], pars = [], cliRun = [], cliFt = [];
 let report = null, parReport = null;
-const modes = ['plain', 'ft1', 'ft2'];
+const modes = ['plain', 'ft1', 'ft2', 'cli-run', 'cli-ft2'];
 for (let i = 0; i < runs; i++) {
   for (let k = 0; k < modes.length; k++) {
     const mode = modes[(i + k) % modes.length];
+    if (mode === 'cli-run') {
+      cliRun.push(command(['run']));
+      continue;
+    }
+    if (mode === 'cli-ft2') {
+      cliFt.push(command(['ft-check', '--threads', '2', '--slice', String(slice)]));
+      continue;
+    }
     const r = child(mode);
     if (mode === 'plain') plain.push(r.ms);
     else if (mode === 'ft1') {
@@ -125,6 +144,9 @@ const result = {
   ratio: median(fts) / median(plain),
   threads2Ms: median(pars),
   threads2Ratio: median(pars) / median(plain),
+  cliRunMs: median(cliRun),
+  cliFtThreads2Ms: median(cliFt),
+  cliRatio: median(cliFt) / median(cliRun),
   plainMips: icount / median(plain) / 1000,
   outputBytes: report.output.produced,
   latencyMeanInsns: report.output.latencyMeanInsns,
@@ -152,6 +174,7 @@ else {
   console.log(`    output    ${f(result.outputBytes)} bytes; latency ${f(result.latencyMeanInsns)} instructions mean, ${f(result.latencyMaxInsns)} max; at most ${f(result.maxHeldBytes)} held`);
   console.log(`  --threads 2 ${f(result.threads2Ms)} ms = ${result.threads2Ratio.toFixed(2)}x the plain run (the secondary in a worker thread, pipelined)`);
   console.log(`    output    latency ${f(result.threads2LatencyMeanInsns)} instructions mean, ${f(result.threads2LatencyMaxInsns)} max`);
+  console.log(`  commands    \`vmrr ft-check --threads 2\` ${f(result.cliFtThreads2Ms)} ms = ${result.cliRatio.toFixed(2)}x \`vmrr run\` ${f(result.cliRunMs)} ms (start to exit)`);
   console.log(`  link        ${f(result.linkBytes)} bytes`);
   console.log(`  resyncs     ${rs.length} (a register flip every 4 rounds; verdict ${inj.report.verdict.ok ? 'OK' : 'FAILED'}): ` +
     `${f(result.resyncPagesMean, 1)} pages, ${f(result.resyncBytesMean)} bytes on the link each = ${((100 * result.resyncBytesMean) / RAM).toFixed(3)}% of ${RAM >> 20} MiB RAM; ` +

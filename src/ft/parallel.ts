@@ -37,7 +37,8 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   // What loading read goes with the header: the secondary's own load takes those values.
   const first = link.encodedSince(1);
   // A failed start shows in the replies to the requests that follow it.
-  s.start({ header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections] }).catch(() => {});
+  const started = s.start({ header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections] });
+  started.catch(() => {});
   let sent = 1 + first.length;
   /** Post the frames of the round the primary just ended. */
   const post = (): void => {

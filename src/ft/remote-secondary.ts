@@ -24,6 +24,21 @@ export interface RemoteRound {
   exitStatus: number;
 }
 
+const WORKER = new URL('./secondary-worker.js', import.meta.url);
+let prespawned: Worker | null = null;
+
+/**
+ * Start loading the worker thread now, before the caller loads its own
+ * modules: bin/vmrr.js does when it sees `ft-check --threads 2`, so the two
+ * load at the same time. The next RemoteSecondary takes it; until then it
+ * does not keep the process alive.
+ */
+export function prespawnSecondaryWorker(): void {
+  if (prespawned) return;
+  prespawned = new Worker(WORKER);
+  prespawned.unref();
+}
+
 export class RemoteSecondary {
   private readonly worker: Worker;
   private next = 1;
@@ -37,7 +52,9 @@ export class RemoteSecondary {
 
   /** Start the worker thread (it loads while the caller builds the primary); start() gives it its guest. */
   constructor() {
-    this.worker = new Worker(new URL('./secondary-worker.js', import.meta.url));
+    this.worker = prespawned ?? new Worker(WORKER);
+    prespawned = null;
+    this.worker.ref();
     this.worker.on('message', (m: { id?: number; value?: unknown; error?: string; round?: RemoteRound }) => {
       if (m.round) {
         this.results.push(m.round);
