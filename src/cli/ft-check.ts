@@ -60,7 +60,10 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
     const engine = opts.threads === 2 ? (await import('../ft/parallel.js')).ftCheckParallel : ftCheck;
     const report = await engine({
       image: imagePath,
-      setup: { plan, ramBytes: opts.ram, clock: opts.clock, mhz: opts.mhz, debugconPorts, diskTiming: diskTimingOf(opts), ioDelivery: opts.ioDelivery },
+      setup: {
+        plan, ramBytes: opts.ram, clock: opts.clock, mhz: opts.mhz, debugconPorts, diskTiming: diskTimingOf(opts), ioDelivery: opts.ioDelivery,
+        tlbEntries: opts.tlbEntries, tlbWays: opts.tlbWays, tlbTracking: opts.tlbTracking,
+      },
       recorder: {
         ndBufferSize: opts.ndBuffer,
         mhz: opts.mhz,
@@ -70,6 +73,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
             ram: opts.ram, bios: opts.bios !== undefined, append: opts.append, imageArg: path, clock: opts.clock,
             mhz: opts.mhz, debugconPorts, diskWritable: opts.diskWritable,
             diskLatencyNs: diskTimingOf(opts).commandNs, diskSectorNs: diskTimingOf(opts).sectorNs, ioDelivery: opts.ioDelivery ?? 'safepoint',
+            tlbEntries: opts.tlbEntries, tlbWays: opts.tlbWays, tlbTracking: opts.tlbTracking,
           },
           imagePath: resolve(imagePath),
           imageSha256,

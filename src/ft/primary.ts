@@ -25,6 +25,10 @@ export interface GuestSetup {
   /** The ATA service-time model, and how completions are delivered (the primary's scheduler decides). */
   diskTiming?: AtaTiming;
   ioDelivery?: IoDelivery;
+  /** The software TLB's geometry and T-bit tracking (machine defaults when absent). */
+  tlbEntries?: number;
+  tlbWays?: number;
+  tlbTracking?: boolean;
 }
 
 export interface PrimaryOptions extends GuestSetup {
@@ -59,6 +63,9 @@ export class Primary {
       disk: this.disk,
       diskTiming: opts.diskTiming,
       ioDelivery: opts.ioDelivery,
+      tlbEntries: opts.tlbEntries,
+      tlbWays: opts.tlbWays,
+      tlbTracking: opts.tlbTracking,
       onEvent: rec.onEvent,
     });
     this.machine = m;

@@ -96,6 +96,9 @@ export class Secondary {
       debugcon: s.debugconPorts.map((port) => ({ port, sink: this.out.sink(debugconChannel(port)) })),
       disk: this.disk,
       diskTiming: s.diskTiming,
+      tlbEntries: s.tlbEntries,
+      tlbWays: s.tlbWays,
+      tlbTracking: s.tlbTracking,
       events: this.events,
     });
     this.machine = m;

@@ -40,6 +40,17 @@ describe('TLB geometry and replay', () => {
     expect(d.registers).toContainEqual({ name: 'eax', a: '0x41414141', b: '0x42424242' });
   });
 
+  it('ft-check gives both guests the TLB options (one and two threads)', () => {
+    for (const threads of ['1', '2']) {
+      const stale = vmrr(['ft-check', '--threads', threads, '--no-tlb-tracking', '--tlb-entries', '4096', 'fixtures/tlb.mb']);
+      expect(stale.status, stale.stderr).toBe(0);
+      expect(stale.stdout).toContain('still maps to page A');
+      const evicted = vmrr(['ft-check', '--threads', threads, '--no-tlb-tracking', '--tlb-entries', '1', 'fixtures/tlb.mb']);
+      expect(evicted.status, evicted.stderr).toBe(0);
+      expect(evicted.stdout).toContain('V maps to page B');
+    }
+  });
+
   it('bad TLB values are usage errors', () => {
     const r = vmrr(['run', '--tlb-entries', '100', 'fixtures/tlb.mb']);
     expect(r.status).toBe(2);
