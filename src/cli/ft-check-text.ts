@@ -12,7 +12,7 @@ function mib(bytes: number): string {
 export function formatFtCheck(r: FtReport, paint: ChalkInstance): string {
   const L: string[] = [];
   L.push(`${paint.bold('ft-check')} ${r.image}: primary ${n(r.primary.icount)} instructions (${r.primary.reason}${r.primary.exitValue !== null ? ` ${r.primary.exitValue}` : ''}), ` +
-    `secondary ran ${n(r.secondary.executed)}; ${r.rounds} rounds of up to ${n(r.slice)}` + (r.loose.length ? `; loose: ${r.loose.join(', ')}` : ''));
+    `secondary ran ${n(r.secondary.executed)}; ${r.rounds} round${r.rounds === 1 ? '' : 's'} of up to ${n(r.slice)}` + (r.loose.length ? `; loose: ${r.loose.join(', ')}` : ''));
   for (const i of r.injections) {
     L.push(`  inject ${i.spec}: ${i.applied ? `applied at icount ${n(i.icount ?? 0)}` : 'not applied (never reached, or skipped by a resync)'}`);
   }

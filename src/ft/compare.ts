@@ -48,9 +48,17 @@ export function compareOutputs(p: OutputLog, s: OutputLog, from: number, level: 
   };
 }
 
-/** Compare pending disk writes pairwise; matched ones are removed from both sides. */
-export function compareDisk(p: DiskTap, s: DiskTap, level: boolean, where: { icount: number; eip: number }): FtDivergence | null {
-  while (p.writes.length > 0 && s.writes.length > 0) {
+/** The writes a comparison needs: not yet compared, in order, and how many were made in all. */
+export type DiskWrites = Pick<DiskTap, 'writes' | 'count'>;
+
+/**
+ * Compare pending disk writes pairwise; matched ones are removed from both
+ * sides. `pEnd`: how many writes the primary had made at the point compared
+ * (it may have run on since: a pipelined secondary).
+ */
+export function compareDisk(p: DiskWrites, s: DiskWrites, level: boolean, where: { icount: number; eip: number }, pEnd = p.count): FtDivergence | null {
+  const pending = (): number => p.writes.length - (p.count - pEnd);
+  while (pending() > 0 && s.writes.length > 0) {
     const a = p.writes[0], b = s.writes[0];
     if (a.lba !== b.lba || hexBytes(a.data) !== hexBytes(b.data)) {
       const index = p.count - p.writes.length;
@@ -65,9 +73,9 @@ export function compareDisk(p: DiskTap, s: DiskTap, level: boolean, where: { ico
     p.writes.shift();
     s.writes.shift();
   }
-  if (level && p.writes.length !== s.writes.length) {
+  if (level && pending() !== s.writes.length) {
     const index = p.count - p.writes.length;
-    const a = p.writes[0], b = s.writes[0];
+    const a = pending() > 0 ? p.writes[0] : undefined, b = s.writes[0];
     return {
       icount: b ? b.icount : where.icount, eip: where.eip, channel: 'disk', offset: index,
       primary: a ? `lba ${a.lba}: ${hexBytes(a.data.subarray(0, SHOW))}` : 'no write',

@@ -9,9 +9,10 @@
 // primary's latest sync point and carries the pages the primary dirtied in
 // every round since the last common point (kept per round) and those the
 // secondary dirtied since then.
-// No disk yet: the disk's sectors would have to cross the thread too.
+// With a disk, the secondary's disk writes come back with its round results
+// to be compared, and a resync carries the sectors either side wrote since
+// the last resync.
 
-import { OptionError } from '../machine/options.js';
 import { toHex } from '../machine/hash64.js';
 import { makeCbor } from '../replay/cbor-fields.js';
 import { MAX_PAGES_PER_FRAME } from '../replay/log-format.js';
@@ -19,7 +20,8 @@ import type { CheckpointFrame } from '../replay/frames.js';
 import { FrameLink, encodeFrame } from './link.js';
 import { Primary } from './primary.js';
 import { OutputLog } from './outputs.js';
-import { compareOutputs } from './compare.js';
+import { compareDisk, compareOutputs, type DiskWrites } from './compare.js';
+import { SECTOR } from '../devices/disk-backend.js';
 import { judgeRound, type FtCheckOptions } from './checker.js';
 import { RemoteSecondary, type RemoteRound } from './remote-secondary.js';
 import type { FtDivergence, FtReport, FtResync } from './report.js';
@@ -29,16 +31,14 @@ import type { StopInfo } from '../machine/machine.js';
 const LEAD_ROUNDS = 3;
 
 export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
-  if (o.disk) throw new OptionError('--threads 2 does not support --disk yet (use --threads 1)');
   // The worker thread loads while the primary is built.
   const s = new RemoteSecondary();
   const link = new FrameLink();
-  const p = new Primary({ ...o.setup, recorder: o.recorder, link, serialIn: o.serialIn });
+  const p = new Primary({ ...o.setup, recorder: o.recorder, link, serialIn: o.serialIn, disk: o.disk?.primary });
   // What loading read goes with the header: the secondary's own load takes those values.
   const first = link.encodedSince(1);
-  // A failed start shows in the replies to the requests that follow it.
-  const started = s.start({ header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections] });
-  started.catch(() => {});
+  // Frames can be posted at once; a failed start fails the results and requests that follow it.
+  s.start({ header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections], diskBytes: o.disk?.bytes }).catch(() => {});
   let sent = 1 + first.length;
   /** Post the frames of the round the primary just ended. */
   const post = (): void => {
@@ -48,6 +48,8 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   };
   p.tracker.markCommon();
   const mirror = new OutputLog(() => ({ icount: 0, eip: 0 }));
+  /** The secondary's disk writes not yet compared, as its results brought them. */
+  const sDisk: DiskWrites = { writes: [], count: 0 };
 
   const max = o.maxInsns ?? Number.MAX_SAFE_INTEGER;
   const round = Math.max(1, o.maxLag > 0 ? Math.min(o.slice, o.maxLag) : o.slice);
@@ -57,8 +59,8 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   const resyncs: FtResync[] = [];
   const open: FtDivergence[] = [];
   const perChannel: Record<string, number> = {};
-  /** Per primary round since the last common point: its end's output length, sync frame index, pages dirtied, when posted. */
-  let rounds: { outAt: number; syncIndex: number; pages: number[]; postedAt: number }[] = [];
+  /** Per primary round since the last common point: its end's output length and disk writes, sync frame index, pages dirtied, when posted. */
+  let rounds: { outAt: number; diskAt: number; syncIndex: number; pages: number[]; postedAt: number }[] = [];
   let released = 0, compared = 0, maxHeld = 0, latencyMax = 0, latencySum = 0, judged = 0, roundCount = 0;
   let primaryMs = 0, secondaryMs = 0, resyncMs = 0, lastResultAt = 0;
   let sIcount = 0, sExecuted = 0, sHash = '', sReason: string | null = null, sExit = -1;
@@ -90,7 +92,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     primaryMs += o.now() - t0;
     pEnded = !(pStop.reason === 'limit' && pStop.icount < max);
     pHash = pEnded ? p.finish(pStop) : p.sync(pStop);
-    rounds.push({ outAt: p.out.length, syncIndex: link.nextIndex - 1, pages: p.tracker.pagesDirtiedSince(), postedAt: o.now() });
+    rounds.push({ outAt: p.out.length, diskAt: p.disk?.count ?? 0, syncIndex: link.nextIndex - 1, pages: p.tracker.pagesDirtiedSince(), postedAt: o.now() });
     p.tracker.markCommon();
     post();
     maxHeld = Math.max(maxHeld, p.out.length - released);
@@ -101,7 +103,8 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     const t0 = o.now();
     epoch++;
     const secondaryIcount = sIcount;
-    const extra = new Set<number>(await s.call<number[]>({ op: 'dirty' }));
+    const dirty = await s.call<{ pages: number[]; sectors: number[] }>({ op: 'dirty' });
+    const extra = new Set<number>(dirty.pages);
     for (const r of rounds) for (const pg of r.pages) extra.add(pg);
     const cp = p.tracker.take({ extraPages: extra });
     const cbor = makeCbor();
@@ -119,14 +122,28 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     release(p.out.length);
     compared = p.out.length;
     mirror.skipTo(p.out.length, p.out.counts());
-    const got = await s.call<string>({ op: 'restore', epoch, frames, at: p.icount, from: link.nextIndex, outLength: p.out.length, counts: [...p.out.counts()] });
+    // The disk: the primary's contents of every sector either side wrote since the last resync.
+    const sectors: { lba: number; data: Uint8Array }[] = [];
+    if (p.disk && o.disk) {
+      for (const lba of new Set([...p.disk.since, ...dirty.sectors])) {
+        sectors.push({ lba, data: p.disk.written(lba) ?? o.disk.bytes.slice(lba * SECTOR, (lba + 1) * SECTOR) });
+      }
+      p.disk.since.clear();
+      p.disk.writes.length = 0;
+      sDisk.writes.length = 0;
+      sDisk.count = p.disk.count;
+    }
+    const diskCount = p.disk?.count ?? 0;
+    const got = await s.call<string>({
+      op: 'restore', epoch, frames, at: p.icount, from: link.nextIndex, outLength: p.out.length, counts: [...p.out.counts()], sectors, diskCount,
+    });
     const hash = toHex(p.hasher.hashBytes());
     const pausedMs = o.now() - t0;
     resyncMs += pausedMs;
     const rate = primaryMs > 0 ? p.icount / primaryMs : 0;
     resyncs.push({
-      icount: p.icount, reason, secondaryIcount, pages: cp.pages.length, pageBytes: cp.pages.length * 4096, sectors: 0,
-      transferBytes: frames.reduce((a, f) => a + f.length, 0), ramBytes: o.setup.ramBytes, pausedMs,
+      icount: p.icount, reason, secondaryIcount, pages: cp.pages.length, pageBytes: cp.pages.length * 4096, sectors: sectors.length,
+      transferBytes: frames.reduce((a, f) => a + f.length, 0) + sectors.length * (SECTOR + 8), ramBytes: o.setup.ramBytes, pausedMs,
       pausedInsns: Math.round(pausedMs * rate), hashEqual: got === hash, hash,
     });
     for (const d of open) d.resync = resyncs.length - 1;
@@ -150,6 +167,8 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     lastResultAt = now;
     roundCount++;
     for (let k = 0; k < res.items.ch.length; k++) mirror.append(res.items.ch[k], res.items.b[k], res.items.ic[k], res.items.e[k]);
+    sDisk.writes.push(...res.disk);
+    sDisk.count += res.disk.length;
     sIcount = res.icount;
     sExecuted = res.executed;
     sReason = res.failed !== null ? 'failed' : res.stopped?.reason ?? null;
@@ -163,6 +182,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     release(cmp.matched);
     mirror.dropBefore(compared);
     let d = cmp.divergence;
+    if (!d && p.disk) d = compareDisk(p.disk, sDisk, level, where, judgedRound.diskAt);
     if (!d) d = judgeRound(r, where, () => Uint8Array.from(Buffer.from(res.hash ?? '', 'hex')));
     if (d) {
       divergences.push(d);
@@ -218,7 +238,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     divergences, resyncs,
     output: {
       produced: p.out.length, released, perChannel, maxHeldBytes: maxHeld, latencyMaxInsns: latencyMax,
-      latencyMeanInsns: released > 0 ? Math.round(latencySum / released) : 0, diskWrites: 0,
+      latencyMeanInsns: released > 0 ? Math.round(latencySum / released) : 0, diskWrites: p.disk?.count ?? 0,
     },
     link: { bytes: link.bytes, frames: link.nextIndex - 1 },
     wallSeconds: (o.now() - start) / 1000,

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { StopInfo } from '../machine/machine.js';
 import type { InjectionOutcome } from './inject.js';
 import type { RoundResult } from './secondary.js';
+import type { DiskWrite } from './disk-tap.js';
 import type { WorkerInit, WorkerRequest } from './secondary-worker.js';
 
 export interface RemoteRound {
@@ -13,6 +14,8 @@ export interface RemoteRound {
   epoch: number;
   r: RoundResult;
   items: { ch: string[]; b: number[]; ic: number[]; e: number[] };
+  /** The secondary's disk writes in the round. */
+  disk: DiskWrite[];
   /** The secondary's state hash when it reached the primary's point. */
   hash: string | null;
   icount: number;
@@ -47,9 +50,6 @@ export class RemoteSecondary {
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
 
-  /** Set once the worker has loaded and built its secondary. */
-  ready = false;
-
   /** Start the worker thread (it loads while the caller builds the primary); start() gives it its guest. */
   constructor() {
     this.worker = prespawned ?? new Worker(WORKER);
@@ -75,10 +75,14 @@ export class RemoteSecondary {
     this.worker.on('error', (e) => this.fail(e));
   }
 
-  /** Build the secondary in the worker; resolves when it is ready for frames. */
+  /** Build the secondary in the worker; resolves when it is ready. If that fails, so do the results and requests after it. */
   async start(init: WorkerInit): Promise<void> {
-    await this.send({ init });
-    this.ready = true;
+    try {
+      await this.send({ init });
+    } catch (e) {
+      this.fail(e as Error);
+      throw e;
+    }
   }
 
   private fail(e: Error): void {

@@ -29,6 +29,8 @@ export interface WorkerInit {
   setup: GuestSetup;
   loose: LooseSource[];
   injections: Injection[];
+  /** The disk image's bytes when the primary has a disk (the secondary gets its own copy). */
+  diskBytes?: Uint8Array;
 }
 
 export type WorkerRequest =
@@ -36,9 +38,13 @@ export type WorkerRequest =
   | { op: 'frames'; frames: Uint8Array[]; round: boolean }
   /** The round ending at link frame `syncIndex` was verified: the secondary's pages dirtied up to it need not travel. */
   | { op: 'confirm'; syncIndex: number }
-  /** The pages the secondary dirtied since the last verified point; the worker then runs nothing until `restore`. */
+  /** The pages (and disk sectors) the secondary dirtied since the last verified point; the worker then runs nothing until `restore`. */
   | { op: 'dirty' }
-  | { op: 'restore'; epoch: number; frames: Uint8Array[]; at: number; from: number; outLength: number; counts: [string, number][] }
+  | {
+    op: 'restore'; epoch: number; frames: Uint8Array[]; at: number; from: number; outLength: number; counts: [string, number][];
+    /** The primary's disk: the sectors either side wrote since the last resync, and its count of writes. */
+    sectors: { lba: number; data: Uint8Array }[]; diskCount: number;
+  }
   | { op: 'outcomes' };
 
 let s: Secondary | null = null;
@@ -59,7 +65,7 @@ function init(i: WorkerInit): void {
   link.receiveHeader(i.header);
   for (const f of i.frames) link.receive(f);
   const flips = i.injections.filter((x): x is Extract<Injection, { kind: 'reg' | 'mem' }> => x.kind !== 'drop');
-  s = new Secondary({ header: link.header(), setup: i.setup, link, loose: i.loose, flips, drops });
+  s = new Secondary({ header: link.header(), setup: i.setup, link, loose: i.loose, flips, drops, diskBytes: i.diskBytes });
   s.tracker.markCommon();
 }
 
@@ -76,10 +82,12 @@ async function runRound(sec: Secondary): Promise<void> {
     items.e.push(sec.out.eip(k));
   }
   sec.out.dropBefore(sec.out.length);
+  // Disk writes go to the main thread to be compared there.
+  const disk = sec.disk ? sec.disk.writes.splice(0) : [];
   const hash = r.kind === 'reached' ? toHex(sec.hasher.hashBytes()) : null;
   const stuck = sec.stopped !== null || sec.failed !== null;
   const result: RemoteRound = {
-    epoch, r, items, hash, icount: sec.icount, eip: sec.machine.cpu.eip >>> 0, executed: sec.executed, stuck,
+    epoch, r, items, disk, hash, icount: sec.icount, eip: sec.machine.cpu.eip >>> 0, executed: sec.executed, stuck,
     failed: sec.failed, stopped: sec.stopped, exitStatus: sec.machine.exitStatus,
   };
   if (r.kind === 'reached' && r.point.kind === 'sync') {
@@ -107,7 +115,7 @@ function handle(sec: Secondary, req: WorkerRequest): unknown {
       hold = true;
       const pages = new Set<number>(sec.tracker.pagesDirtiedSince());
       for (const d of dirtied) for (const p of d.pages) pages.add(p);
-      return [...pages];
+      return { pages: [...pages], sectors: sec.disk ? [...sec.disk.since] : [] };
     }
     case 'restore': {
       const parts = req.frames.map((b) => decodeFrame(cbor, b, 0) as CheckpointFrame);
@@ -115,6 +123,12 @@ function handle(sec: Secondary, req: WorkerRequest): unknown {
       sec.tracker.markCommon();
       dirtied = [];
       sec.out.skipTo(req.outLength, new Map(req.counts));
+      if (sec.disk) {
+        for (const x of req.sectors) sec.disk.put(x.lba, x.data);
+        sec.disk.since.clear();
+        sec.disk.writes.length = 0;
+        sec.disk.count = req.diskCount;
+      }
       sec.resynced(req.at);
       sec.beginRound(req.from);
       link.dropBefore(req.from);

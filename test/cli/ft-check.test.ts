@@ -67,6 +67,23 @@ describe('vmrr ft-check', () => {
     expect(plain.stdoutBytes.equals(run.stdoutBytes)).toBe(true);
   }, 60_000);
 
+  it('--threads 2 --disk: the secondary\'s disk writes are compared, a dropped completion is corrected with the sectors', () => {
+    const run = vmrr(['run', '--ram', '4M', '--disk', 'fixtures/ata-disk.img', 'fixtures/ata.mb']);
+    const base = ['ft-check', '--threads', '2', '--ram', '4M', '--disk', 'fixtures/ata-disk.img', '--slice', '20000'];
+    const clean = vmrr([...base, 'fixtures/ata.mb']);
+    expect(clean.status, clean.stderr).toBe(0);
+    expect(clean.stdoutBytes.equals(run.stdoutBytes)).toBe(true);
+    const r = vmrr([...base, '--inject', 'drop:disk@3', '--json', 'fixtures/ata.mb']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.verdict.ok).toBe(true);
+    expect(report.output.diskWrites).toBeGreaterThan(0);
+    expect(report.injections[0].applied).toBe(true);
+    expect(report.divergences.length).toBeGreaterThan(0);
+    expect(report.resyncs[0].sectors).toBeGreaterThan(0);
+    expect(report.resyncs.every((x: { hashEqual: boolean }) => x.hashEqual)).toBe(true);
+  }, 60_000);
+
   it.each([
     [['--threads', '3'], /--threads/],
     [['--inject', 'reg:ebx:0x10'], /--inject: 'reg:ebx:0x10': no '@'/],
