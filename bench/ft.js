@@ -1,12 +1,14 @@
 // The FT check's cost (issue 5): wall time of `vmrr ft-check` against a plain
 // `vmrr run` on the CPU-bound fixture, resync bytes against RAM size, and
 // output latency (instructions the primary runs between writing a byte and
-// its release). Both guests run in this one thread, one after the other in
-// each round, so the FT time is about twice the run time plus sync points;
-// with --threads 2 the secondary runs in a worker thread, at the same time.
-// Machines are built as the CLI builds them (32 MiB RAM, host clock, ND
-// buffer 4096); only the run or the check is timed, not loading the image.
-// Usage: node bench/ft.js [--quick] [--runs N] [--slice N] [--json]   (after `npx tsc -p tsconfig.json`)
+// its release). --threads 1 runs both guests in one thread, in turn, so it
+// costs about twice a run; --threads 2 runs the secondary in a worker thread,
+// pipelined with the primary. Machines are built as the CLI builds them
+// (32 MiB RAM, host clock, ND buffer 4096); the engine rows time the run or
+// the check only, not loading; the `commands` row times `vmrr run` and
+// `vmrr ft-check --threads 2` from start to exit. Every measurement runs in a
+// fresh process, the modes alternating; medians.
+// Usage: node bench/ft.js [--quick] [--runs N] [--slice N] [--json]   (after `npm run build`)
 //   --quick  bench-short.mb instead of bench.mb, 1 run: a smoke test, not a figure
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

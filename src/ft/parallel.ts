@@ -44,7 +44,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   const post = (): void => {
     const frames = link.encodedSince(sent);
     sent += frames.length;
-    s.post({ op: 'frames', frames, round: true });
+    s.post({ op: 'frames', frames });
   };
   p.tracker.markCommon();
   const mirror = new OutputLog(() => ({ icount: 0, eip: 0 }));

@@ -34,8 +34,8 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  /** Frames from the link; `round`: they end with a primary round's sync point or end frame. */
-  | { op: 'frames'; frames: Uint8Array[]; round: boolean }
+  /** The frames of one primary round, from the link: they end with its sync point or end frame. */
+  | { op: 'frames'; frames: Uint8Array[] }
   /** The round ending at link frame `syncIndex` was verified: the secondary's pages dirtied up to it need not travel. */
   | { op: 'confirm'; syncIndex: number }
   /** The pages (and disk sectors) the secondary dirtied since the last verified point; the worker then runs nothing until `restore`. */
@@ -106,7 +106,7 @@ function handle(sec: Secondary, req: WorkerRequest): unknown {
   switch (req.op) {
     case 'frames':
       for (const f of req.frames) link.receive(f);
-      if (req.round) available++;
+      available++;
       return null;
     case 'confirm':
       dirtied = dirtied.filter((d) => d.syncIndex > req.syncIndex);
