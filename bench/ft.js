@@ -37,7 +37,7 @@ const { ftCheck } = await import('../dist/ft/checker.js');
 const { ftCheckParallel } = await import('../dist/ft/parallel.js');
 const { parseInjection } = await import('../dist/ft/inject.js');
 const name = args.quick ? 'bench-short.mb' : 'bench.mb';
-const runs = Number(args.runs ?? (args.quick ? 1 : 5));
+const runs = Number(args.runs ?? (args.quick ? 1 : 7));
 const slice = Number(args.slice ?? 2_000_000); // ft-check's default
 const RAM = 32 * 1024 * 1024;
 const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url)));
@@ -146,6 +146,9 @@ const result = {
   ratio: median(fts) / median(plain),
   threads2Ms: median(pars),
   threads2Ratio: median(pars) / median(plain),
+  // Each run's ratio to the plain run of the same round of modes (seconds apart, the same machine load).
+  threads2PairedRatio: median(pars.map((x, i) => x / plain[i])),
+  cliPairedRatio: median(cliFt.map((x, i) => x / cliRun[i])),
   cliRunMs: median(cliRun),
   cliFtThreads2Ms: median(cliFt),
   cliRatio: median(cliFt) / median(cliRun),
@@ -174,9 +177,11 @@ else {
   console.log(`  --threads 1 ${f(result.ftMs)} ms = ${result.ratio.toFixed(2)}x the plain run (both guests in one thread, in turn)`);
   console.log(`    of which  primary ${f(result.primaryMs)} ms, secondary ${f(result.secondaryMs)} ms (last run); the rest is sync points and comparing`);
   console.log(`    output    ${f(result.outputBytes)} bytes; latency ${f(result.latencyMeanInsns)} instructions mean, ${f(result.latencyMaxInsns)} max; at most ${f(result.maxHeldBytes)} held`);
-  console.log(`  --threads 2 ${f(result.threads2Ms)} ms = ${result.threads2Ratio.toFixed(2)}x the plain run (the secondary in a worker thread, pipelined)`);
+  console.log(`  --threads 2 ${f(result.threads2Ms)} ms = ${result.threads2Ratio.toFixed(2)}x the plain run (the secondary in a worker thread, pipelined); ` +
+    `median of each round's ratio ${result.threads2PairedRatio.toFixed(2)}x`);
   console.log(`    output    latency ${f(result.threads2LatencyMeanInsns)} instructions mean, ${f(result.threads2LatencyMaxInsns)} max`);
-  console.log(`  commands    \`vmrr ft-check --threads 2\` ${f(result.cliFtThreads2Ms)} ms = ${result.cliRatio.toFixed(2)}x \`vmrr run\` ${f(result.cliRunMs)} ms (start to exit)`);
+  console.log(`  commands    \`vmrr ft-check --threads 2\` ${f(result.cliFtThreads2Ms)} ms = ${result.cliRatio.toFixed(2)}x \`vmrr run\` ${f(result.cliRunMs)} ms (start to exit); ` +
+    `median of each round's ratio ${result.cliPairedRatio.toFixed(2)}x`);
   console.log(`  link        ${f(result.linkBytes)} bytes`);
   console.log(`  resyncs     ${rs.length} (a register flip every 4 rounds; verdict ${inj.report.verdict.ok ? 'OK' : 'FAILED'}): ` +
     `${f(result.resyncPagesMean, 1)} pages, ${f(result.resyncBytesMean)} bytes on the link each = ${((100 * result.resyncBytesMean) / RAM).toFixed(3)}% of ${RAM >> 20} MiB RAM; ` +
