@@ -22,7 +22,7 @@ export interface FtCheckCliOptions extends MachineOptions {
   ndBuffer: number;
   json: boolean;
   report?: string;
-  /** 1: both guests in this thread; 2: the secondary in a worker thread, a round behind. */
+  /** 1: both guests in this thread, in turn; 2: the secondary in a worker thread, pipelined (src/ft/parallel.ts). */
   threads?: number;
 }
 
