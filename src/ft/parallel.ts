@@ -14,10 +14,8 @@
 // the last resync.
 
 import { toHex } from '../machine/hash64.js';
-import { makeCbor } from '../replay/cbor-fields.js';
-import { MAX_PAGES_PER_FRAME } from '../replay/log-format.js';
-import type { CheckpointFrame } from '../replay/frames.js';
-import { FrameLink, encodeFrame } from './link.js';
+import { FrameLink } from './link.js';
+import { checkpointFrames } from './resync.js';
 import { Primary } from './primary.js';
 import { OutputLog } from './outputs.js';
 import { compareDisk, compareOutputs, type DiskWrites } from './compare.js';
@@ -107,17 +105,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     const extra = new Set<number>(dirty.pages);
     for (const r of rounds) for (const pg of r.pages) extra.add(pg);
     const cp = p.tracker.take({ extraPages: extra });
-    const cbor = makeCbor();
-    const frames: Uint8Array[] = [];
-    const parts = Math.max(1, Math.ceil(cp.pages.length / MAX_PAGES_PER_FRAME));
-    for (let part = 0; part < parts; part++) {
-      const f: CheckpointFrame = {
-        kind: 'checkpoint', icount: cp.icount, seq: 0, part, parts, prev: null,
-        state: part === 0 ? (cp.state as unknown as Record<string, unknown>) : null,
-        pages: cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME),
-      };
-      frames.push(encodeFrame(cbor, f));
-    }
+    const frames = checkpointFrames(cp);
     // The secondary now holds the state that produced the primary's output: it is committed.
     release(p.out.length);
     compared = p.out.length;

@@ -5,6 +5,7 @@
 // secondary, whose state hash must then equal the primary's.
 
 import { applyCheckpoints, type Checkpoint, type MachineState } from '../machine/snapshot.js';
+import type { Machine } from '../machine/machine.js';
 import { makeCbor } from '../replay/cbor-fields.js';
 import { MAX_PAGES_PER_FRAME } from '../replay/log-format.js';
 import type { CheckpointFrame } from '../replay/frames.js';
@@ -23,29 +24,39 @@ export interface ResyncResult {
   hash: string;
 }
 
-export function resync(p: Primary, s: Secondary, diskBase?: Uint8Array): ResyncResult {
-  const cp = p.tracker.take({ extraPages: s.tracker.pagesDirtiedSince() });
-  // On the wire: the checkpoint frames a log would hold, encoded and decoded again.
+/** A checkpoint as the link carries it: encoded checkpoint frames, as a log would hold them. */
+export function checkpointFrames(cp: Checkpoint): Uint8Array[] {
   const cbor = makeCbor();
+  const frames: Uint8Array[] = [];
   const parts = Math.max(1, Math.ceil(cp.pages.length / MAX_PAGES_PER_FRAME));
-  let transferBytes = 0;
-  const received: CheckpointFrame[] = [];
   for (let part = 0; part < parts; part++) {
     const frame: CheckpointFrame = {
       kind: 'checkpoint', icount: cp.icount, seq: 0, part, parts, prev: null,
       state: part === 0 ? (cp.state as unknown as Record<string, unknown>) : null,
       pages: cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME),
     };
-    const bytes = encodeFrame(cbor, frame);
-    transferBytes += bytes.length;
-    received.push(decodeFrame(cbor, bytes, 0) as CheckpointFrame);
+    frames.push(encodeFrame(cbor, frame));
   }
-  const restored: Checkpoint = {
-    v: 1, icount: received[0].icount, full: false,
-    state: received[0].state as unknown as MachineState,
-    pages: received.flatMap((f) => f.pages),
-  };
-  applyCheckpoints(s.machine, [restored]);
+  return frames;
+}
+
+/** Decode checkpointFrames()' frames and restore them on `m`. */
+export function restoreFrames(m: Machine, frames: Uint8Array[]): void {
+  const cbor = makeCbor();
+  const parts = frames.map((b) => decodeFrame(cbor, b, 0) as CheckpointFrame);
+  applyCheckpoints(m, [{
+    v: 1, icount: parts[0].icount, full: false,
+    state: parts[0].state as unknown as MachineState,
+    pages: parts.flatMap((f) => f.pages),
+  }]);
+}
+
+export function resync(p: Primary, s: Secondary, diskBase?: Uint8Array): ResyncResult {
+  const cp = p.tracker.take({ extraPages: s.tracker.pagesDirtiedSince() });
+  // On the wire: the checkpoint frames a log would hold, encoded and decoded again.
+  const frames = checkpointFrames(cp);
+  let transferBytes = frames.reduce((a, f) => a + f.length, 0);
+  restoreFrames(s.machine, frames);
   s.tracker.markCommon();
 
   let sectors = 0;

@@ -11,11 +11,9 @@
 // the worker.
 
 import { parentPort } from 'node:worker_threads';
-import { applyCheckpoints, type MachineState } from '../machine/snapshot.js';
 import { toHex } from '../machine/hash64.js';
-import { makeCbor } from '../replay/cbor-fields.js';
-import type { CheckpointFrame } from '../replay/frames.js';
-import { FrameLink, decodeFrame } from './link.js';
+import { FrameLink } from './link.js';
+import { restoreFrames } from './resync.js';
 import { DropFilter } from './drop-filter.js';
 import { Secondary } from './secondary.js';
 import type { Injection, LooseSource } from './inject.js';
@@ -50,7 +48,6 @@ export type WorkerRequest =
 let s: Secondary | null = null;
 let drops: DropFilter | null = null;
 const link = new FrameLink();
-const cbor = makeCbor();
 let epoch = 0;
 /** Whole primary rounds on the link that the secondary has not run yet. */
 let available = 0;
@@ -118,8 +115,7 @@ function handle(sec: Secondary, req: WorkerRequest): unknown {
       return { pages: [...pages], sectors: sec.disk ? [...sec.disk.since] : [] };
     }
     case 'restore': {
-      const parts = req.frames.map((b) => decodeFrame(cbor, b, 0) as CheckpointFrame);
-      applyCheckpoints(sec.machine, [{ v: 1, icount: parts[0].icount, full: false, state: parts[0].state as unknown as MachineState, pages: parts.flatMap((f) => f.pages) }]);
+      restoreFrames(sec.machine, req.frames);
       sec.tracker.markCommon();
       dirtied = [];
       sec.out.skipTo(req.outLength, new Map(req.counts));

@@ -26,6 +26,24 @@ function fmix(h: number, len: number): number {
   return h | 0;
 }
 
+/** Lane A takes word x in (a MurmurHash3 block mix); bijective in the lane for a fixed x. */
+function mixA(a: number, x: number): number {
+  let k = Math.imul(x, A1);
+  k = (k << 15) | (k >>> 17);
+  a ^= Math.imul(k, A2);
+  a = (a << 13) | (a >>> 19);
+  return (Math.imul(a, 5) + AADD) | 0;
+}
+
+/** Lane B, with its own constants and rotations. */
+function mixB(b: number, x: number): number {
+  let j = Math.imul(x, B1);
+  j = (j << 16) | (j >>> 16);
+  b ^= Math.imul(j, B2);
+  b = (b << 17) | (b >>> 15);
+  return (Math.imul(b, 9) + BADD) | 0;
+}
+
 /**
  * Hash words [start, start + n) of `w` into out[at] (lane A) and out[at + 1]
  * (lane B). The hot loop of the state hash: a 4 KiB page is 1024 words.
@@ -35,16 +53,8 @@ export function hashWords(w: Int32Array, start: number, n: number, out: Int32Arr
   const end = start + n;
   for (let i = start; i < end; i++) {
     const x = w[i];
-    let k = Math.imul(x, A1);
-    k = (k << 15) | (k >>> 17);
-    a ^= Math.imul(k, A2);
-    a = (a << 13) | (a >>> 19);
-    a = (Math.imul(a, 5) + AADD) | 0;
-    let j = Math.imul(x, B1);
-    j = (j << 16) | (j >>> 16);
-    b ^= Math.imul(j, B2);
-    b = (b << 17) | (b >>> 15);
-    b = (Math.imul(b, 9) + BADD) | 0;
+    a = mixA(a, x);
+    b = mixB(b, x);
   }
   out[at] = fmix(a, n);
   out[at + 1] = fmix(b, n);
@@ -59,16 +69,8 @@ export class Hash64 {
   private readonly f64w = new Int32Array(this.f64.buffer);
 
   word(x: number): void {
-    let k = Math.imul(x, A1);
-    k = (k << 15) | (k >>> 17);
-    let a = this.a ^ Math.imul(k, A2);
-    a = (a << 13) | (a >>> 19);
-    this.a = (Math.imul(a, 5) + AADD) | 0;
-    let j = Math.imul(x, B1);
-    j = (j << 16) | (j >>> 16);
-    let b = this.b ^ Math.imul(j, B2);
-    b = (b << 17) | (b >>> 15);
-    this.b = (Math.imul(b, 9) + BADD) | 0;
+    this.a = mixA(this.a, x);
+    this.b = mixB(this.b, x);
     this.n++;
   }
 
@@ -77,16 +79,8 @@ export class Hash64 {
     let a = this.a, b = this.b;
     for (let i = 0; i < w.length; i++) {
       const x = w[i];
-      let k = Math.imul(x, A1);
-      k = (k << 15) | (k >>> 17);
-      a ^= Math.imul(k, A2);
-      a = (a << 13) | (a >>> 19);
-      a = (Math.imul(a, 5) + AADD) | 0;
-      let j = Math.imul(x, B1);
-      j = (j << 16) | (j >>> 16);
-      b ^= Math.imul(j, B2);
-      b = (b << 17) | (b >>> 15);
-      b = (Math.imul(b, 9) + BADD) | 0;
+      a = mixA(a, x);
+      b = mixB(b, x);
     }
     this.a = a;
     this.b = b;

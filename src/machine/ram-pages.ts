@@ -20,14 +20,17 @@ export function copyPage(m: Machine, p: number): Uint8Array {
   return m.mem.ram.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
 }
 
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+
+/**
+ * Whether page `p` is all zeros. A page never written since the RAM was
+ * allocated is, and is not read (fresh memory faults in slowly); others are
+ * compared natively (fast before the JIT has optimized anything: the first
+ * state hash or base checkpoint of a machine meets 32 MiB of mostly zeros).
+ */
 export function pageIsZero(m: Machine, p: number): boolean {
-  // Never written since the RAM was allocated: zero, and not read (fresh memory faults in slowly).
   if (m.mem.touched[p] === 0) return true;
-  const w = m.mem.ram32;
-  const end = (p + 1) * WORDS;
-  let acc = 0;
-  for (let i = p * WORDS; i < end; i++) acc |= w[i];
-  return acc === 0;
+  return Buffer.compare(m.mem.ram.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), ZERO_PAGE) === 0;
 }
 
 /** Make page `p` equal to `data` (4096 bytes); returns whether anything changed. */
