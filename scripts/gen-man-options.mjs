@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Rewrites the generated OPTIONS blocks of man/*.1 from the options table in
-// src/machine/options.ts (through dist/, so run `npm run build` first).
+// src/cli/options.ts (through dist/, so run `npm run build` first).
 // Usage: node scripts/gen-man-options.mjs [--check]
 //   --check  change nothing; exit 1 and name the pages that are out of date.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Machine, type MachineInput, type MachineOptions } from '../src/machine/machine.js';
+import { Machine, type MachineInput, type MachineParts } from '../src/machine/machine.js';
 import { loadMultiboot } from '../src/machine/loaders.js';
 import { HostInputSource } from '../src/replay/input-source.js';
 import { MemoryDisk } from '../src/devices/disk-backend.js';
@@ -66,7 +66,7 @@ interface Fixture { name: string; image: string; serialIn?: string; disk?: strin
 const manifest = JSON.parse(readFileSync(join(FIX, 'manifest.json'), 'utf8')) as { fixtures: Fixture[]; ioFixtures: Fixture[] };
 const fixtures = [...manifest.fixtures.filter((e) => ['timer', 'uart', 'rtc', 'nondet', 'firmware'].includes(e.name)), ...manifest.ioFixtures];
 
-function build(f: Fixture, extra: Partial<MachineOptions> & { input: MachineInput }, withHostInputs: boolean): { m: Machine; out: () => string } {
+function build(f: Fixture, extra: Partial<MachineParts> & { input: MachineInput }, withHostInputs: boolean): { m: Machine; out: () => string } {
   let out = '';
   const m = new Machine({
     ramBytes: RAM,

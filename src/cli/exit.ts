@@ -1,7 +1,11 @@
 // Exit statuses (DESIGN section 11) and how errors and run results map to them.
 import { ImageError } from '../machine/loaders.js';
 import type { StopReason as MachineStopReason } from '../machine/machine.js';
-import { OptionError, type ExitCodeMode } from '../machine/options.js';
+import { OptionError, type ExitCodeMode } from './options.js';
+import { ConfigError } from '../machine/config.js';
+import { DiskOpenError } from '../machine/file-disk.js';
+import { InjectSpecError } from '../ft/inject.js';
+import { LogError } from '../replay/log-error.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DIVERGENCE = 1;
@@ -21,7 +25,15 @@ export class UsageError extends Error {
 
 /** Errors the user caused: reported as one line, no stack trace. */
 export function isUserError(err: unknown): err is Error {
-  return err instanceof UsageError || err instanceof ImageError || err instanceof OptionError;
+  return (
+    err instanceof UsageError ||
+    err instanceof ImageError ||
+    err instanceof OptionError ||
+    err instanceof ConfigError ||
+    err instanceof DiskOpenError ||
+    err instanceof InjectSpecError ||
+    err instanceof LogError
+  );
 }
 
 /** Why a run ended: the machine's reasons, plus Ctrl-C between slices. */

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { FileDisk } from '../machine/file-disk.js';
-import { applyDefaults, diskTimingOf, OptionError, type MachineOptions } from '../machine/options.js';
+import { applyDefaults, configFromFlags, OptionError, type MachineFlags } from './options.js';
+import { encodeMachineConfig } from '../machine/config.js';
 import { sha256Hex } from '../replay/digest.js';
 import { ftCheck } from '../ft/checker.js';
 import type { FtReport } from '../ft/report.js';
@@ -14,7 +15,7 @@ import { loadPlan, readImage, type RunIo } from './run.js';
 import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
 
-export interface FtCheckCliOptions extends MachineOptions {
+export interface FtCheckCliOptions extends MachineFlags {
   inject: Injection[];
   loose: LooseSource[];
   maxLag: number;
@@ -51,30 +52,20 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
     if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
     const out = open(opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)));
     const routes = new Map<string, ByteSink>([['serial', out], ['debugcon', out]]);
-    const ports = new Set<number>([0xe9]);
     for (const d of opts.debugcon) {
-      ports.add(d.port);
       routes.set(d.port === 0xe9 ? 'debugcon' : `debugcon:0x${d.port.toString(16)}`, open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
     }
-    const debugconPorts = [...ports];
+    const config = configFromFlags(opts, path);
     const engine = opts.threads === 2 ? (await import('../ft/parallel.js')).ftCheckParallel : ftCheck;
     const report = await engine({
       image: imagePath,
-      setup: {
-        plan, ramBytes: opts.ram, clock: opts.clock, mhz: opts.mhz, debugconPorts, diskTiming: diskTimingOf(opts), ioDelivery: opts.ioDelivery,
-        tlbEntries: opts.tlbEntries, tlbWays: opts.tlbWays, tlbTracking: opts.tlbTracking,
-      },
+      setup: { plan, config },
       recorder: {
         ndBufferSize: opts.ndBuffer,
         mhz: opts.mhz,
         header: {
           toolVersion: version,
-          machine: {
-            ram: opts.ram, bios: opts.bios !== undefined, append: opts.append, imageArg: path, clock: opts.clock,
-            mhz: opts.mhz, debugconPorts, diskWritable: opts.diskWritable,
-            diskLatencyNs: diskTimingOf(opts).commandNs, diskSectorNs: diskTimingOf(opts).sectorNs, ioDelivery: opts.ioDelivery ?? 'safepoint',
-            tlbEntries: opts.tlbEntries, tlbWays: opts.tlbWays, tlbTracking: opts.tlbTracking,
-          },
+          machine: encodeMachineConfig(config),
           imagePath: resolve(imagePath),
           imageSha256,
           diskPath: opts.disk !== undefined ? resolve(opts.disk) : null,
@@ -129,7 +120,7 @@ export interface FtDemoPart {
 export async function ftDemoPart(image: string, io: { guestOut: (b: Uint8Array) => void; signal?: AbortSignal }): Promise<FtDemoPart> {
   const slice = 200_000;
   const spec = `reg:ebx:0x10@${2 * slice}`;
-  const opts = applyDefaults({}) as unknown as MachineOptions;
+  const opts = applyDefaults({}) as unknown as MachineFlags;
   const report = await ftCheckCommand(image, {
     ...opts, inject: [parseInjection(spec)], loose: [], maxLag: 5_000_000, slice, ndBuffer: 4096, json: false,
   }, { guestStdout: io.guestOut, warn: () => {}, signal: io.signal });

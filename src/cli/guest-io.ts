@@ -1,9 +1,10 @@
 // What `run` and `record` share around a guest: its output sinks (COM1, the
 // debug console ports), its serial input and disk, the machine options the
 // command line gives, and the stop fields of their summaries.
-import type { DebugConSpec, MachineOptions as MachineConfig, StopInfo } from '../machine/machine.js';
+import type { StopInfo } from '../machine/machine.js';
+import type { MachineWiring } from '../machine/config.js';
 import { DiskCommitError, FileDisk } from '../machine/file-disk.js';
-import { diskTimingOf, type MachineOptions } from '../machine/options.js';
+import type { MachineFlags } from './options.js';
 import { UsageError, type StopReason } from './exit.js';
 import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
@@ -12,7 +13,8 @@ import type { RunIo } from './run.js';
 export interface GuestIo {
   /** COM1 and, unless --debugcon took it, port 0xE9. */
   out: ByteSink;
-  debugcon: DebugConSpec[];
+  /** The sink of each debug-console port. */
+  ports: Map<number, ByteSink>;
   disk?: FileDisk;
   serialIn?: StreamByteSource;
   flush(): void;
@@ -22,7 +24,7 @@ export interface GuestIo {
 }
 
 /** Open the guest's host side; on failure whatever was opened is closed again. */
-export async function openGuestIo(opts: MachineOptions & { serial?: string; json: boolean }, io: RunIo): Promise<GuestIo> {
+export async function openGuestIo(opts: MachineFlags & { serial?: string; json: boolean }, io: RunIo): Promise<GuestIo> {
   const sinks: ByteSink[] = [];
   const open = (s: ByteSink): ByteSink => (sinks.push(s), s);
   let disk: FileDisk | undefined;
@@ -43,7 +45,7 @@ export async function openGuestIo(opts: MachineOptions & { serial?: string; json
     if (!ports.has(0xe9)) ports.set(0xe9, out);
     return {
       out,
-      debugcon: [...ports].map(([port, s]) => ({ port, sink: (b: number) => s.write(b) })),
+      ports,
       disk,
       serialIn,
       flush: () => {
@@ -66,21 +68,16 @@ export async function openGuestIo(opts: MachineOptions & { serial?: string; json
   }
 }
 
-/** The machine options that come from the command line, with the guest's host side. */
-export function machineConfig(opts: MachineOptions, g: GuestIo): Omit<MachineConfig, 'input'> {
+/** The machine's host side: its output sinks, serial input and disk. */
+export function guestWiring(g: GuestIo): MachineWiring {
   return {
-    ramBytes: opts.ram,
-    clock: opts.clock,
-    mhz: opts.mhz,
     serial: (b) => g.out.write(b),
-    debugcon: g.debugcon,
+    debugcon: (port) => {
+      const s = g.ports.get(port) ?? g.out;
+      return (b) => s.write(b);
+    },
     serialIn: g.serialIn,
     disk: g.disk,
-    diskTiming: diskTimingOf(opts),
-    ioDelivery: opts.ioDelivery,
-    tlbEntries: opts.tlbEntries,
-    tlbWays: opts.tlbWays,
-    tlbTracking: opts.tlbTracking,
   };
 }
 

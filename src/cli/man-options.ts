@@ -1,7 +1,7 @@
 // Renders the options table as roff for the man pages' OPTIONS sections.
 // scripts/gen-man-options.mjs writes it between the marker lines; a test
 // checks that the committed pages match.
-import { OPTIONS, type OptionSpec } from '../machine/options.js';
+import { OPTIONS, type OptionSpec } from './options.js';
 
 export type OptionScope = OptionSpec['scope'];
 

@@ -2,18 +2,19 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readFileSync, statSync } from 'node:fs';
-import { diskTimingOf, type MachineOptions } from '../machine/options.js';
+import { configFromFlags, type MachineFlags } from './options.js';
+import { buildMachine, encodeMachineConfig } from '../machine/config.js';
 import { Recorder } from '../replay/recorder.js';
 import { recordLoop } from '../replay/session.js';
 import { sha256File, sha256Hex } from '../replay/digest.js';
 import { LogError } from '../replay/log-error.js';
 import { StateHasher } from '../machine/state-hash.js';
 import { CheckpointTracker } from '../machine/snapshot.js';
-import { loadPlan, newMachine, type RunIo } from './run.js';
+import { loadPlan, type RunIo } from './run.js';
 import { UsageError } from './exit.js';
-import { machineConfig, openGuestIo, stopFields, type StopFields } from './guest-io.js';
+import { guestWiring, openGuestIo, stopFields, type StopFields } from './guest-io.js';
 
-export interface RecordOptions extends MachineOptions {
+export interface RecordOptions extends MachineFlags {
   output: string;
   ndBuffer: number;
   syncEvery: number;
@@ -45,7 +46,8 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
   let icount = 0;
   try {
     const diskSha256 = opts.disk !== undefined ? await sha256File(opts.disk) : null;
-    const debugconPorts = g.debugcon.map((d) => d.port);
+    // The guest's command line starts with the image path as given; replay must rebuild it exactly.
+    const config = configFromFlags(opts, path);
     try {
       rec = new Recorder({
         path: opts.output,
@@ -53,24 +55,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
         mhz: opts.mhz,
         header: {
           toolVersion: version,
-          machine: {
-            ram: opts.ram,
-            bios: opts.bios !== undefined,
-            append: opts.append,
-            // The guest's command line starts with the image path as given; replay must rebuild it exactly.
-            imageArg: path,
-            clock: opts.clock,
-            mhz: opts.mhz,
-            debugconPorts,
-            diskWritable: opts.diskWritable,
-            // The disk model is part of the device state (its due times); the delivery mode is noted for reports.
-            diskLatencyNs: diskTimingOf(opts).commandNs,
-            diskSectorNs: diskTimingOf(opts).sectorNs,
-            ioDelivery: opts.ioDelivery ?? 'safepoint',
-            tlbEntries: opts.tlbEntries,
-            tlbWays: opts.tlbWays,
-            tlbTracking: opts.tlbTracking,
-          },
+          machine: encodeMachineConfig(config),
           imagePath: resolve(imagePath),
           imageSha256,
           diskPath: opts.disk !== undefined ? resolve(opts.disk) : null,
@@ -83,7 +68,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       throw e;
     }
     const r = rec;
-    const machine = newMachine({ ...machineConfig(opts, g), input: r.input, onEvent: r.onEvent });
+    const machine = buildMachine(config, r.input, { ...guestWiring(g), onEvent: r.onEvent });
     r.input.attach(machine.cpu);
     machine.load(plan);
     const hasher = new StateHasher(machine);

@@ -3,58 +3,31 @@
 // was recorded with (their SHA-256 is checked) unless the caller forces it.
 import { readFileSync } from 'node:fs';
 import { MemoryDisk } from '../devices/disk-backend.js';
-import { DEFAULT_ATA_TIMING, type AtaTiming } from '../devices/ata.js';
+import { buildMachine, ConfigError, decodeMachineConfig, type MachineConfig } from '../machine/config.js';
 import { Replayer } from '../replay/replayer.js';
 import { sha256Hex } from '../replay/digest.js';
 import { LogError } from '../replay/log-error.js';
 import type { LogHeader } from '../replay/log-format.js';
 import { loadBios, loadMultiboot } from '../machine/loaders.js';
 import type { Machine } from '../machine/machine.js';
-import { newMachine, readImage } from './run.js';
+import { readImage } from './run.js';
 import { UsageError } from './exit.js';
 
-/** The machine configuration a recording was made with, from its header. */
-export interface RecordedMachine {
-  ram: number;
-  bios: boolean;
-  append: string;
-  clock: 'host' | 'virtual';
-  mhz: number;
-  debugconPorts: number[];
+/** The machine configuration a recording was made with, from its header, and its RTC's wall-clock start. */
+export interface RecordedMachine extends MachineConfig {
   wallClockMs: number;
-  imageArg: string;
-  /** The disk's nominal service times (older logs: the defaults). */
-  diskTiming: AtaTiming;
-  tlbEntries: number;
-  tlbWays: number;
-  tlbTracking: boolean;
 }
 
 export function recordedMachine(h: LogHeader, log: string): RecordedMachine {
-  const m = h.machine as Record<string, unknown>;
-  const num = (k: string): number => {
-    const v = m[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new UsageError(`${log}: the header's machine configuration has no valid '${k}'`);
-    return v;
-  };
-  const ports = Array.isArray(m.debugconPorts) ? m.debugconPorts.filter((p): p is number => typeof p === 'number') : [0xe9];
-  return {
-    ram: num('ram'),
-    bios: m.bios === true,
-    append: typeof m.append === 'string' ? m.append : '',
-    clock: m.clock === 'virtual' ? 'virtual' : 'host',
-    mhz: num('mhz'),
-    debugconPorts: ports,
-    wallClockMs: num('wallClockMs'),
-    imageArg: typeof m.imageArg === 'string' ? m.imageArg : h.imagePath,
-    diskTiming: {
-      commandNs: typeof m.diskLatencyNs === 'number' ? m.diskLatencyNs : DEFAULT_ATA_TIMING.commandNs,
-      sectorNs: typeof m.diskSectorNs === 'number' ? m.diskSectorNs : DEFAULT_ATA_TIMING.sectorNs,
-    },
-    tlbEntries: typeof m.tlbEntries === 'number' ? m.tlbEntries : 4096,
-    tlbWays: typeof m.tlbWays === 'number' ? m.tlbWays : 1,
-    tlbTracking: m.tlbTracking !== false,
-  };
+  try {
+    const m = h.machine as Record<string, unknown>;
+    const wall = m.wallClockMs;
+    if (typeof wall !== 'number' || !Number.isFinite(wall)) throw new ConfigError("the header's machine configuration has no valid 'wallClockMs'");
+    return { ...decodeMachineConfig(m, h.imagePath), wallClockMs: wall };
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`${log}: ${e.message}`);
+    throw e;
+  }
 }
 
 export interface OpenReplayOptions {
@@ -108,20 +81,11 @@ export async function openReplay(log: string, opts: OpenReplayOptions): Promise<
     // The plan is rebuilt as record built it: the same kernel command line ("IMAGE APPEND", IMAGE as given then).
     const plan = cfg.bios ? loadBios(bytes) : loadMultiboot(bytes, cfg.ram, `${cfg.imageArg} ${cfg.append}`);
     const out = opts.output;
-    const machine = newMachine({
-      ramBytes: cfg.ram,
-      input: rp.input,
-      clock: cfg.clock,
-      mhz: cfg.mhz,
-      serial: out,
-      debugcon: cfg.debugconPorts.map((port) => ({ port, sink: port === 0xe9 ? out : () => {} })),
-      disk,
-      diskTiming: cfg.diskTiming,
-      events: rp.events,
-      tlbEntries: opts.tlb?.entries ?? cfg.tlbEntries,
-      tlbWays: opts.tlb?.ways ?? cfg.tlbWays,
-      tlbTracking: opts.tlb?.tracking ?? cfg.tlbTracking,
-    });
+    const machine = buildMachine(
+      { ...cfg, tlbEntries: opts.tlb?.entries ?? cfg.tlbEntries, tlbWays: opts.tlb?.ways ?? cfg.tlbWays, tlbTracking: opts.tlb?.tracking ?? cfg.tlbTracking },
+      rp.input,
+      { serial: out, debugcon: (port) => (port === 0xe9 ? out : () => {}), disk, events: rp.events },
+    );
     rp.attach(machine.cpu);
     machine.load(plan);
     return { machine, replayer: rp, imagePath, config: cfg };

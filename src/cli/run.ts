@@ -2,15 +2,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { Machine, type MachineOptions as MachineConfig } from '../machine/machine.js';
+import { buildMachine } from '../machine/config.js';
 import { HostInputSource } from '../replay/input-source.js';
 import { ImageError, loadBios, loadMultiboot, type LoadPlan } from '../machine/loaders.js';
-import type { MachineOptions, RunOnlyOptions } from '../machine/options.js';
+import { configFromFlags, type MachineFlags, type RunOnlyOptions } from './options.js';
 import { UsageError } from './exit.js';
 import { describeFsError } from './sinks.js';
-import { machineConfig, openGuestIo, stopFields, type StopFields } from './guest-io.js';
+import { guestWiring, openGuestIo, stopFields, type StopFields } from './guest-io.js';
 
-export interface RunOptions extends MachineOptions, RunOnlyOptions {}
+export interface RunOptions extends MachineFlags, RunOnlyOptions {}
 
 export interface RunIo {
   /** Guest output bound for the terminal. */
@@ -37,7 +37,7 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
 
   const g = await openGuestIo(opts, io);
   try {
-    const machine = newMachine({ ...machineConfig(opts, g), input: new HostInputSource(opts.mhz) });
+    const machine = buildMachine(configFromFlags(opts, path), new HostInputSource(opts.mhz), guestWiring(g));
     machine.load(plan);
 
     const start = performance.now();
@@ -94,16 +94,5 @@ export async function readImage(path: string, what: string): Promise<Uint8Array>
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read ${what} ${path}: ${describeFsError(e)}`);
-  }
-}
-
-export function newMachine(config: MachineConfig): Machine {
-  try {
-    return new Machine(config);
-  } catch (e) {
-    // A --debugcon port that a built-in device (COM1, isa-debug-exit) already has.
-    if (e instanceof Error && /claimed by both/.test(e.message)) throw new UsageError(`--debugcon: ${e.message}`);
-    if (e instanceof RangeError && /TLB/.test(e.message)) throw new UsageError(`--tlb-entries/--tlb-ways: ${e.message}`);
-    throw e;
   }
 }

@@ -108,7 +108,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     const rate = primaryMs > 0 ? p.icount / primaryMs : 0;
     resyncs.push({
       icount: p.icount, reason, secondaryIcount, pages: r.pages, pageBytes: r.pageBytes, sectors: r.sectors,
-      transferBytes: r.transferBytes, ramBytes: o.setup.ramBytes, pausedMs, pausedInsns: Math.round(pausedMs * rate),
+      transferBytes: r.transferBytes, ramBytes: o.setup.config.ram, pausedMs, pausedInsns: Math.round(pausedMs * rate),
       hashEqual: r.hashEqual, hash: r.hash,
     });
     for (const d of open) d.resync = resyncs.length - 1;

@@ -3,7 +3,10 @@
 // secondary applies register and memory flips at their icounts, and
 // drop-filter.ts removes dropped values from what it reads off the link.
 
-import { OptionError } from '../machine/options.js';
+/** A bad --inject or --loose value; one line, mapped to exit status 2 by the CLI. */
+export class InjectSpecError extends Error {
+  override name = 'InjectSpecError';
+}
 
 export const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'eflags'] as const;
 export type RegName = (typeof REG_NAMES)[number];
@@ -28,11 +31,11 @@ function num(raw: string, what: string, spec: string, min: number, max: number):
   return n;
 }
 
-function bad(spec: string, why: string): OptionError {
-  return new OptionError(`--inject: '${spec}': ${why} (forms: reg:NAME:XORMASK@ICOUNT, mem:PHYSADDR:XORMASK@ICOUNT, drop:KIND@N)`);
+function bad(spec: string, why: string): InjectSpecError {
+  return new InjectSpecError(`--inject: '${spec}': ${why} (forms: reg:NAME:XORMASK@ICOUNT, mem:PHYSADDR:XORMASK@ICOUNT, drop:KIND@N)`);
 }
 
-/** One --inject value; throws OptionError with one line on a bad spec. */
+/** One --inject value; throws InjectSpecError with one line on a bad spec. */
 export function parseInjection(spec: string): Injection {
   const at = spec.lastIndexOf('@');
   if (at < 0) throw bad(spec, "no '@'");
@@ -68,11 +71,11 @@ export function parseLoose(raw: string): LooseSource[] {
   const out: LooseSource[] = [];
   for (const s of raw.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '')) {
     if (!LOOSE_SOURCES.includes(s as LooseSource)) {
-      throw new OptionError(`--loose: '${s}' is not one of: ${LOOSE_SOURCES.join(', ')}`);
+      throw new InjectSpecError(`--loose: '${s}' is not one of: ${LOOSE_SOURCES.join(', ')}`);
     }
     if (!out.includes(s as LooseSource)) out.push(s as LooseSource);
   }
-  if (out.length === 0) throw new OptionError('--loose: no source given (use e.g. rdtsc,rdrand,timer)');
+  if (out.length === 0) throw new InjectSpecError('--loose: no source given (use e.g. rdtsc,rdrand,timer)');
   return out;
 }
 

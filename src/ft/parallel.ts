@@ -131,7 +131,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     const rate = primaryMs > 0 ? p.icount / primaryMs : 0;
     resyncs.push({
       icount: p.icount, reason, secondaryIcount, pages: cp.pages.length, pageBytes: cp.pages.length * 4096, sectors: sectors.length,
-      transferBytes: frames.reduce((a, f) => a + f.length, 0) + sectors.length * (SECTOR + 8), ramBytes: o.setup.ramBytes, pausedMs,
+      transferBytes: frames.reduce((a, f) => a + f.length, 0) + sectors.length * (SECTOR + 8), ramBytes: o.setup.config.ram, pausedMs,
       pausedInsns: Math.round(pausedMs * rate), hashEqual: got === hash, hash,
     });
     for (const d of open) d.resync = resyncs.length - 1;

@@ -2,11 +2,10 @@
 // the link instead of to a file. It runs one round at a time and ends each
 // with a sync point, so everything it logged before is on the link.
 
-import { Machine, type StopInfo } from '../machine/machine.js';
+import type { Machine, StopInfo } from '../machine/machine.js';
+import { buildMachine, type MachineConfig } from '../machine/config.js';
 import type { ByteSource } from '../machine/events.js';
 import type { DiskBackend } from '../devices/disk-backend.js';
-import type { AtaTiming } from '../devices/ata.js';
-import type { IoDelivery } from '../machine/scheduler.js';
 import type { LoadPlan } from '../machine/loaders.js';
 import { CheckpointTracker } from '../machine/snapshot.js';
 import { StateHasher } from '../machine/state-hash.js';
@@ -15,20 +14,10 @@ import type { FrameLink } from './link.js';
 import { OutputLog, debugconChannel } from './outputs.js';
 import { DiskTap } from './disk-tap.js';
 
+/** What both guests are built from: the load plan and the one machine configuration. */
 export interface GuestSetup {
   plan: LoadPlan;
-  ramBytes: number;
-  clock: 'host' | 'virtual';
-  mhz: number;
-  /** Debug-console ports (0xE9 always among them). */
-  debugconPorts: number[];
-  /** The ATA service-time model, and how completions are delivered (the primary's scheduler decides). */
-  diskTiming?: AtaTiming;
-  ioDelivery?: IoDelivery;
-  /** The software TLB's geometry and T-bit tracking (machine defaults when absent). */
-  tlbEntries?: number;
-  tlbWays?: number;
-  tlbTracking?: boolean;
+  config: MachineConfig;
 }
 
 export interface PrimaryOptions extends GuestSetup {
@@ -52,20 +41,11 @@ export class Primary {
     let m: Machine | null = null;
     this.out = new OutputLog(() => ({ icount: m!.cpu.icount, eip: m!.cpu.prevEip }));
     if (opts.disk) this.disk = new DiskTap(opts.disk, () => m!.cpu.icount);
-    m = new Machine({
-      ramBytes: opts.ramBytes,
-      input: rec.input,
-      clock: opts.clock,
-      mhz: opts.mhz,
+    m = buildMachine(opts.config, rec.input, {
       serial: this.out.sink('serial'),
-      debugcon: opts.debugconPorts.map((port) => ({ port, sink: this.out.sink(debugconChannel(port)) })),
+      debugcon: (port) => this.out.sink(debugconChannel(port)),
       serialIn: opts.serialIn,
       disk: this.disk,
-      diskTiming: opts.diskTiming,
-      ioDelivery: opts.ioDelivery,
-      tlbEntries: opts.tlbEntries,
-      tlbWays: opts.tlbWays,
-      tlbTracking: opts.tlbTracking,
       onEvent: rec.onEvent,
     });
     this.machine = m;

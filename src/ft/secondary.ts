@@ -6,7 +6,8 @@
 // buffer or the event queue. Register and memory faults are applied at
 // their exact icounts.
 
-import { Machine, type StopInfo } from '../machine/machine.js';
+import type { Machine, StopInfo } from '../machine/machine.js';
+import { buildMachine } from '../machine/config.js';
 import { MemoryDisk } from '../devices/disk-backend.js';
 import { CheckpointTracker } from '../machine/snapshot.js';
 import { StateHasher } from '../machine/state-hash.js';
@@ -82,23 +83,16 @@ export class Secondary {
     this.drops = opts.drops;
     const wall = opts.header.machine.wallClockMs;
     const s = opts.setup;
-    this.input = new SecondaryInput(opts.loose, s.mhz, typeof wall === 'number' ? wall : 0, s.clock);
+    this.input = new SecondaryInput(opts.loose, s.config.mhz, typeof wall === 'number' ? wall : 0, s.config.clock);
     this.events = new SecondaryEvents(this.input);
     let m: Machine | null = null;
     this.out = new OutputLog(() => ({ icount: m!.cpu.icount, eip: m!.cpu.prevEip }));
     if (opts.diskBytes) this.disk = new DiskTap(new MemoryDisk(opts.diskBytes), () => m!.cpu.icount);
-    m = new Machine({
-      ramBytes: s.ramBytes,
-      input: this.input,
-      clock: s.clock,
-      mhz: s.mhz,
+    // The secondary's scheduler is never consulted (events come from the link), so the delivery mode is moot.
+    m = buildMachine(s.config, this.input, {
       serial: this.out.sink('serial'),
-      debugcon: s.debugconPorts.map((port) => ({ port, sink: this.out.sink(debugconChannel(port)) })),
+      debugcon: (port) => this.out.sink(debugconChannel(port)),
       disk: this.disk,
-      diskTiming: s.diskTiming,
-      tlbEntries: s.tlbEntries,
-      tlbWays: s.tlbWays,
-      tlbTracking: s.tlbTracking,
       events: this.events,
     });
     this.machine = m;

@@ -8,7 +8,10 @@ import { copyFile, mkdtemp, open, rename, rm, stat, type FileHandle } from 'node
 import { basename, dirname, join } from 'node:path';
 import { SECTOR, SectorOverlay, type DiskBackend } from '../devices/disk-backend.js';
 
-import { OptionError } from './options.js';
+/** The --disk file cannot be used (missing, not a file, not whole sectors): exit status 2 at the CLI. */
+export class DiskOpenError extends Error {
+  override name = 'DiskOpenError';
+}
 
 /** Writing the overlay back failed; the message is one line and the original file is untouched. */
 export class DiskCommitError extends Error {
@@ -25,20 +28,20 @@ export class FileDisk implements DiskBackend {
     let size: number;
     try {
       const info = await stat(path);
-      if (!info.isFile()) throw new OptionError(`--disk: ${path} is not a regular file`);
+      if (!info.isFile()) throw new DiskOpenError(`--disk: ${path} is not a regular file`);
       size = info.size;
     } catch (e) {
-      if (e instanceof OptionError) throw e;
-      throw new OptionError(`--disk: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      if (e instanceof DiskOpenError) throw e;
+      throw new DiskOpenError(`--disk: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
     if (size === 0 || size % SECTOR !== 0) {
-      throw new OptionError(`--disk: ${path} is ${size} bytes, not a whole number of 512-byte sectors`);
+      throw new DiskOpenError(`--disk: ${path} is ${size} bytes, not a whole number of 512-byte sectors`);
     }
     let fh: FileHandle;
     try {
       fh = await open(path, 'r');
     } catch (e) {
-      throw new OptionError(`--disk: cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new DiskOpenError(`--disk: cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
     return new FileDisk(path, fh, size / SECTOR);
   }

@@ -33,7 +33,7 @@ export interface MachineInput extends NdSource, HostTimeSource {
   wallClockMs(): number;
 }
 
-export interface MachineOptions {
+export interface MachineParts {
   ramBytes: number;
   /** Non-deterministic values: RDTSC/RDRAND/RDSEED, host time, wall-clock time. */
   input: MachineInput;
@@ -110,7 +110,7 @@ export class Machine {
   private readonly scheduler: Scheduler;
   private readonly serialIn?: ByteSource;
   private readonly replay?: ScheduledEvents;
-  private readonly onEvent?: MachineOptions['onEvent'];
+  private readonly onEvent?: MachineParts['onEvent'];
   /**
    * Called each time the CPU loop hands control back to the machine: the
    * record and replay input sources service their ND buffer exits here.
@@ -121,7 +121,7 @@ export class Machine {
   /** Events delivered so far, by kind (for reports). */
   readonly eventCounts = { timer: 0, serial: 0, disk: 0 };
 
-  constructor(opts: MachineOptions) {
+  constructor(opts: MachineParts) {
     this.mem = new PhysicalMemory(opts.ramBytes);
     const mhz = opts.mhz ?? 1000;
     const pic = new PicPair(this.bus, () => this.cpu.requestExit());

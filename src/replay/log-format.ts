@@ -29,7 +29,8 @@ export const PAGE_BYTES = 4096;
 /** Checkpoints larger than this many pages are split over several frames, keeping frames under MAX_FRAME_BYTES. */
 export const MAX_PAGES_PER_FRAME = 8192;
 
-export type ClockMode = 'host' | 'virtual';
+export type { ClockMode } from '../machine/clock.js';
+import type { ClockMode } from '../machine/clock.js';
 
 /** The header's CBOR map: what a replay needs besides the frames. */
 export interface LogHeader {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OPTIONS } from '../../src/machine/options.js';
+import { OPTIONS } from '../../src/cli/options.js';
 import { ROOT, ensureBuilt, expectUsageError, tempFiles, vmrr } from './helpers.js';
 
 beforeAll(ensureBuilt, 120_000);

@@ -1,3 +1,4 @@
+import { DEFAULT_MACHINE_CONFIG, encodeMachineConfig, type MachineConfig } from '../../src/machine/config.js';
 // FT checks on fixtures, in process: the engine with a fixture's plan, the
 // released output collected, and `run`'s output for comparison.
 
@@ -46,15 +47,16 @@ export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
   const plan = loadMultiboot(bytes, ram, '');
   const parts: Buffer[] = [];
   const diskBytes = t.disk ? new Uint8Array(readFileSync(join(FIXTURES, t.disk))) : undefined;
+  const config: MachineConfig = { ...DEFAULT_MACHINE_CONFIG, ram, imageArg: name, clock };
   const opts: FtCheckOptions = {
     image: name,
-    setup: { plan, ramBytes: ram, clock, mhz: 1000, debugconPorts: [0xe9] },
+    setup: { plan, config },
     recorder: {
       ndBufferSize: 256,
       mhz: 1000,
       header: {
         toolVersion: 'test',
-        machine: { ram, bios: false, append: '', imageArg: name, clock, mhz: 1000, debugconPorts: [0xe9], diskWritable: false },
+        machine: encodeMachineConfig(config),
         imagePath: name,
         imageSha256: sha256Hex(bytes),
         diskPath: null,

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Scheduler, type IoDelivery } from '../../src/machine/scheduler.js';
 import { ATA_SPIN_POLLS } from '../../src/devices/ata.js';
-import { OptionError, parseDiskLatency, parseDiskSectorTime, parseIoDelivery } from '../../src/machine/options.js';
+import { OptionError, parseDiskLatency, parseDiskSectorTime, parseIoDelivery } from '../../src/cli/options.js';
 import type { EventTargets } from '../../src/machine/events.js';
 import type { GuestClock } from '../../src/machine/clock.js';
 import type { PicPair } from '../../src/devices/pic-pair.js';

@@ -3,30 +3,31 @@
 // so the three cannot drift. Machine options are shared by run, record,
 // replay and ft-check; run-only options report or route the output of a run.
 
-import type { IoDelivery } from './scheduler.js';
+import type { IoDelivery } from '../machine/scheduler.js';
 import { DEFAULT_ATA_TIMING, type AtaTiming } from '../devices/ata.js';
+import type { ClockMode, MachineConfig } from '../machine/config.js';
 
 /** A bad option value; the message is one line, fit for `vmrr: <message>`. */
 export class OptionError extends Error {
   override name = 'OptionError';
 }
 
-export interface DebugconSpec {
+/** Where --debugcon sends a port's bytes. */
+export interface DebugconRoute {
   port: number;
   file: string;
 }
 
 export type ExitCodeMode = 'vmrr' | 'guest';
-export type ClockOption = 'host' | 'virtual';
 
-/** Options that configure the machine: the same for every command that runs a guest. */
-export interface MachineOptions {
+/** Machine flags as parsed: the same for every command that runs a guest (machine/config.ts is what they build). */
+export interface MachineFlags {
   ram: number;
   bios?: string;
-  debugcon: DebugconSpec[];
+  debugcon: DebugconRoute[];
   maxInsns?: number;
   append: string;
-  clock: ClockOption;
+  clock: ClockMode;
   mhz: number;
   serialIn?: string;
   disk?: string;
@@ -46,7 +47,7 @@ export interface RunOnlyOptions {
   exitCode: ExitCodeMode;
 }
 
-export type OptionKey = keyof MachineOptions | keyof RunOnlyOptions;
+export type OptionKey = keyof MachineFlags | keyof RunOnlyOptions;
 
 export interface OptionSpec {
   /** Property name in the parsed options (commander's camel case of the flag). */
@@ -85,12 +86,12 @@ export function parseRamSize(raw: string): number {
 }
 
 /** PORT:FILE, PORT in hex (0x402) or decimal. */
-export function parseDebugcon(raw: string, previous: unknown): DebugconSpec[] {
+export function parseDebugcon(raw: string, previous: unknown): DebugconRoute[] {
   const m = /^(0x[0-9a-f]+|\d+):(.+)$/i.exec(raw);
   if (!m) throw new OptionError(`--debugcon: '${raw}' is not PORT:FILE (e.g. 0xe9:debug.log)`);
   const port = Number(m[1]);
   if (port > 0xffff) throw new OptionError(`--debugcon: port ${m[1]} is beyond 0xFFFF`);
-  const list = Array.isArray(previous) ? (previous as DebugconSpec[]) : [];
+  const list = Array.isArray(previous) ? (previous as DebugconRoute[]) : [];
   if (list.some((d) => d.port === port)) throw new OptionError(`--debugcon: port ${m[1]} given twice`);
   return [...list, { port, file: m[2] }];
 }
@@ -112,7 +113,7 @@ export function parseCount(raw: string): number {
   return n;
 }
 
-export function parseClock(raw: string): ClockOption {
+export function parseClock(raw: string): ClockMode {
   if (raw === 'host' || raw === 'virtual') return raw;
   throw new OptionError(`--clock: '${raw}' is not one of: host, virtual`);
 }
@@ -142,7 +143,7 @@ export const parseDiskLatency = (raw: string): number => parseDiskNs('--disk-lat
 export const parseDiskSectorTime = (raw: string): number => parseDiskNs('--disk-sector-time', raw);
 
 /** The ATA service-time model of parsed options (absent values: the defaults, for callers that build options by hand). */
-export function diskTimingOf(o: Partial<Pick<MachineOptions, 'diskLatency' | 'diskSectorTime'>>): AtaTiming {
+export function diskTimingOf(o: Partial<Pick<MachineFlags, 'diskLatency' | 'diskSectorTime'>>): AtaTiming {
   return { commandNs: o.diskLatency ?? DEFAULT_ATA_TIMING.commandNs, sectorNs: o.diskSectorTime ?? DEFAULT_ATA_TIMING.sectorNs };
 }
 
@@ -383,4 +384,25 @@ export function applyDefaults(parsed: Record<string, unknown>, specs: readonly O
     if (out[spec.key] === undefined && spec.default !== undefined) out[spec.key] = spec.default;
   }
   return out;
+}
+
+/** The machine configuration the flags describe; `imageArg` is the image path as given. */
+export function configFromFlags(f: MachineFlags, imageArg: string): MachineConfig {
+  const ports = new Set<number>([0xe9]);
+  for (const d of f.debugcon) ports.add(d.port);
+  return {
+    ram: f.ram,
+    bios: f.bios !== undefined,
+    append: f.append,
+    imageArg,
+    clock: f.clock,
+    mhz: f.mhz,
+    debugconPorts: [...ports],
+    diskWritable: f.diskWritable,
+    diskTiming: diskTimingOf(f),
+    ioDelivery: f.ioDelivery ?? 'safepoint',
+    tlbEntries: f.tlbEntries,
+    tlbWays: f.tlbWays,
+    tlbTracking: f.tlbTracking,
+  };
 }

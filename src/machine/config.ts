@@ -1,0 +1,147 @@
+// The one machine configuration: what run, record, replay, diff, ft-check and
+// the FT worker build a guest from, and what a log's header stores so that a
+// replay rebuilds the same machine. Adding a machine option means: a field
+// here (with its default), a line in each of encode/decode, its use in
+// buildMachine, and a row in the CLI's option table (src/cli/options.ts).
+
+import { DEFAULT_ATA_TIMING, type AtaTiming } from '../devices/ata.js';
+import type { DiskBackend } from '../devices/disk-backend.js';
+import type { ClockMode } from './clock.js';
+import type { ByteSource, MachineEvent, ScheduledEvents } from './events.js';
+import { Machine, type MachineInput } from './machine.js';
+import type { IoDelivery } from './scheduler.js';
+
+export type { ClockMode } from './clock.js';
+
+/** A configuration the core cannot build (a bad header, a port claimed twice): exit status 2 at the CLI. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface MachineConfig {
+  /** Guest RAM in bytes. */
+  ram: number;
+  /** A raw ROM image (`--bios`) rather than a Multiboot kernel. */
+  bios: boolean;
+  /** Kernel command line after the image argument. */
+  append: string;
+  /** The image path as given: the guest's command line starts with it, so replay rebuilds it exactly. */
+  imageArg: string;
+  clock: ClockMode;
+  mhz: number;
+  /** Debug-console ports, 0xE9 always among them. */
+  debugconPorts: number[];
+  diskWritable: boolean;
+  /** The ATA disk's nominal service times (part of the device state: its due times). */
+  diskTiming: AtaTiming;
+  ioDelivery: IoDelivery;
+  tlbEntries: number;
+  tlbWays: number;
+  tlbTracking: boolean;
+}
+
+export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
+  ram: 32 << 20,
+  bios: false,
+  append: '',
+  imageArg: '',
+  clock: 'host',
+  mhz: 1000,
+  debugconPorts: [0xe9],
+  diskWritable: false,
+  diskTiming: DEFAULT_ATA_TIMING,
+  ioDelivery: 'safepoint',
+  tlbEntries: 4096,
+  tlbWays: 1,
+  tlbTracking: true,
+};
+
+/** The header's `machine` map (docs/log-format.md); key names are the format's, kept from version 1. */
+export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
+  return {
+    ram: c.ram,
+    bios: c.bios,
+    append: c.append,
+    imageArg: c.imageArg,
+    clock: c.clock,
+    mhz: c.mhz,
+    debugconPorts: c.debugconPorts,
+    diskWritable: c.diskWritable,
+    diskLatencyNs: c.diskTiming.commandNs,
+    diskSectorNs: c.diskTiming.sectorNs,
+    ioDelivery: c.ioDelivery,
+    tlbEntries: c.tlbEntries,
+    tlbWays: c.tlbWays,
+    tlbTracking: c.tlbTracking,
+  };
+}
+
+/** The header's `machine` map back; fields older logs lack take their defaults. */
+export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg: string): MachineConfig {
+  const num = (k: string, dflt?: number): number => {
+    const v = m[k];
+    if (v === undefined && dflt !== undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`the header's machine configuration has no valid '${k}'`);
+    return v;
+  };
+  const d = DEFAULT_MACHINE_CONFIG;
+  return {
+    ram: num('ram'),
+    bios: m.bios === true,
+    append: typeof m.append === 'string' ? m.append : '',
+    imageArg: typeof m.imageArg === 'string' ? m.imageArg : fallbackImageArg,
+    clock: m.clock === 'virtual' ? 'virtual' : 'host',
+    mhz: num('mhz'),
+    debugconPorts: Array.isArray(m.debugconPorts) ? m.debugconPorts.filter((p): p is number => typeof p === 'number') : [0xe9],
+    diskWritable: m.diskWritable === true,
+    diskTiming: { commandNs: num('diskLatencyNs', d.diskTiming.commandNs), sectorNs: num('diskSectorNs', d.diskTiming.sectorNs) },
+    ioDelivery: m.ioDelivery === 'nominal' ? 'nominal' : 'safepoint',
+    tlbEntries: num('tlbEntries', d.tlbEntries),
+    tlbWays: num('tlbWays', d.tlbWays),
+    tlbTracking: m.tlbTracking !== false,
+  };
+}
+
+/** The host side of a machine: where its output goes and what else feeds it. */
+export interface MachineWiring {
+  /** COM1 transmit. */
+  serial?: (byte: number) => void;
+  /** The sink of each debug-console port (default: the serial sink). */
+  debugcon?: (port: number) => (byte: number) => void;
+  serialIn?: ByteSource;
+  disk?: DiskBackend;
+  /** Replay: deliver these events at their logged positions. */
+  events?: ScheduledEvents;
+  /** Record: called with every event just before it is delivered. */
+  onEvent?: (ev: MachineEvent, icount: number, eip: number) => void;
+}
+
+/** The one way a machine is built from a configuration and its input source. */
+export function buildMachine(config: MachineConfig, input: MachineInput, wiring: MachineWiring = {}): Machine {
+  const serial = wiring.serial ?? (() => {});
+  const sinkOf = wiring.debugcon ?? (() => serial);
+  try {
+    return new Machine({
+      ramBytes: config.ram,
+      input,
+      clock: config.clock,
+      mhz: config.mhz,
+      serial,
+      debugcon: config.debugconPorts.map((port) => ({ port, sink: sinkOf(port) })),
+      serialIn: wiring.serialIn,
+      disk: wiring.disk,
+      diskTiming: config.diskTiming,
+      ioDelivery: config.ioDelivery,
+      events: wiring.events,
+      onEvent: wiring.onEvent,
+      tlbEntries: config.tlbEntries,
+      tlbWays: config.tlbWays,
+      tlbTracking: config.tlbTracking,
+    });
+  } catch (e) {
+    // A --debugcon port that a built-in device (COM1, isa-debug-exit) already has.
+    if (e instanceof Error && /claimed by both/.test(e.message)) throw new ConfigError(`--debugcon: ${e.message}`);
+    if (e instanceof RangeError && /TLB/.test(e.message)) throw new ConfigError(`--tlb-entries/--tlb-ways: ${e.message}`);
+    throw e;
+  }
+}
