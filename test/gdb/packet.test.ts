@@ -38,7 +38,7 @@ describe('gdb packet framing', () => {
     expect(events).toEqual([{ kind: 'bad-checksum' }]);
   });
 
-  it('reader expands run-length encoding ('0* ' -> four zeros)', () => {
+  it('reader expands run-length encoding ("0* " -> four zeros)', () => {
     // '*' followed by ' ' (32) repeats the previous byte 32 - 29 = 3 times.
     const body = bytes('0* ');
     const cs = checksum(body).toString(16).padStart(2, '0');
