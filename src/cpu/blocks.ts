@@ -12,47 +12,23 @@
 import type { Cpu } from './cpu.js';
 import type { Handler, Inst } from './inst.js';
 import { compileWithLibs, handlerSource } from './ops/fast-paths.js';
+import { F_BLOCK, F_ENDS_BLOCK, F_IMPLICIT_WRITE, opFacts } from './op-facts.js';
 
 export type BlockFn = (cpu: Cpu) => void;
 
 const MAX_BLOCK = 48;
 
-// Opcodes (0x000-0x1FF, 0x100 + second byte for 0F) that may sit inside a block.
-const SIMPLE = new Uint8Array(512);
-// Opcodes that may end a block (control transfers inside the code segment).
-const LAST = new Uint8Array(512);
-const range = (t: Uint8Array, a: number, b: number): void => { for (let x = a; x <= b; x++) t[x] = 1; };
-for (let op = 0; op < 0x40; op++) if ((op & 7) < 6) SIMPLE[op] = 1; // ALU forms
-range(SIMPLE, 0x40, 0x5f); // inc/dec/push/pop reg
-for (const op of [0x68, 0x69, 0x6a, 0x6b, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8d, 0x98, 0x99, 0xa8, 0xa9, 0xc6, 0xc7]) SIMPLE[op] = 1;
-range(SIMPLE, 0x80, 0x83);
-range(SIMPLE, 0x90, 0x97);
-range(SIMPLE, 0xa0, 0xa3);
-range(SIMPLE, 0xa4, 0xaf); // string ops, only without REP (checked below)
-range(SIMPLE, 0xb0, 0xbf);
-for (const op of [0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3, 0xf6, 0xf7]) SIMPLE[op] = 1;
-for (const op of [0x1a3, 0x1a4, 0x1a5, 0x1ab, 0x1ac, 0x1ad, 0x1af, 0x1b3, 0x1b6, 0x1b7, 0x1ba, 0x1bb, 0x1bc, 0x1bd, 0x1be, 0x1bf, 0x1c0, 0x1c1]) SIMPLE[op] = 1;
-range(SIMPLE, 0x140, 0x14f); // cmovcc
-range(SIMPLE, 0x190, 0x19f); // setcc
-range(SIMPLE, 0x1c8, 0x1cf); // bswap
-range(LAST, 0x70, 0x7f);
-range(LAST, 0x180, 0x18f);
-for (const op of [0xe8, 0xe9, 0xeb, 0xc2, 0xc3, 0xe0, 0xe1, 0xe2, 0xe3]) LAST[op] = 1;
-
+/** 0: not in a block, 1: inside one, 2: ends one (op-facts.ts rows; REP strings and LOCK stay out). */
 function kind(i: Inst): 0 | 1 | 2 {
   if (i.lock || i.len === 0) return 0;
-  const op = i.op;
-  if (op === 0xfe) return i.reg < 2 ? 1 : 0;
-  if (op === 0xff) return i.reg < 2 || i.reg === 6 ? 1 : i.reg === 2 || i.reg === 4 ? 2 : 0;
-  if (op === 0x8f) return i.reg === 0 ? 1 : 0;
-  if (SIMPLE[op]) return op >= 0xa4 && op <= 0xaf && i.rep !== 0 ? 0 : 1;
-  return LAST[op] ? 2 : 0;
+  const f = opFacts(i.op, i.reg);
+  if (f & F_BLOCK) return i.op >= 0xa4 && i.op <= 0xaf && i.rep !== 0 ? 0 : 1;
+  return f & F_ENDS_BLOCK ? 2 : 0;
 }
 
 /** Memory operands through ModRM, or the string/stack forms: these may write RAM. */
 function mayWrite(i: Inst): boolean {
-  return i.mod !== 3 || (i.op >= 0x50 && i.op <= 0x57) || i.op === 0x68 || i.op === 0x6a || (i.op >= 0xa2 && i.op <= 0xab) ||
-    i.op === 0xe8 || (i.op === 0xff && i.reg === 6) || i.op === 0x8f;
+  return i.mod !== 3 || (opFacts(i.op, i.reg) & F_IMPLICIT_WRITE) !== 0;
 }
 
 /** Inline effective address for 32-bit addressing; null to call the instruction's ea function. */
@@ -96,7 +72,8 @@ export function compileBlock(insts: readonly (Inst | undefined)[], off: number):
   if (members.length < 2) return null;
   const n = members.length;
   // A block whose last instruction may jump back to its start loops in place while it fits before stopAt.
-  const loops = LAST[members[n - 1].op] === 1;
+  const last = members[n - 1];
+  const loops = (opFacts(last.op, last.reg) & F_ENDS_BLOCK) !== 0 && !(last.op === 0xff);
   const lines: string[] = ['const e0 = cpu.eip;', 'let k = 0;', 'try {', loops ? 'for (;;) {' : '{'];
   let d = 0;
   members.forEach((i, k) => {

@@ -7,6 +7,7 @@ import { Inst, type EaFn } from './inst.js';
 import { hasModrm, resolveEntry } from './opcode-table.js';
 import { lookup, undefinedOpcode } from './registry.js';
 import { gp } from './faults.js';
+import { lockable } from './op-facts.js';
 
 // Immediate kinds.
 const I_NONE = 0, I_B = 1, I_W = 2, I_Z = 3, I_AP = 4, I_O = 5;
@@ -169,21 +170,6 @@ export function decode(cpu: Cpu, lin: number): Inst {
   inst.len = rd.n;
   inst.fn = inst.lock && (inst.mod === 3 || !lockable(op, inst.reg)) ? undefinedOpcode : lookup(op, inst.reg, o32, MODRM[op] ? inst.mod : -1);
   return inst;
-}
-
-/** LOCK is allowed only on these read-modify-write forms, and only with a memory operand (else #UD). */
-function lockable(op: number, reg: number): boolean {
-  if (op < 0x40) return (op & 7) < 2 && op < 0x38;
-  switch (op) {
-    case 0x80: case 0x81: case 0x82: case 0x83: return reg !== 7;
-    case 0x86: case 0x87: return true;
-    case 0xf6: case 0xf7: return reg === 2 || reg === 3;
-    case 0xfe: case 0xff: return reg < 2;
-    case 0x1ab: case 0x1b3: case 0x1bb: case 0x1b0: case 0x1b1: case 0x1c0: case 0x1c1: return true;
-    case 0x1ba: return reg >= 5;
-    case 0x1c7: return reg === 1;
-    default: return false;
-  }
 }
 
 function readImm(kind: number, o32: boolean, a32: boolean): number {

@@ -5,6 +5,7 @@
 import type { DisasmState } from './disasm-reader.js';
 import { SREG } from './disasm-operands.js';
 import type { OpEntry } from './opcode-table.js';
+import { lockable } from './op-facts.js';
 
 export const SEG_PREFIX: Readonly<Record<number, number>> = { 0x26: 0, 0x2e: 1, 0x36: 2, 0x3e: 3, 0x64: 4, 0x65: 5 };
 
@@ -25,20 +26,6 @@ export function renameHintPrefixes(st: DisasmState, code: number, ent: OpEntry):
     st.rename(st.lastRepz, 'xrelease');
   } else if (HLE_RELEASE.has(code) && ent.m === 'mov') {
     st.rename(st.lastRepz, 'xrelease');
-  }
-}
-
-/** The LOCK-able read-modify-write forms (memory destination assumed), as decoder.ts allows LOCK. */
-function lockable(code: number, reg: number): boolean {
-  if (code < 0x40) return (code & 7) < 2 && code < 0x38;
-  switch (code) {
-    case 0x80: case 0x81: case 0x83: return reg !== 7;
-    case 0xf6: case 0xf7: return reg === 2 || reg === 3;
-    case 0xfe: case 0xff: return reg < 2;
-    case 0x1ab: case 0x1b3: case 0x1bb: case 0x1b0: case 0x1b1: case 0x1c0: case 0x1c1: return true;
-    case 0x1ba: return reg >= 5;
-    case 0x1c7: return reg === 1;
-    default: return false;
   }
 }
 

@@ -5,7 +5,7 @@
 
 import type { Cpu } from './cpu.js';
 import { gp, ss } from './faults.js';
-import { translate } from '../memory/paging.js';
+import { translate } from './paging.js';
 import { SS } from './cpu.js';
 
 // ---- linear, current privilege ----

@@ -144,7 +144,8 @@ export class AtaDisk {
         this.notePoll();
         return this.status;
       default:
-        return this.regs[r];
+        // An absent slave drives nothing: its task file does not echo writes.
+        return this.slaveSelected && r !== 6 ? 0 : this.regs[r];
     }
   }
 
@@ -169,7 +170,8 @@ export class AtaDisk {
     } else if (!(v & CTL_SRST) && wasReset) {
       this.status = ST_DRDY | ST_DSC;
       this.error = 1;
-      this.regs.set([0, 0, 1, 1, 0, 0, 0], 1);
+      // ATA signature after reset: count 1, LBA low 1, LBA mid and high 0 (a disk, not ATAPI).
+      this.regs.set([0, 1, 1, 0, 0, 0], 1);
     }
     // nIEN masks INTRQ without forgetting it.
     this.setIrq(this.irq && this.interruptsEnabled());
@@ -331,6 +333,7 @@ export class AtaDisk {
     const cyls = Math.min(16383, Math.floor(total / (HEADS * SPT)));
     w[0] = 0x0040; // fixed disk
     w[1] = cyls; w[3] = HEADS; w[6] = SPT;
+    w[4] = SPT * SECTOR; w[5] = SECTOR; // obsolete bytes per track / per sector, still read by BIOSes
     putString(w, 10, 20, 'VMRR0001');
     putString(w, 23, 8, '0.1');
     putString(w, 27, 40, 'VMRR HARDDISK');

@@ -223,3 +223,10 @@ describe('disassembleAtEip, the instruction a CPU is about to execute', () => {
     expect(disassembleAtEip(view(mem, { eip: 0x400000, cr0: 0x80000011, cr3: 0x1000 }))).toEqual({ len: 0, text: '' });
   });
 });
+
+describe('LOCK-able rows (op-facts.ts) shared by decoder and disassembler', () => {
+  it('lock 82 /0 with F2 is named xacquire, as objdump does (82 aliases 80 outside 64-bit mode)', () => {
+    const d = disassemble(Uint8Array.from([0xf2, 0xf0, 0x82, 0x00, 0x01]), 0, 0, true);
+    expect(d.text).toMatch(/^xacquire lock add/);
+  });
+});

@@ -57,6 +57,25 @@ describe('AtaDisk', () => {
     expect(status()).toBe(0);
   });
 
+  it('an absent slave reads 0 from its task file instead of echoing writes', () => {
+    bus.out8(0x1f6, 0xf0);
+    bus.out8(0x1f2, 0x55);
+    bus.out8(0x1f4, 0xaa);
+    expect(bus.in8(0x1f2)).toBe(0);
+    expect(bus.in8(0x1f4)).toBe(0);
+    bus.out8(0x1f6, 0xe0);
+    expect(bus.in8(0x1f2)).toBe(0x55); // the master holds what was written
+  });
+
+  it('soft reset leaves the ATA disk signature: count 1, LBA low 1, mid and high 0', () => {
+    bus.out8(0x1f4, 0x12);
+    bus.out8(0x1f5, 0x34);
+    bus.out8(0x3f6, 0x04);
+    bus.out8(0x3f6, 0x00);
+    expect([0x1f2, 0x1f3, 0x1f4, 0x1f5].map((p) => bus.in8(p))).toEqual([1, 1, 0, 0]);
+    expect(bus.in8(0x1f1)).toBe(1); // diagnostic code: no error
+  });
+
   it('READ SECTORS: busy until the machine completes it, then DRQ and IRQ per sector', () => {
     clock.t = 1000;
     command(0x20, 5, 2);
@@ -119,6 +138,8 @@ describe('AtaDisk', () => {
     const w = (i: number): number => id[i * 2] | (id[i * 2 + 1] << 8);
     expect(w(0) & 0x8000).toBe(0);
     expect(w(49) & 0x200).toBe(0x200);
+    expect(w(5)).toBe(512); // bytes per sector, which a BIOS uses as the sector size
+    expect(w(4)).toBe(w(6) * 512);
     expect(w(60) | (w(61) << 16)).toBe(SECTORS);
     expect(String.fromCharCode(id[55], id[54], id[57], id[56])).toBe('VMRR');
     expect(status() & 0x08).toBe(0);
