@@ -114,9 +114,12 @@ const sync: FrameCodec = {
   kind: 'sync',
   encode: (f) => {
     const s = f as SyncFrame;
-    return { icount: s.icount, eip: s.eip, hash: s.hash, ...(s.out ? { out: encodeOut(s.out) } : {}) };
+    return { icount: s.icount, eip: s.eip, hash: s.hash, ...(s.ghash ? { ghash: s.ghash } : {}), ...(s.out ? { out: encodeOut(s.out) } : {}) };
   },
-  decode: (m) => ({ kind: 'sync', icount: uintField(m, 'icount'), eip: uintField(m, 'eip', U32), hash: hashField(m), ...outOf(decodeOut(m)) }),
+  decode: (m) => ({
+    kind: 'sync', icount: uintField(m, 'icount'), eip: uintField(m, 'eip', U32), hash: hashField(m),
+    ...(m.ghash === undefined ? {} : { ghash: hashField(m, 'ghash') }), ...outOf(decodeOut(m)),
+  }),
 };
 
 const end: FrameCodec = {
@@ -185,9 +188,9 @@ function decodeOut(m: CborMap): OutputMark | null {
   return out;
 }
 
-function hashField(m: CborMap): Uint8Array {
-  const h = bytesField(m, 'hash');
-  if (h.length < 1 || h.length > MAX_HASH_BYTES) throw new FormatError(`field 'hash' has ${h.length} bytes (1 to ${MAX_HASH_BYTES} allowed)`);
+function hashField(m: CborMap, key = 'hash'): Uint8Array {
+  const h = bytesField(m, key);
+  if (h.length < 1 || h.length > MAX_HASH_BYTES) throw new FormatError(`field '${key}' has ${h.length} bytes (1 to ${MAX_HASH_BYTES} allowed)`);
   return h;
 }
 
