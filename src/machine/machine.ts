@@ -197,6 +197,7 @@ export class Machine {
     c.eip = 0xfff0;
     c.gdtBase = 0; c.gdtLimit = 0xffff;
     c.idtBase = 0; c.idtLimit = 0x3ff;
+    c.fpu.init();
     c.flushTlb();
   }
 
