@@ -2,8 +2,8 @@
 // divide-by-zero, denormal, overflow and precision responses around the
 // double computation (fpu.ts describes the precision model).
 
-import { IE, DE, ZE, OE, PE, C1, INDEFINITE, type Fpu } from './fpu.js';
-import { classify, toDouble, type F80 } from './f80.js';
+import { IE, DE, ZE, OE, PE, C1, INDEFINITE, type Fpu, type Operand } from './fpu.js';
+import { classify, fromDouble, toDouble, type F80 } from './f80.js';
 import { signal, nanResult, SKIP } from './fpu-core.js';
 
 /** Operation numbers as in ModRM.reg of D8: add, mul, -, -, sub (x - y), subr (y - x), div (x / y), divr (y / x). */
@@ -42,12 +42,21 @@ function exact(op: number, a: number, b: number, r: number): boolean {
   }
 }
 
+/** The extended value of an operand. */
+export const ext = (v: Operand): F80 => (typeof v === 'number' ? fromDouble(v) : v);
+
 /** op(x, y) with the x87's exception rules; SKIP when an unmasked exception leaves the destination alone. */
-export function arith(f: Fpu, op: number, x: F80, y: F80): Result {
-  const nan = nanResult(f, x, y);
-  if (nan !== null) return nan;
-  if ((classify(x) === 'denormal' || classify(y) === 'denormal') && !signal(f, DE)) return SKIP;
-  let a = toDouble(x), b = toDouble(y);
+export function arith(f: Fpu, op: number, x: Operand, y: Operand): Result {
+  let a: number, b: number;
+  if (typeof x === 'number' && typeof y === 'number') {
+    a = x; b = y; // doubles held exactly: no NaN, no 80-bit denormal
+  } else {
+    const X = ext(x), Y = ext(y);
+    const nan = nanResult(f, X, Y);
+    if (nan !== null) return nan;
+    if ((classify(X) === 'denormal' || classify(Y) === 'denormal') && !signal(f, DE)) return SKIP;
+    a = toDouble(X); b = toDouble(Y);
+  }
   if (op === OP_SUBR || op === OP_DIVR) {
     const t = a; a = b; b = t;
     op = op === OP_SUBR ? OP_SUB : OP_DIV;
@@ -81,7 +90,9 @@ export function finish(f: Fpu, r: number, overflowed: boolean, isExact: boolean)
 export type Order = 0 | 1 | 2 | 3 | -1;
 
 /** Compare x with y exactly. `unordered` (FUCOM) raises IE only for signalling NaNs; FCOM for any NaN. */
-export function compare(f: Fpu, x: F80, y: F80, unordered: boolean): Order {
+export function compare(f: Fpu, xo: Operand, yo: Operand, unordered: boolean): Order {
+  if (typeof xo === 'number' && typeof yo === 'number') return xo === yo ? 2 : xo > yo ? 0 : 1;
+  const x = ext(xo), y = ext(yo);
   const cx = classify(x), cy = classify(y);
   if (cx === 'unsupported' || cy === 'unsupported') return signal(f, IE) ? 3 : -1;
   if (cx === 'nan' || cy === 'nan') {

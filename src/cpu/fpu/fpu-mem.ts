@@ -5,7 +5,7 @@
 import type { Cpu } from '../cpu.js';
 import { rd8, rd16, rd32, wlin } from '../mem-access.js';
 import { lwr16, lwr32 } from '../ops/operands.js';
-import { IE, DE, OE, UE, PE, C1, type Fpu } from './fpu.js';
+import { IE, DE, OE, UE, PE, C1, type Fpu, type Operand } from './fpu.js';
 import {
   classify, fromDouble, fromBigInt, toDouble, roundToInteger, isSignalling, bitsToDouble, bitsToFloat,
   doubleBits, floatBits, type F80,
@@ -25,20 +25,20 @@ function loadedNan(f: Fpu, v: F80): F80 | typeof SKIP {
   return signal(f, IE) ? quiet(v) : SKIP;
 }
 
-export function loadReal32(cpu: Cpu, seg: number, off: number): F80 | typeof SKIP {
+export function loadReal32(cpu: Cpu, seg: number, off: number): Operand | typeof SKIP {
   const b = rd32(cpu, seg, off) >>> 0;
   const e = (b >>> 23) & 0xff, frac = b & 0x7fffff;
   if (e === 0xff && frac !== 0) return loadedNan(cpu.fpu, nanFrom(b >>> 31, BigInt(frac), 23));
   if (e === 0 && frac !== 0 && !signal(cpu.fpu, DE)) return SKIP;
-  return fromDouble(bitsToFloat(b));
+  return bitsToFloat(b);
 }
 
-export function loadReal64(cpu: Cpu, seg: number, off: number): F80 | typeof SKIP {
+export function loadReal64(cpu: Cpu, seg: number, off: number): Operand | typeof SKIP {
   const lo = rd32(cpu, seg, off) >>> 0, hi = rd32(cpu, seg, off + 4) >>> 0;
   const e = (hi >>> 20) & 0x7ff, fracHi = hi & 0xfffff;
   if (e === 0x7ff && (fracHi | lo) !== 0) return loadedNan(cpu.fpu, nanFrom(hi >>> 31, (BigInt(fracHi) << 32n) | BigInt(lo), 52));
   if (e === 0 && (fracHi | lo) !== 0 && !signal(cpu.fpu, DE)) return SKIP;
-  return fromDouble(bitsToDouble(lo, hi));
+  return bitsToDouble(lo, hi);
 }
 
 export function loadReal80(cpu: Cpu, seg: number, off: number): F80 {
@@ -47,11 +47,13 @@ export function loadReal80(cpu: Cpu, seg: number, off: number): F80 {
   return { sign: se >>> 15, exp: se & 0x7fff, mant: (hi << 32n) | lo };
 }
 
-export function loadInt(cpu: Cpu, seg: number, off: number, bytes: 2 | 4 | 8): F80 {
-  if (bytes === 2) return fromBigInt(BigInt((rd16(cpu, seg, off) << 16) >> 16));
-  if (bytes === 4) return fromBigInt(BigInt(rd32(cpu, seg, off)));
-  const lo = BigInt(rd32(cpu, seg, off) >>> 0), hi = BigInt(rd32(cpu, seg, off + 4));
-  return fromBigInt((hi << 32n) | lo);
+export function loadInt(cpu: Cpu, seg: number, off: number, bytes: 2 | 4 | 8): Operand {
+  if (bytes === 2) return (rd16(cpu, seg, off) << 16) >> 16;
+  if (bytes === 4) return rd32(cpu, seg, off);
+  const lo = rd32(cpu, seg, off) >>> 0, hi = rd32(cpu, seg, off + 4);
+  const n = hi * 0x100000000 + lo;
+  if (Number.isSafeInteger(n)) return n;
+  return fromBigInt((BigInt(hi) << 32n) | BigInt(lo));
 }
 
 /** FBLD: 18 BCD digits and a sign byte; invalid digits give an undefined (here: their binary) value. */
@@ -64,6 +66,16 @@ export function loadBcd(cpu: Cpu, seg: number, off: number): F80 {
   const neg = (rd8(cpu, seg, off + 9) & 0x80) !== 0;
   const v = fromBigInt(n);
   return neg ? { ...v, sign: 1 } : v;
+}
+
+function storeBytes32(cpu: Cpu, seg: number, off: number, v: number): void {
+  lwr32(cpu, wlin(cpu, seg, off, 4), v);
+}
+
+function storeBytes64(cpu: Cpu, seg: number, off: number, lo: number, hi: number): void {
+  const lin = wlin(cpu, seg, off, 8);
+  lwr32(cpu, lin, lo);
+  lwr32(cpu, (lin + 4) | 0, hi);
 }
 
 /** Write `bytes` bytes (little-endian, from a BigInt) after checking the destination. */
@@ -83,8 +95,16 @@ export function storeReal80(cpu: Cpu, seg: number, off: number, v: F80): void {
  * infinity, underflow UE|PE when inexact, inexact PE; an unmasked IE, OE or
  * UE leaves memory unchanged.
  */
-export function storeReal(cpu: Cpu, seg: number, off: number, v: F80, bytes: 4 | 8): boolean {
+export function storeReal(cpu: Cpu, seg: number, off: number, vo: Operand, bytes: 4 | 8): boolean {
   const f = cpu.fpu;
+  if (typeof vo === 'number' && (bytes === 8 || Math.fround(vo) === vo)) {
+    // Held exactly by the destination format: no exception, nothing to round.
+    f.sw &= ~C1;
+    if (bytes === 4) storeBytes32(cpu, seg, off, floatBits(vo));
+    else { const [lo, hi] = doubleBits(vo); storeBytes64(cpu, seg, off, lo, hi); }
+    return true;
+  }
+  const v = typeof vo === 'number' ? fromDouble(vo) : vo;
   const c = classify(v);
   if (c === 'nan' || c === 'unsupported') {
     if ((c === 'unsupported' || isSignalling(v)) && !signal(f, IE)) return false;
@@ -130,8 +150,23 @@ function roundedUp(v: F80, d: number): boolean {
 const INT_MAX: Record<number, bigint> = { 2: 0x7fffn, 4: 0x7fffffffn, 8: 0x7fffffffffffffffn };
 
 /** FIST/FISTP: round under RC; out of range or NaN is IE, the masked response the integer indefinite. */
-export function storeInt(cpu: Cpu, seg: number, off: number, v: F80, bytes: 2 | 4 | 8): boolean {
+export function storeInt(cpu: Cpu, seg: number, off: number, vo: Operand, bytes: 2 | 4 | 8): boolean {
   const f = cpu.fpu;
+  if (typeof vo === 'number' && bytes !== 8 && Number.isFinite(vo)) {
+    const n = roundDouble(vo, (f.cw >> 10) & 3);
+    const lim = bytes === 2 ? 0x8000 : 0x80000000;
+    if (n < lim && n >= -lim) {
+      f.sw &= ~C1;
+      if (n !== vo) {
+        if (Math.abs(n) > Math.abs(vo)) f.sw |= C1;
+        signal(f, PE);
+      }
+      if (bytes === 2) lwr16(cpu, wlin(cpu, seg, off, 2), n);
+      else storeBytes32(cpu, seg, off, n | 0);
+      return true;
+    }
+  }
+  const v = typeof vo === 'number' ? fromDouble(vo) : vo;
   const c = classify(v);
   const max = INT_MAX[bytes];
   let n: bigint | null = null;
@@ -156,9 +191,21 @@ export function storeInt(cpu: Cpu, seg: number, off: number, v: F80, bytes: 2 | 
   return true;
 }
 
+/** A finite double rounded to an integer under rounding control `rc` (exact). */
+function roundDouble(x: number, rc: number): number {
+  const fl = Math.floor(x);
+  if (fl === x) return x;
+  if (rc === 1) return fl;
+  if (rc === 2) return fl + 1;
+  if (rc === 3) return Math.trunc(x);
+  const d = x - fl; // exact for |x| < 2^52
+  return d > 0.5 ? fl + 1 : d < 0.5 ? fl : fl % 2 === 0 ? fl : fl + 1;
+}
+
 /** FBSTP: round to an integer under RC, 18 digits; out of range is IE (the masked response: the packed BCD indefinite). */
-export function storeBcd(cpu: Cpu, seg: number, off: number, v: F80): boolean {
+export function storeBcd(cpu: Cpu, seg: number, off: number, vo: Operand): boolean {
   const f = cpu.fpu;
+  const v = typeof vo === 'number' ? fromDouble(vo) : vo;
   const c = classify(v);
   let out: bigint;
   const r = c === 'nan' || c === 'inf' || c === 'unsupported' ? null : roundToInteger(v, (f.cw >> 10) & 3);

@@ -15,6 +15,9 @@
 
 import { classify, fromDouble, toDouble, INDEFINITE, type F80 } from './f80.js';
 
+/** A register or memory operand: the double it is exactly, or its extended value. */
+export type Operand = number | F80;
+
 /** Status word bits. */
 export const IE = 0x1, DE = 0x2, ZE = 0x4, OE = 0x8, UE = 0x10, PE = 0x20, SF = 0x40, ES = 0x80;
 export const C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, B = 0x8000;
@@ -85,7 +88,14 @@ export class Fpu {
     return this.raw[p] ?? fromDouble(this.val[p]);
   }
 
+  /** ST(i) as the double it is exactly, or its exact extended value when a double cannot hold it. */
+  opnd(i: number): number | F80 {
+    const p = (this.top + i) & 7;
+    return this.raw[p] ?? this.val[p];
+  }
+
   set(i: number, v: number): void {
+    if (v !== v) { this.set80(i, INDEFINITE); return; } // a NaN keeps bits (set80)
     const p = (this.top + i) & 7;
     this.val[p] = v;
     this.raw[p] = null;
@@ -102,6 +112,14 @@ export class Fpu {
     const same = back.sign === v.sign && back.exp === v.exp && back.mant === v.mant && !Number.isNaN(d);
     this.raw[p] = same ? null : { ...v };
     this.empty[p] = 0;
+  }
+
+  /** Swap ST(0) and ST(i) with their exact bits. */
+  swap(i: number): void {
+    const a = this.top, b = (this.top + i) & 7;
+    const v = this.val[a], r = this.raw[a], e = this.empty[a];
+    this.val[a] = this.val[b]; this.raw[a] = this.raw[b]; this.empty[a] = this.empty[b];
+    this.val[b] = v; this.raw[b] = r; this.empty[b] = e;
   }
 
   /** Move ST(from) into ST(to) with its exact bits. */

@@ -7,13 +7,12 @@ import type { Inst } from '../inst.js';
 import { def } from '../registry.js';
 import { ud } from '../faults.js';
 import { testCC } from '../flags.js';
-import { type F80 } from '../fpu/f80.js';
 import { fpuEnter, noteInst, need, indefiniteTo, underflow, SKIP } from '../fpu/fpu-core.js';
 import { loadReal32, loadReal64, loadInt } from '../fpu/fpu-mem.js';
 import { arith, put, compare, setCompareCodes, type Order } from '../fpu/fpu-arith.js';
-import type { Fpu } from '../fpu/fpu.js';
+import type { Fpu, Operand } from '../fpu/fpu.js';
 
-function memSource(cpu: Cpu, op: number, seg: number, off: number): F80 | typeof SKIP {
+function memSource(cpu: Cpu, op: number, seg: number, off: number): Operand | typeof SKIP {
   switch (op) {
     case 0xd8: return loadReal32(cpu, seg, off);
     case 0xdc: return loadReal64(cpu, seg, off);
@@ -23,10 +22,10 @@ function memSource(cpu: Cpu, op: number, seg: number, off: number): F80 | typeof
 }
 
 /** FCOM-style comparison of ST(0) with y (null: the operand was empty); returns false when an unmasked IE stops it. */
-export function compareTo(f: Fpu, y: F80 | null, unordered: boolean): boolean {
+export function compareTo(f: Fpu, y: Operand | null, unordered: boolean): boolean {
   let o: Order;
   if (y === null || f.isEmpty(0)) o = underflow(f) ? 3 : -1;
-  else o = compare(f, f.get80(0), y, unordered);
+  else o = compare(f, f.opnd(0), y, unordered);
   setCompareCodes(f, o);
   return o >= 0;
 }
@@ -42,7 +41,7 @@ function memForm(cpu: Cpu, i: Inst): void {
     return;
   }
   if (!need(f, 0)) { indefiniteTo(f, 0); return; }
-  put(f, 0, arith(f, i.reg, f.get80(0), y));
+  put(f, 0, arith(f, i.reg, f.opnd(0), y));
 }
 
 /** ST(0) op= ST(i) (D8), or ST(i) op= ST(0) and optionally pop (DC, DE). */
@@ -52,7 +51,7 @@ function regArith(cpu: Cpu, i: Inst, toSti: boolean, popAfter: boolean): void {
   const r = i.reg, sti = i.rm;
   if (r === 2 || r === 3) {
     // FCOM/FCOMP ST(i) (DC, DE aliases compare too).
-    const ok = compareTo(f, f.isEmpty(sti) ? null : f.get80(sti), false);
+    const ok = compareTo(f, f.isEmpty(sti) ? null : f.opnd(sti), false);
     if (ok && (r === 3 || popAfter)) f.pop();
     return;
   }
@@ -63,7 +62,7 @@ function regArith(cpu: Cpu, i: Inst, toSti: boolean, popAfter: boolean): void {
   } else {
     // DC/DE swap the reverse forms: DC E0+i is FSUBR ST(i), ST(0) = ST(0) - ST(i).
     const op = toSti && r >= 4 ? r ^ 1 : r;
-    const res = arith(f, op, f.get80(dst), f.get80(src));
+    const res = arith(f, op, f.opnd(dst), f.opnd(src));
     put(f, dst, res);
     if (res === SKIP) return;
   }
@@ -84,7 +83,7 @@ def(0xde, (cpu, i) => {
 function comparePop2(cpu: Cpu, i: Inst, unordered: boolean): void {
   const f = fpuEnter(cpu, true);
   noteInst(cpu, i, -1);
-  if (compareTo(f, f.isEmpty(1) ? null : f.get80(1), unordered)) {
+  if (compareTo(f, f.isEmpty(1) ? null : f.opnd(1), unordered)) {
     f.pop();
     f.pop();
   }

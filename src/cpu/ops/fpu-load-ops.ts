@@ -10,45 +10,45 @@ import { def } from '../registry.js';
 import { ud } from '../faults.js';
 import { materialize, ARITH, CF, PF, ZF } from '../flags.js';
 import { rd16, wr16 } from '../mem-access.js';
-import { type F80 } from '../fpu/f80.js';
-import { fpuEnter, noteInst, underflow, push80, SKIP } from '../fpu/fpu-core.js';
+import { fpuEnter, noteInst, underflow, push, push80, SKIP } from '../fpu/fpu-core.js';
 import { loadReal32, loadReal64, loadReal80, loadInt, loadBcd, storeReal, storeReal80, storeInt, storeBcd } from '../fpu/fpu-mem.js';
-import { compare } from '../fpu/fpu-arith.js';
+import { compare, ext } from '../fpu/fpu-arith.js';
 import { storeEnv, loadEnv } from '../fpu/fpu-env.js';
-import { C1, INDEFINITE, EXC_MASK, type Fpu } from '../fpu/fpu.js';
+import { C1, INDEFINITE, EXC_MASK, type Fpu, type Operand } from '../fpu/fpu.js';
 import { compareTo, fcmov } from './fpu-arith-ops.js';
 import { d9Reg, fstReg, fxch } from './fpu-misc-ops.js';
 
 /** FLD/FILD/FBLD from memory. */
-function loadOp(read: (cpu: Cpu, seg: number, off: number) => F80 | typeof SKIP) {
+function loadOp(read: (cpu: Cpu, seg: number, off: number) => Operand | typeof SKIP) {
   return (cpu: Cpu, i: Inst): void => {
     const f = fpuEnter(cpu, true);
     const off = i.ea(cpu, i);
     const v = read(cpu, i.seg, off);
     noteInst(cpu, i, off);
-    if (v !== SKIP) push80(f, v);
+    if (typeof v === 'number') push(f, v);
+    else if (v !== SKIP) push80(f, v);
   };
 }
 
 /** FST/FSTP/FIST/FISTP/FBSTP to memory; `pop` after a completed store. */
-function storeOp(write: (cpu: Cpu, seg: number, off: number, v: F80) => boolean, pop: boolean) {
+function storeOp(write: (cpu: Cpu, seg: number, off: number, v: Operand) => boolean, pop: boolean) {
   return (cpu: Cpu, i: Inst): void => {
     const f = fpuEnter(cpu, true);
     const off = i.ea(cpu, i);
     noteInst(cpu, i, off);
-    let v: F80;
+    let v: Operand;
     if (f.isEmpty(0)) {
       if (!underflow(f)) return;
       v = INDEFINITE;
-    } else v = f.get80(0);
+    } else v = f.opnd(0);
     if (write(cpu, i.seg, off, v) && pop) f.pop();
   };
 }
 
-const real32 = (cpu: Cpu, seg: number, off: number, v: F80): boolean => storeReal(cpu, seg, off, v, 4);
-const real64 = (cpu: Cpu, seg: number, off: number, v: F80): boolean => storeReal(cpu, seg, off, v, 8);
-const real80 = (cpu: Cpu, seg: number, off: number, v: F80): boolean => { storeReal80(cpu, seg, off, v); return true; };
-const int = (bytes: 2 | 4 | 8) => (cpu: Cpu, seg: number, off: number, v: F80): boolean => storeInt(cpu, seg, off, v, bytes);
+const real32 = (cpu: Cpu, seg: number, off: number, v: Operand): boolean => storeReal(cpu, seg, off, v, 4);
+const real64 = (cpu: Cpu, seg: number, off: number, v: Operand): boolean => storeReal(cpu, seg, off, v, 8);
+const real80 = (cpu: Cpu, seg: number, off: number, v: Operand): boolean => { storeReal80(cpu, seg, off, ext(v)); return true; };
+const int = (bytes: 2 | 4 | 8) => (cpu: Cpu, seg: number, off: number, v: Operand): boolean => storeInt(cpu, seg, off, v, bytes);
 
 type MemHandler = ((cpu: Cpu, i: Inst) => void) | null;
 
@@ -88,7 +88,7 @@ function fcomi(cpu: Cpu, i: Inst, unordered: boolean, pop: boolean): void {
   noteInst(cpu, i, -1);
   let o: number;
   if (f.isEmpty(0) || f.isEmpty(i.rm)) o = underflow(f) ? 3 : -1;
-  else o = compare(f, f.get80(0), f.get80(i.rm), unordered);
+  else o = compare(f, f.opnd(0), f.opnd(i.rm), unordered);
   if (o < 0) return;
   f.sw &= ~C1;
   materialize(cpu);
@@ -120,7 +120,7 @@ function ddReg(cpu: Cpu, i: Inst): void {
     case 3: return fstReg(cpu, i, true);
     case 4: case 5: { // FUCOM, FUCOMP
       noteInst(cpu, i, -1);
-      if (compareTo(f, f.isEmpty(i.rm) ? null : f.get80(i.rm), true) && i.reg === 5) f.pop();
+      if (compareTo(f, f.isEmpty(i.rm) ? null : f.opnd(i.rm), true) && i.reg === 5) f.pop();
       return;
     }
     default: ud(cpu);

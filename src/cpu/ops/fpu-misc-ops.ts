@@ -43,9 +43,7 @@ export function fxch(cpu: Cpu, i: Inst): void {
     if (f.isEmpty(0)) f.set80(0, INDEFINITE);
     if (f.isEmpty(i.rm)) f.set80(i.rm, INDEFINITE);
   }
-  const a = f.get80(0), b = f.get80(i.rm);
-  f.set80(0, b);
-  f.set80(i.rm, a);
+  f.swap(i.rm);
   f.sw &= ~C1;
 }
 
@@ -136,15 +134,21 @@ export function d9Reg(cpu: Cpu, i: Inst): void {
   switch (r) {
     case 0: { // FLD ST(i)
       if (f.isEmpty(rm)) { if (underflow(f)) push80(f, INDEFINITE); return; }
-      push80(f, f.get80(rm));
+      if (!f.isEmpty(7)) { push80(f, INDEFINITE); return; } // overflow: the masked response
+      f.decTop();
+      f.copy(0, rm + 1);
       return;
     }
     case 2: return; // FNOP
     case 4:
       if (rm === 5) return fxamCodes(f);
       if (f.isEmpty(0)) { underflow(f); if (rm < 2) indefiniteTo(f, 0); else setCompareCodes(f, (f.cw & 1) ? 3 : -1); return; }
-      if (rm === 4) return setCompareCodes(f, compare(f, f.get80(0), { sign: 0, exp: 0, mant: 0n }, false)); // FTST
-      { const v = f.get80(0); f.set80(0, { ...v, sign: rm === 0 ? v.sign ^ 1 : 0 }); } // FCHS, FABS
+      if (rm === 4) return setCompareCodes(f, compare(f, f.opnd(0), 0, false)); // FTST
+      { // FCHS, FABS: the sign bit only
+        const v = f.opnd(0);
+        if (typeof v === 'number') f.set(0, rm === 0 ? -v : Math.abs(v));
+        else f.set80(0, { ...v, sign: rm === 0 ? v.sign ^ 1 : 0 });
+      }
       return;
     case 5: return push80(f, CONSTANTS[rm]);
     case 6: return group6(cpu, f, rm);
