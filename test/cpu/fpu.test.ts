@@ -226,7 +226,38 @@ describe('x87 stack faults and exceptions', () => {
   });
 });
 
+describe('x87 precision model edges', () => {
+  it('FSTP m64 of an 80-bit value rounds to nearest and sets PE; exact doubles set nothing', () => {
+    const run = runCode([...FNINIT, ...FLDPI, ...fstpM64(0), ...fnstswM(8), ...FLD1, ...fstpM64(16), ...fnstswM(24)]);
+    expect(run.f64(0)).toBe(Math.PI);
+    expect(run.u16(8) & (PE | C1)).toBe(PE);
+    expect(run.u16(24) & PE).toBe(PE); // sticky from the first store
+  });
+
+  it('a result beyond the double range overflows (OE, infinity): the documented limit of the model', () => {
+    const r = binop(1, 1e308, 10);
+    expect(r.r).toBe(Infinity);
+    expect(r.sw & 0x08).toBe(0x08);
+  });
+
+  it('FCOM with an empty operand: underflow, unordered codes', () => {
+    const run = runCode([...FNINIT, ...FLD1, 0xd8, 0xd1, ...fnstswM(0)]);
+    expect(run.u16(0) & (IE | SF | C0 | C2 | C3)).toBe(IE | SF | C0 | C2 | C3);
+  });
+
+  it('an 80-bit denormal operand raises DE', () => {
+    const den = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const run = runCode([...FNINIT, ...FLD1, 0xdb, ...mem(5, 0), 0xde, 0xc1, ...fnstswM(16)], { data: den });
+    expect(run.u16(16) & 2).toBe(2);
+  });
+});
+
 describe('x87 state in checkpoints', () => {
+  it('the saved state tells +0 from -0 in a register', () => {
+    const pos = saveCpu(runCode([...FNINIT, ...FLDZ, 0xd9, 0xe1]).m.cpu), neg = saveCpu(runCode([...FNINIT, ...FLDZ, 0xd9, 0xe0]).m.cpu);
+    expect(pos.fpu?.val).not.toEqual(neg.fpu?.val);
+  });
+
   it('saveCpu/loadCpu carry the FPU; a state without it loads as FNINIT', () => {
     const run = runCode([...FNINIT, ...FLDPI, ...fldM64(0)], { data: f64Bytes(1e300) });
     const s = saveCpu(run.m.cpu);

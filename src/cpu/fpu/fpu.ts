@@ -13,7 +13,7 @@
 // (RC) applies to integer conversions (FIST, FRNDINT) only; arithmetic and
 // stores round to nearest. docs/platform.md lists these limits.
 
-import { classify, fromDouble, toDouble, INDEFINITE, type F80 } from './f80.js';
+import { classify, fromDouble, toDouble, doubleBits, bitsToDouble, INDEFINITE, type F80 } from './f80.js';
 
 /** A register or memory operand: the double it is exactly, or its extended value. */
 export type Operand = number | F80;
@@ -32,7 +32,7 @@ export interface FpuState {
   cw: number;
   sw: number;
   top: number;
-  /** Physical registers 0-7: their value as a double, empty flag, exact image or null. */
+  /** Physical registers 0-7: their doubles as IEEE-754 bit pairs (lo, hi: -0 and NaNs hash apart), empty flags, exact images or null. */
   val: number[];
   empty: boolean[];
   raw: (number[] | null)[];
@@ -194,7 +194,7 @@ export class Fpu {
     return {
       cw: this.cw, sw: this.sw, top: this.top,
       // A register with exact bits is saved by them alone (its double follows from them).
-      val: Array.from(this.val, (v, p) => (this.raw[p] ? 0 : v)),
+      val: Array.from(this.val).flatMap((v, p) => (this.raw[p] ? [0, 0] : doubleBits(v))),
       empty: Array.from(this.empty, (e) => e !== 0),
       raw: this.raw.map((r) => (r ? [r.sign, r.exp, Number(r.mant >> 32n), Number(r.mant & 0xffffffffn)] : null)),
       fip: this.fip, fcs: this.fcs, fop: this.fop, fdp: this.fdp, fds: this.fds,
@@ -204,9 +204,9 @@ export class Fpu {
   load(s: FpuState | undefined): void {
     this.init();
     if (s === undefined) return;
-    if (s.val?.length !== 8 || s.empty?.length !== 8 || s.raw?.length !== 8) throw new Error('CPU state: malformed FPU registers');
+    if (s.val?.length !== 16 || s.empty?.length !== 8 || s.raw?.length !== 8) throw new Error('CPU state: malformed FPU registers');
     this.cw = s.cw; this.sw = s.sw; this.top = s.top & 7;
-    this.val.set(s.val);
+    for (let p = 0; p < 8; p++) this.val[p] = bitsToDouble(s.val[2 * p], s.val[2 * p + 1]);
     s.empty.forEach((e, p) => { this.empty[p] = e ? 1 : 0; });
     s.raw.forEach((r, p) => {
       const v = r ? { sign: r[0], exp: r[1], mant: (BigInt(r[2] >>> 0) << 32n) | BigInt(r[3] >>> 0) } : null;
