@@ -2,7 +2,7 @@
 // divide-by-zero, denormal, overflow and precision responses around the
 // double computation (fpu.ts describes the precision model).
 
-import { IE, DE, ZE, OE, PE, C1, INDEFINITE, type Fpu, type Operand } from './fpu.js';
+import { IE, DE, ZE, OE, UE, PE, C1, INDEFINITE, type Fpu, type Operand } from './fpu.js';
 import { classify, fromDouble, toDouble, type F80 } from './f80.js';
 import { signal, nanResult, SKIP } from './fpu-core.js';
 
@@ -38,7 +38,9 @@ function exact(op: number, a: number, b: number, r: number): boolean {
       return (a - (r - bb)) + (y - bb) === 0;
     }
     case OP_MUL: return r === 0 ? a === 0 || b === 0 : mulError(a, b, r) === 0 && Math.abs(r) >= 2 ** -969;
-    default: return r === 0 ? a === 0 : r * b === a && mulError(r, b, r * b) === 0;
+    default:
+      if (!Number.isFinite(b)) return true; // finite / infinity is an exact zero
+      return r === 0 ? a === 0 : r * b === a && Math.abs(a) >= 2 ** -969 && mulError(r, b, r * b) === 0;
   }
 }
 
@@ -76,12 +78,17 @@ export function arith(f: Fpu, op: number, x: Operand, y: Operand): Result {
   return finish(f, r, !ia && !ib && !Number.isFinite(r), exact(op, a, b, r));
 }
 
-/** Post-computation flags: overflow (a finite operation that gave an infinity) and precision. */
+/**
+ * Post-computation flags: overflow (a finite operation that gave an
+ * infinity), precision, and underflow for an inexact result below the double
+ * normal range: the extended result would be normal, but storing it to m64
+ * (where such a result is headed) raises UE, so the flags match that store.
+ */
 export function finish(f: Fpu, r: number, overflowed: boolean, isExact: boolean): Result {
   f.sw &= ~C1;
   let flags = 0;
   if (overflowed) flags |= OE | PE;
-  else if (!isExact) flags |= PE;
+  else if (!isExact) flags |= Math.abs(r) < 2 ** -1022 ? UE | PE : PE;
   if (flags && !signal(f, flags) && (flags & OE) && !(f.cw & OE)) return SKIP;
   return r;
 }

@@ -28,7 +28,15 @@ export function fsqrt(f: Fpu, x: F80): Result {
   const a = toDouble(x);
   if (a < 0 || Object.is(a, -Infinity)) return invalid(f);
   const r = Math.sqrt(a);
-  return finish(f, r, false, r * r === a);
+  return finish(f, r, false, !Number.isFinite(r) || r === 0 || (r * r === a && Math.abs(r) >= 2 ** -500 && mulExact(r)));
+}
+
+/** r * r has no rounding error (Dekker's split). */
+function mulExact(r: number): boolean {
+  const t = 134217729 * r;
+  const h = t - (t - r), l = r - h;
+  const p = r * r;
+  return ((h * h - p) + 2 * h * l) + l * l === 0;
 }
 
 export function frndint(f: Fpu, x: F80): Result {
