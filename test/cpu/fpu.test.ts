@@ -133,6 +133,7 @@ describe('x87 loads, stores and conversions', () => {
     expect([0, 1, 2, 3].map((rc) => fist(rc, -2.5))).toEqual([-2, -3, -2, -2]);
     expect(fist(0, 3.5)).toBe(4);
     expect(fist(0, 3e9) >>> 0).toBe(0x80000000);
+    expect(fist(0, 1e125) >>> 0).toBe(0x80000000); // far beyond 2^64: out of range, not 0
     const run = runCode([...FNINIT, ...fldM64(0), 0xdf, ...mem(3, 16), ...fnstswM(20)], { data: f64Bytes(40000) });
     expect(run.u16(16)).toBe(0x8000);
     expect(run.u16(20) & IE).toBe(IE);

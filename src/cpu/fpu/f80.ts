@@ -159,7 +159,7 @@ export function roundToInteger(v: F80, rc: number): { n: bigint; inexact: boolea
   const shift = 63 - e;
   let q: bigint, rem: bigint, half: bigint, any: boolean;
   if (shift <= 0) {
-    q = shift < -64 ? 0n : v.mant << BigInt(-shift);
+    q = v.mant << BigInt(-shift); // an integer already (callers range-check it)
     rem = 0n; half = 1n; any = false;
   } else if (shift > 64) {
     q = 0n; rem = 1n; half = 2n; any = true; // below one half

@@ -142,7 +142,7 @@ export function fyl2x(f: Fpu, x: F80, y: F80, plusOne: boolean): Result {
   const a = toDouble(x), b = toDouble(y);
   if (plusOne ? a < -1 : a < 0) return invalid(f);
   const l = plusOne ? Math.log1p(a) / Math.LN2 : Math.log2(a);
-  if (l === -Infinity && b !== 0 && !plusOne) {
+  if (l === -Infinity && b !== 0 && Number.isFinite(b) && !plusOne) {
     if (!signal(f, ZE)) return SKIP;
     return b > 0 ? -Infinity : Infinity;
   }
