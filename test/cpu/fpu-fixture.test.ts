@@ -4,7 +4,9 @@
 // exact 80-bit bits, status and control words: the rest of the run, its
 // output and its final state hash are those of the uninterrupted run).
 
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { rmSync } from 'node:fs';
+import { ensureBuilt, tempFiles, vmrr } from '../cli/helpers.js';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,5 +54,27 @@ describe('x87 fixtures', () => {
     b.m.run(10_000_000);
     expect(outBefore + b.out()).toBe(whole.out());
     expect(stateHashOf(b.m)).toBe(stateHashOf(whole.m));
+  });
+});
+
+describe('x87 state through record and replay', () => {
+  beforeAll(ensureBuilt, 120_000);
+  const { dir, path } = tempFiles({});
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('vmrr record then replay --verify of fpu.mb: same output, every state hash (with FPU state) matches', () => {
+    const log = path('fpu.vmrr');
+    const rec = vmrr(['record', '--sync-every', '1000', '--checkpoint-every', '10000', '-o', log, 'fixtures/fpu.mb']);
+    expect(rec.status, rec.stderr).toBe(0);
+    const rep = vmrr(['replay', '--verify', log]);
+    expect(rep.status, rep.stderr).toBe(0);
+    expect(rep.stdout).toBe(rec.stdout);
+    expect(rep.stdout).toBe(readFileSync(join(FIXTURES, 'expected/fpu.txt'), 'latin1'));
+    const checked = Number(/(\d+) state hashes checked/.exec(rep.stderr)?.[1] ?? 0);
+    expect(checked).toBeGreaterThan(30);
+    // Seek into the middle (from a checkpoint carrying FPU state) and report the state there.
+    const to = vmrr(['replay', '--to', '25000', log]);
+    expect(to.status, to.stderr).toBe(0);
+    expect(to.stderr).toMatch(/reached icount 25000/);
   });
 });
