@@ -278,3 +278,27 @@ describe('x87 state in checkpoints', () => {
 function le32(v: number): number[] {
   return [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
 }
+
+describe('x87 environment layouts in real mode', () => {
+  it('FSTENV 16- and 32-bit real-mode formats hold linear instruction and operand pointers; FLDENV reads them back', async () => {
+    const { storeEnv, loadEnv } = await import('../../src/cpu/fpu/fpu-env.js');
+    const run = runCode([]);
+    const m = run.m;
+    m.reset(); // real mode, DS base 0
+    const f = m.cpu.fpu;
+    f.init();
+    Object.assign(f, { fip: 0x1234, fcs: 0x1000, fop: 0x5d9, fdp: 0x0010, fds: 0x2345 });
+    const ram = m.mem.ram;
+    const w16 = (a: number): number => ram[a] | (ram[a + 1] << 8);
+    const w32 = (a: number): number => (ram[a] | (ram[a + 1] << 8) | (ram[a + 2] << 16) | (ram[a + 3] << 24)) >>> 0;
+    storeEnv(m.cpu, 3, 0x100, false, false);
+    // ip = 0x1000*16 + 0x1234 = 0x11234, dp = 0x23450 + 0x10 = 0x23460
+    expect([w16(0x100), w16(0x104), w16(0x106), w16(0x108), w16(0x10a), w16(0x10c)]).toEqual([0x037f, 0xffff, 0x1234, 0x15d9, 0x3460, 0x2000]);
+    storeEnv(m.cpu, 3, 0x200, true, false);
+    expect([w32(0x20c), w32(0x210), w32(0x214), w32(0x218)]).toEqual([0x1234, 0x15d9, 0x3460, 0x2000]);
+    f.init();
+    loadEnv(m.cpu, 3, 0x200, true, false);
+    expect([f.fip, f.fop, f.fdp]).toEqual([0x11234, 0x5d9, 0x23460]);
+    expect(f.cw).toBe(0x037f);
+  });
+});
