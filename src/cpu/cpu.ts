@@ -115,6 +115,8 @@ export class Cpu implements LazyState {
   tscOffset = 0;
   /** The x87 (src/cpu/fpu/fpu.ts). */
   readonly fpu = new Fpu();
+  /** False: no FPU (CPUID says so; x87 opcodes raise #NM when CR0.EM or TS is set, else #UD). */
+  fpuPresent = true;
 
   // Execution control.
   /** Interpretations of an instruction before a compiled block starts there (blocks.ts); 0 turns blocks off. */

@@ -34,8 +34,8 @@ export interface Run {
 }
 
 /** Run `code` (then HLT) with `data` at DATA; `cr0` adds bits (EM, TS, NE, MP). */
-export function runCode(code: number[], opts: { data?: number[]; cr0?: number; before?: (m: Machine) => void } = {}): Run {
-  const m = new Machine({ ramBytes: RAM, clock: 'virtual', input: fixedInput() });
+export function runCode(code: number[], opts: { data?: number[]; cr0?: number; fpu?: boolean; before?: (m: Machine) => void } = {}): Run {
+  const m = new Machine({ ramBytes: RAM, clock: 'virtual', input: fixedInput(), fpu: opts.fpu });
   m.mem.ram[VEC] = 0xff;
   const plan: LoadPlan = {
     kind: 'bios',

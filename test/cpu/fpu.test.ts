@@ -36,6 +36,14 @@ describe('x87 presence and control', () => {
     expect(run.m.cpu.regs[2] & (1 << 15)).not.toBe(0);
   });
 
+  it('a machine built without an FPU (logs from before the x87): CPUID bit 0 clear, x87 opcodes #UD, or #NM with EM/TS', () => {
+    expect(runCode([0xb8, 1, 0, 0, 0, 0x0f, 0xa2], { fpu: false }).m.cpu.regs[2] & 1).toBe(0);
+    expect(runCode(FNINIT, { fpu: false }).vector).toBe(6);
+    expect(runCode([0xdd, ...mem(6, 0)], { fpu: false }).vector).toBe(6);
+    expect(runCode(FNINIT, { fpu: false, cr0: 4 }).vector).toBe(7);
+    expect(runCode(FWAIT, { fpu: false }).vector).toBe(-1);
+  });
+
   it('CR0.EM=1: an x87 instruction raises #NM; FWAIT does not', () => {
     expect(runCode(FLD1, { cr0: 4 }).vector).toBe(7);
     expect(runCode(FWAIT, { cr0: 4 }).vector).toBe(-1);

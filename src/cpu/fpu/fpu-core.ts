@@ -4,7 +4,7 @@
 
 import { type Cpu, CS } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { raise, V_NM, V_MF } from '../faults.js';
+import { raise, V_NM, V_MF, V_UD } from '../faults.js';
 import { IE, SF, C1, ES, B, EXC_MASK, INDEFINITE, type Fpu } from './fpu.js';
 import { classify, isSignalling, type F80 } from './f80.js';
 
@@ -18,6 +18,7 @@ const CR0_MP = 2, CR0_EM = 4, CR0_TS = 8, CR0_NE = 0x20;
  */
 export function fpuEnter(cpu: Cpu, wait: boolean): Fpu {
   if (cpu.cr0 & (CR0_EM | CR0_TS)) raise(cpu, V_NM);
+  if (!cpu.fpuPresent) raise(cpu, V_UD);
   const f = cpu.fpu;
   if (wait && f.pending() && (cpu.cr0 & CR0_NE)) raise(cpu, V_MF);
   return f;
@@ -26,7 +27,7 @@ export function fpuEnter(cpu: Cpu, wait: boolean): Fpu {
 /** FWAIT: #NM only when MP and TS are both set; then pending exceptions. */
 export function fwait(cpu: Cpu): void {
   if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) raise(cpu, V_NM);
-  if (cpu.fpu.pending() && (cpu.cr0 & CR0_NE)) raise(cpu, V_MF);
+  if (cpu.fpuPresent && cpu.fpu.pending() && (cpu.cr0 & CR0_NE)) raise(cpu, V_MF);
 }
 
 /** Record the instruction for FSTENV/FSAVE: CS:EIP, opcode, and the memory operand's address. */

@@ -74,7 +74,7 @@ def(0xdc, (cpu, i) => (i.mod !== 3 ? memForm(cpu, i) : regArith(cpu, i, true, fa
 def(0xda, (cpu, i) => (i.mod !== 3 ? memForm(cpu, i) : daReg(cpu, i)));
 def(0xde, (cpu, i) => {
   if (i.mod !== 3) return memForm(cpu, i);
-  if (i.reg === 3 && i.rm !== 1) return ud(cpu);
+  if (i.reg === 3 && i.rm !== 1) return noInst(cpu);
   if (i.reg === 3) return comparePop2(cpu, i, false); // FCOMPP
   regArith(cpu, i, true, true);
 });
@@ -107,5 +107,11 @@ export function fcmov(cpu: Cpu, i: Inst, negate: boolean): void {
 function daReg(cpu: Cpu, i: Inst): void {
   if (i.reg < 4) return fcmov(cpu, i, false);
   if (i.reg === 5 && i.rm === 1) return comparePop2(cpu, i, true);
+  noInst(cpu);
+}
+
+/** A reserved x87 encoding: #NM first (CR0.EM/TS), then #UD. */
+export function noInst(cpu: Cpu): void {
+  fpuEnter(cpu, false);
   ud(cpu);
 }

@@ -15,7 +15,7 @@ import { loadReal32, loadReal64, loadReal80, loadInt, loadBcd, storeReal, storeR
 import { compare, ext } from '../fpu/fpu-arith.js';
 import { storeEnv, loadEnv } from '../fpu/fpu-env.js';
 import { C1, INDEFINITE, EXC_MASK, type Fpu, type Operand } from '../fpu/fpu.js';
-import { compareTo, fcmov } from './fpu-arith-ops.js';
+import { compareTo, fcmov, noInst } from './fpu-arith-ops.js';
 import { d9Reg, fstReg, fxch } from './fpu-misc-ops.js';
 
 /** FLD/FILD/FBLD from memory. */
@@ -108,7 +108,7 @@ function dbReg(cpu: Cpu, i: Inst): void {
   }
   if (i.reg === 5) return fcomi(cpu, i, true, false);
   if (i.reg === 6) return fcomi(cpu, i, false, false);
-  ud(cpu);
+  noInst(cpu);
 }
 
 function ddReg(cpu: Cpu, i: Inst): void {
@@ -133,12 +133,12 @@ function dfReg(cpu: Cpu, i: Inst): void {
     case 1: return fxch(cpu, i);
     case 2: case 3: return fstReg(cpu, i, true); // FSTP aliases
     case 4:
-      if (i.rm !== 0) return ud(cpu);
+      if (i.rm !== 0) return noInst(cpu);
       cpu.regs16[0] = fpuEnter(cpu, false).statusWord(); // FNSTSW AX
       return;
     case 5: return fcomi(cpu, i, true, true);
     case 6: return fcomi(cpu, i, false, true);
-    default: ud(cpu);
+    default: noInst(cpu);
   }
 }
 

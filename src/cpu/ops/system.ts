@@ -107,8 +107,8 @@ def(0x6f, insOuts(2, 1, true), insOuts(4, 2, true));
 
 const VENDOR = [0x756e6547, 0x49656e69, 0x6c65746e]; // "GenuineIntel"
 const CPUID_SIGNATURE = 0x633;
-// EDX leaf 1: FPU(0) PSE(3) TSC(4) MSR(5) CX8(8) CMOV(15) (with FPU: FCMOVcc, FCOMI). No SSE, no FXSR.
-const CPUID1_EDX = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
+// EDX leaf 1: FPU(0) when present, PSE(3) TSC(4) MSR(5) CX8(8) CMOV(15) (with FPU: FCMOVcc, FCOMI). No SSE, no FXSR.
+const CPUID1_EDX = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
 const CPUID1_ECX = 1 << 30; // RDRAND
 const CPUID7_EBX = 1 << 18; // RDSEED
 
@@ -118,7 +118,7 @@ def(0x1a2, (cpu) => {
   const r = cpu.regs;
   let a = 0, b = 0, c = 0, d = 0;
   if (leaf === 0) { a = 7; b = VENDOR[0]; d = VENDOR[1]; c = VENDOR[2]; }
-  else if (leaf === 1) { a = CPUID_SIGNATURE; c = CPUID1_ECX; d = CPUID1_EDX; }
+  else if (leaf === 1) { a = CPUID_SIGNATURE; c = CPUID1_ECX; d = CPUID1_EDX | (cpu.fpuPresent ? 1 : 0); }
   else if (leaf === 7 && sub === 0) { b = CPUID7_EBX; }
   r[0] = a; r[3] = b; r[1] = c; r[2] = d;
 });
