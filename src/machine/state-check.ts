@@ -26,6 +26,9 @@ const VARIABLE: Record<string, number> = {
  */
 const OPTIONAL = new Set<string>([]);
 
+/** Save maps whose newest version this machine may not write now (the CPU writes 2 only with the x87 in use). */
+const NEWEST: Record<string, number> = { 'cpu.v': 2 };
+
 /** Integer fields and their ranges (inclusive), beyond the shape. */
 const RANGES: Record<string, [number, number]> = {
   'cpu.cpl': [0, 3],
@@ -80,7 +83,7 @@ function checkLike(raw: unknown, template: unknown, path: string, key: string): 
   if (got === 'undefined' && OPTIONAL.has(path)) return;
   if (want !== got) fail(path, `is ${got === 'undefined' ? 'missing' : `a ${got}`}, not a ${want}`);
   // A save map's version: one this vmrr knows (its own or older; load() reads older ones).
-  if (key === 'v') return checkNumber(path, raw as number, [1, template as number]);
+  if (key === 'v') return checkNumber(path, raw as number, [1, Math.max(template as number, NEWEST[path] ?? 0)]);
   if (typeof raw === 'number') return checkNumber(path, raw, RANGES[path]);
   if (ArrayBuffer.isView(raw)) {
     const n = (raw as Uint8Array).length, m = (template as Uint8Array).length;
@@ -107,9 +110,46 @@ function checkLike(raw: unknown, template: unknown, path: string, key: string): 
   }
   if (got === 'object') {
     const r = raw as Record<string, unknown>, tm = template as Record<string, unknown>;
-    for (const k of Object.keys(tm)) checkLike(r[k], tm[k], path === '' ? k : `${path}.${k}`, k);
-    for (const k of Object.keys(r)) if (!(k in tm)) fail(path === '' ? k : `${path}.${k}`, 'is not a field of this machine\'s state');
+    for (const k of Object.keys(tm)) {
+      if (path === 'cpu' && k === 'fpu') continue;
+      checkLike(r[k], tm[k], path === '' ? k : `${path}.${k}`, k);
+    }
+    for (const k of Object.keys(r)) {
+      // The x87 is saved only when it is not in its FNINIT state: present or absent whatever this machine's is now.
+      if (path === 'cpu' && k === 'fpu') checkFpu(r.fpu);
+      else if (!(k in tm)) fail(path === '' ? k : `${path}.${k}`, 'is not a field of this machine\'s state');
+    }
   }
+}
+
+const U32: [number, number] = [0, 0xffffffff];
+
+function checkFpu(raw: unknown): void {
+  if (raw === undefined) return;
+  if (kindOf(raw) !== 'object') fail('cpu.fpu', `is a ${kindOf(raw)}, not a map`);
+  const f = raw as Record<string, unknown>;
+  const num = (k: string, range: [number, number]): void => {
+    if (typeof f[k] !== 'number') fail(`cpu.fpu.${k}`, `is ${kindOf(f[k])}, not a number`);
+    checkNumber(`cpu.fpu.${k}`, f[k] as number, range);
+  };
+  for (const k of ['cw', 'sw', 'fop', 'fcs', 'fds']) num(k, [0, 0xffff]);
+  num('top', [0, 7]);
+  for (const k of ['fip', 'fdp']) num(k, U32);
+  const arr = (k: string, n: number): unknown[] => {
+    const v = f[k];
+    if (!Array.isArray(v) || v.length !== n) fail(`cpu.fpu.${k}`, `is not an array of ${n}`);
+    return v as unknown[];
+  };
+  arr('val', 16).forEach((x, i) => (typeof x === 'number' ? checkNumber(`cpu.fpu.val[${i}]`, x, [-0x80000000, 0xffffffff]) : fail(`cpu.fpu.val[${i}]`, 'is not a number')));
+  arr('empty', 8).forEach((x, i) => typeof x !== 'boolean' && fail(`cpu.fpu.empty[${i}]`, 'is not a boolean'));
+  arr('raw', 8).forEach((x, i) => {
+    if (x === null) return;
+    const ranges: [number, number][] = [[0, 1], [0, 0x7fff], U32, U32];
+    if (!Array.isArray(x) || x.length !== 4) fail(`cpu.fpu.raw[${i}]`, 'is not null or [sign, exponent, mantissa high, mantissa low]');
+    (x as unknown[]).forEach((y, j) => (typeof y === 'number' ? checkNumber(`cpu.fpu.raw[${i}][${j}]`, y, ranges[j]) : fail(`cpu.fpu.raw[${i}][${j}]`, 'is not a number')));
+  });
+  const known = new Set(['cw', 'sw', 'top', 'val', 'empty', 'raw', 'fip', 'fcs', 'fop', 'fdp', 'fds']);
+  for (const k of Object.keys(f)) if (!known.has(k)) fail(`cpu.fpu.${k}`, 'is not a field of the x87 state');
 }
 
 function checkChannel(raw: unknown, template: unknown, path: string): void {

@@ -7,6 +7,8 @@ import { saveMachineState } from '../../src/machine/machine-state.js';
 import { checkMachineState, StateError } from '../../src/machine/state-check.js';
 import { applyCheckpoints, CheckpointTracker } from '../../src/machine/checkpoints.js';
 import { MemoryDisk } from '../../src/devices/disk-backend.js';
+import { loadMultiboot } from '../../src/machine/loaders.js';
+import { readFileSync } from 'node:fs';
 
 const machine = (disk = false) =>
   buildMachine({ ...DEFAULT_MACHINE_CONFIG, ram: 1 << 20 }, new HostInputSource(1000), disk ? { disk: new MemoryDisk(new Uint8Array(512 * 8)) } : {});
@@ -42,6 +44,21 @@ describe('checkMachineState', () => {
     bad((s) => (s.ata = { v: 1 }), /saved with a disk; this machine has none/);
     bad((s) => (s.ata = null), /saved without a disk; this machine has one/, true);
     bad((s) => (s.cpu.eip = Number.NaN), /'cpu.eip' is NaN/);
+  });
+
+  it('an x87 state (saved only once the FPU is used) is checked too', () => {
+    const m = buildMachine({ ...DEFAULT_MACHINE_CONFIG }, new HostInputSource(1000));
+    m.load(loadMultiboot(new Uint8Array(readFileSync('fixtures/fpu.mb')), DEFAULT_MACHINE_CONFIG.ram, 'fixtures/fpu.mb'));
+    m.run(20_000);
+    const s = structuredClone(saveMachineState(m)) as unknown as Record<string, any>;
+    expect(s.cpu.fpu).toBeTruthy();
+    const fresh = buildMachine({ ...DEFAULT_MACHINE_CONFIG }, new HostInputSource(1000));
+    expect(checkMachineState(fresh, s)).toBeTruthy();
+    s.cpu.fpu.top = 9;
+    expect(() => checkMachineState(fresh, s)).toThrow(/'cpu.fpu.top' is 9/);
+    s.cpu.fpu.top = 0;
+    s.cpu.fpu.raw[3] = [0, 1];
+    expect(() => checkMachineState(fresh, s)).toThrow(/cpu.fpu.raw\[3\]/);
   });
 
   it('applyCheckpoints checks the whole chain first: a bad page number leaves the machine untouched', () => {
