@@ -4,11 +4,15 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { ARITH, CF, IF, IOPL, VM, materialize } from '../flags.js';
 import { gp, raise, ud, V_NM } from '../faults.js';
 import { sysRd16, sysRd8, rd8, rd16, rd32, wr8, wr16, wr32 } from '../mem-access.js';
 import { repeatable, srcIdx, dstIdx, advSrc, advDst } from './string.js';
+
+/** The system handlers (assembled with the other tables by dispatch.ts). */
+export const SYSTEM_HANDLERS = new HandlerTable('system');
+const { def } = SYSTEM_HANDLERS;
 
 const iopl = (cpu: Cpu): number => (cpu.flags & IOPL) >> 12;
 
@@ -160,12 +164,15 @@ function rdrandOp(seed: boolean) {
 def(0x1c7, rdrandOp(false), undefined, 6);
 def(0x1c7, rdrandOp(true), undefined, 7);
 
-// ---- x87 and SSE: no FPU. EM or TS set: #NM; otherwise #UD (CPUID reports no FPU). ----
+// ---- x87: no FPU. EM or TS set: #NM; otherwise #UD (CPUID reports no FPU). ----
+// The rows of D8-DF and FWAIT name the 'fpu' group; an FPU replaces this table in dispatch.ts.
+// SSE rows name 'ud' (op-rows.ts): #UD without a handler.
+
+/** The x87 rows' handlers while there is no FPU. */
+export const NO_FPU_HANDLERS = new HandlerTable('fpu');
 const noFpu = (cpu: Cpu): void => {
   if (cpu.cr0 & 0xc) raise(cpu, V_NM);
   ud(cpu);
 };
-for (let op = 0xd8; op <= 0xdf; op++) def(op, noFpu);
-def(0x9b, (cpu) => { if ((cpu.cr0 & 0xa) === 0xa) raise(cpu, V_NM); }); // FWAIT: #NM only if MP and TS
-for (const op of [0x110, 0x111, 0x112, 0x113, 0x114, 0x115, 0x116, 0x117, 0x128, 0x129, 0x12a, 0x12b,
-  0x12c, 0x12d, 0x12e, 0x12f, 0x1ae]) def(op, (cpu) => ud(cpu));
+for (let op = 0xd8; op <= 0xdf; op++) NO_FPU_HANDLERS.def(op, noFpu);
+NO_FPU_HANDLERS.def(0x9b, (cpu) => { if ((cpu.cr0 & 0xa) === 0xa) raise(cpu, V_NM); }); // FWAIT: #NM only if MP and TS
