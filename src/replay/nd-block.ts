@@ -69,6 +69,3 @@ export function ndKindName(kind: number): string {
   return ND_KIND_NAMES[kind] ?? `kind ${kind}`;
 }
 
-export function hex32(v: number): string {
-  return '0x' + (v >>> 0).toString(16).padStart(8, '0');
-}

@@ -3,7 +3,8 @@
 // Only then does the CPU loop have to be left, so the per-instruction cost is
 // a few typed-array stores and the check-value mix, with no allocation.
 
-import { ND_CHECK_SEED, hex32, ndCheckStep, ndKindName, type NdBlock } from './nd-block.js';
+import { ND_CHECK_SEED, ndCheckStep, ndKindName, type NdBlock } from './nd-block.js';
+import { hex32 } from './hex.js';
 
 export const MAX_ND_BUFFER = 1 << 20;
 
