@@ -85,7 +85,7 @@ function where(p: NdPosition): string {
 
 export class NdReplayBuffer {
   private block: NdBlock | null = null;
-  /** Says where the block came from in messages, e.g. "frame 9 at offset 4021". */
+  /** Says where the block came from in messages, e.g. "frame 9 (offset 4021)" (replayer.ts). */
   private origin = '';
   pos = 0;
   count = 0;

@@ -38,7 +38,7 @@ export class RecordNdSource implements NdSource {
     this.buf = new NdRecordBuffer(capacity);
   }
 
-  /** Give the source the CPU's position and a way to leave the CPU loop (e.g. () => cpu.requestExit()). */
+  /** Give the source the CPU's position and a way to leave the CPU loop (session-inputs.ts passes () => cpu.requestReturn()). */
   attach(pos: CpuPosition, exit: () => void): void {
     this.pos = pos;
     this.exit = exit;
