@@ -1,8 +1,10 @@
 // The dispatch arrays the decoder picks handlers from, assembled from the
 // group tables of ops/*.ts against the opcode rows (op-rows.ts). Every table
 // is named here: TABLES is typed by the row groups, so a group without its
-// table does not compile, and assemble() throws at load time when a row's
-// group has no handler for it or a table holds a handler no row gives it.
+// tables does not compile, and assemble() throws at load time when a row's
+// group has no handler for it, two tables of a group define the same row, or
+// a table holds a handler no row gives it. A group may be served by several
+// tables (one per ops file).
 
 import type { Handler } from './inst.js';
 import type { HandlerTable, TableGroup } from './handler-table.js';
@@ -25,24 +27,24 @@ import { SYSTEM_SEGMENTS_HANDLERS } from './ops/system-segments.js';
 import { SELECTOR_CHECKS_HANDLERS } from './ops/selector-checks.js';
 import { FAST_HANDLERS } from './ops/fast-paths.js';
 
-/** The handler table of each row group. */
-export const TABLES: Readonly<Record<TableGroup, HandlerTable>> = {
-  alu: ALU_HANDLERS,
-  shift: SHIFT_HANDLERS,
-  muldiv: MULDIV_HANDLERS,
-  move: MOVE_HANDLERS,
-  control: CONTROL_HANDLERS,
-  stack: STACK_HANDLERS,
-  string: STRING_HANDLERS,
-  bit: BIT_HANDLERS,
-  bcd: BCD_HANDLERS,
-  flag: FLAG_HANDLERS,
-  system: SYSTEM_HANDLERS,
-  descriptors: DESCRIPTORS_HANDLERS,
-  far: FAR_HANDLERS,
-  'system-segments': SYSTEM_SEGMENTS_HANDLERS,
-  'selector-checks': SELECTOR_CHECKS_HANDLERS,
-  fpu: NO_FPU_HANDLERS,
+/** The handler tables of each row group. */
+export const TABLES: Readonly<Record<TableGroup, readonly HandlerTable[]>> = {
+  alu: [ALU_HANDLERS],
+  shift: [SHIFT_HANDLERS],
+  muldiv: [MULDIV_HANDLERS],
+  move: [MOVE_HANDLERS],
+  control: [CONTROL_HANDLERS],
+  stack: [STACK_HANDLERS],
+  string: [STRING_HANDLERS],
+  bit: [BIT_HANDLERS],
+  bcd: [BCD_HANDLERS],
+  flag: [FLAG_HANDLERS],
+  system: [SYSTEM_HANDLERS],
+  descriptors: [DESCRIPTORS_HANDLERS],
+  far: [FAR_HANDLERS],
+  'system-segments': [SYSTEM_SEGMENTS_HANDLERS],
+  'selector-checks': [SELECTOR_CHECKS_HANDLERS],
+  fpu: [NO_FPU_HANDLERS],
 };
 
 /** Specialized forms of rows other tables define (fast-paths.ts); they must behave as the row's handler. */
@@ -65,23 +67,25 @@ function hex(k: number): string {
 
 function assemble(): void {
   const owner = new Map<HandlerTable, TableGroup>();
-  for (const [g, t] of Object.entries(TABLES) as [TableGroup, HandlerTable][]) {
-    if (t.group !== g) throw new Error(`dispatch: table '${t.group}' listed as '${g}'`);
-    owner.set(t, g);
-  }
-  for (const row of ROWS) {
-    const k = (row.op << 3) | row.reg;
-    if (row.group === 'ud' || row.group === 'prefix') continue;
-    const t = TABLES[row.group];
-    const h16 = t.h16[k], h32 = t.h32[k];
-    if (h16 === undefined || h32 === undefined) throw new Error(`dispatch: row ${hex(k)} (${row.form.m}) names '${row.group}', which has no handler for it`);
-    H16[k] = h16;
-    H32[k] = h32;
+  for (const [g, ts] of Object.entries(TABLES) as [TableGroup, readonly HandlerTable[]][]) {
+    for (const t of ts) {
+      if (t.group !== g) throw new Error(`dispatch: table '${t.group}' listed as '${g}'`);
+      owner.set(t, g);
+    }
   }
   for (const [t, g] of owner) {
     for (const k of t.keys()) {
       if (ROWS[k].group !== g) throw new Error(`dispatch: '${g}' defines ${hex(k)}, whose row names '${ROWS[k].group}'`);
+      if (t.h16[k] === undefined) continue;
+      if (H16[k] !== undefinedOpcode) throw new Error(`dispatch: two '${g}' tables define ${hex(k)}`);
+      H16[k] = t.h16[k];
+      H32[k] = t.h32[k] ?? t.h16[k];
     }
+  }
+  for (const row of ROWS) {
+    const k = (row.op << 3) | row.reg;
+    if (row.group === 'ud' || row.group === 'prefix') continue;
+    if (H16[k] === undefinedOpcode) throw new Error(`dispatch: row ${hex(k)} (${row.form.m}) names '${row.group}', which has no handler for it`);
   }
   for (const t of OVERRIDES) {
     for (const k of t.keys()) {

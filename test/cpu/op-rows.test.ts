@@ -9,6 +9,7 @@ import { HostInputSource } from '../../src/replay/input-source.js';
 import { decode } from '../../src/cpu/decoder.js';
 import { FAULT } from '../../src/cpu/cpu.js';
 import { TABLES, lookup, rowHandlers, undefinedOpcode } from '../../src/cpu/dispatch.js';
+import { FAST_HANDLERS } from '../../src/cpu/ops/fast-paths.js';
 import { ROWS, opRow, type OpRow } from '../../src/cpu/op-rows.js';
 import { F_BLOCK, F_ENDS_BLOCK, F_IMPLICIT_WRITE, F_LOCK, F_ND } from '../../src/cpu/op-facts.js';
 import { MEM_DATA, MEM_STACK, MEM_STRING, knownMnemonics } from '../../src/cpu/op-effects.js';
@@ -47,15 +48,34 @@ describe('opcode rows', () => {
         if (h16 !== undefinedOpcode || h32 !== undefinedOpcode) missing.push(`${row.op.toString(16)}/${row.reg} is ${row.group} but has a handler`);
         continue;
       }
-      if (TABLES[row.group].h16[k] === undefined || h16 === undefinedOpcode) missing.push(`${row.op.toString(16)}/${row.reg} ${row.form.m}: no handler in ${row.group}`);
+      const inTable = TABLES[row.group].filter((t) => t.h16[k] !== undefined);
+      if (inTable.length !== 1 || inTable[0].h16[k] !== h16 || inTable[0].h32[k] !== h32) missing.push(`${row.op.toString(16)}/${row.reg} ${row.form.m}: not one handler in ${row.group}`);
     }
     expect(missing).toEqual([]);
   });
 
   it('every table handler belongs to a row of its group', () => {
-    for (const [g, t] of Object.entries(TABLES)) {
-      for (const k of t.keys()) expect(ROWS[k].group, `${(k >> 3).toString(16)}/${k & 7}`).toBe(g);
+    for (const [g, ts] of Object.entries(TABLES)) {
+      for (const t of ts) for (const k of t.keys()) expect(ROWS[k].group, `${(k >> 3).toString(16)}/${k & 7}`).toBe(g);
     }
+  });
+
+  it('the fast paths are what the decoder picks for their forms', () => {
+    let n = 0;
+    for (const k of FAST_HANDLERS.keys()) {
+      const op = k >> 3, reg = k & 7;
+      const mod = opRow(op, reg).modrm ? 3 : -1;
+      for (const o32 of [false, true]) {
+        const fast = (o32 ? FAST_HANDLERS.fast32 : FAST_HANDLERS.fast16)[k];
+        const form = (o32 ? FAST_HANDLERS.reg32 : FAST_HANDLERS.reg16)[k];
+        const mem = (o32 ? FAST_HANDLERS.mem32 : FAST_HANDLERS.mem16)[k];
+        if (fast) expect(lookup(op, reg, o32, mod)).toBe(fast);
+        else if (form) expect(lookup(op, reg, o32, 3)).toBe(form);
+        if (!fast && mem) expect(lookup(op, reg, o32, 0)).toBe(mem);
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(100);
   });
 
   it('every mnemonic of the opcode map has effects, and every effect names a mnemonic of the map', () => {
