@@ -4,13 +4,15 @@
 // joins this with the operand forms (opcode-table.ts) and the per-opcode
 // facts (op-facts.ts) into one row per (opcode, ModRM.reg).
 //
-// Flag sets describe this emulator's handlers (test/cpu/op-rows.test.ts runs
-// them to check): `fr` = flags whose incoming value can show in anything the
-// instruction produces, including flags it leaves unchanged only sometimes
-// (a shift by a count that may be 0); `fw` = flags it may change; `fu` = the
-// flags the SDM leaves undefined after it (difftests mask them; where these
-// handlers leave such a flag as it was, it is not in `fw`). A flag in `fw`
-// and not in `fr` is dead before the instruction: a JIT need not compute it.
+// Flag sets describe this emulator's handlers; test/cpu/op-rows.test.ts
+// runs the register forms of the alu, shift, muldiv, move, bit, bcd and flag
+// groups on random inputs to check them. `fr` = flags whose incoming value
+// can show in anything the instruction produces, including flags it leaves
+// unchanged only sometimes (a shift by a count that may be 0); `fw` = flags
+// it may change; `fu` = the flags the SDM leaves undefined after it
+// (difftests mask them; where these handlers leave such a flag as it was,
+// it is not in `fw`). A flag in `fw` and not in `fr` is dead before the
+// instruction: a JIT need not compute it.
 
 import type { HandlerGroup } from './handler-table.js';
 import { AC, AF, ARITH, CF, DF, ID, IF, IOPL, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF } from './flags.js';
