@@ -87,7 +87,8 @@ function assemble(): void {
     if (row.group === 'ud' || row.group === 'prefix') continue;
     if (H16[k] === undefinedOpcode) throw new Error(`dispatch: row ${hex(k)} (${row.form.m}) names '${row.group}', which has no handler for it`);
   }
-  for (const t of OVERRIDES) {
+  // Specialized forms, from any table (today only fast-paths.ts has them).
+  for (const t of [...owner.keys(), ...OVERRIDES]) {
     for (const k of t.keys()) {
       if (H16[k] === undefinedOpcode) throw new Error(`dispatch: '${t.group}' specializes ${hex(k)}, which has no handler`);
       R16[k] ??= t.reg16[k]; R32[k] ??= t.reg32[k];
