@@ -90,9 +90,9 @@ export function decodeFrameBytes(cbor: Encoder, bytes: Uint8Array, maxNd = Infin
   return frameFromPayload(raw, maxNd);
 }
 
-/** A checkpoint as frames: parts of at most MAX_PAGES_PER_FRAME pages, the state in part 0. */
+/** A checkpoint as frames: parts of at most MAX_PAGES_PER_FRAME pages, the state (and output mark) in part 0. */
 export function checkpointParts(
-  cp: { icount: number; state: CheckpointFrame['state']; pages: readonly CheckpointPage[] },
+  cp: { icount: number; state: CheckpointFrame['state']; pages: readonly CheckpointPage[]; out?: CheckpointFrame['out'] },
   seq: number,
   prev: number | null,
 ): CheckpointFrame[] {
@@ -100,7 +100,7 @@ export function checkpointParts(
   const out: CheckpointFrame[] = [];
   for (let part = 0; part < parts; part++) {
     const pages = cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME);
-    out.push({ kind: 'checkpoint', icount: cp.icount, seq, part, parts, prev, state: part === 0 ? cp.state : null, pages });
+    out.push({ kind: 'checkpoint', icount: cp.icount, seq, part, parts, prev, state: part === 0 ? cp.state : null, pages, out: part === 0 ? cp.out : null });
   }
   return out;
 }

@@ -26,7 +26,7 @@ export interface LogWriterOptions {
 export type KindTally = Record<FrameKind, { frames: number; bytes: number }>;
 
 /** A checkpoint as the machine gives it; the writer numbers it, links it and splits it into parts. */
-export type CheckpointInput = Pick<CheckpointFrame, 'icount' | 'state' | 'pages'>;
+export type CheckpointInput = Pick<CheckpointFrame, 'icount' | 'state' | 'pages' | 'out'>;
 
 export class LogWriter {
   private readonly cbor: Encoder = makeCbor();

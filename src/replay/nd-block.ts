@@ -65,6 +65,9 @@ export class NdCounters {
   }
 }
 
+/** Re-exported for the modules that import it from here; defined once in hex.ts. */
+export { hex32 } from './hex.js';
+
 export function ndKindName(kind: number): string {
   return ND_KIND_NAMES[kind] ?? `kind ${kind}`;
 }
