@@ -22,7 +22,7 @@ import { compareDisk, compareOutputs } from './compare.js';
 import { resync } from './resync.js';
 import type { Channel } from './outputs.js';
 import type { FtDivergence, FtReport, FtResync } from './report.js';
-import { OutputLedger } from './ledger.js';
+import { CommitLedger } from './commit-ledger.js';
 
 export interface FtCheckOptions {
   image: string;
@@ -60,7 +60,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
   const max = o.maxInsns ?? Number.MAX_SAFE_INTEGER;
   // A healthy secondary is never more than a round behind, so rounds are no longer than the lag allowed.
   const round = Math.max(1, o.maxLag > 0 ? Math.min(o.slice, o.maxLag) : o.slice);
-  const ledger = new OutputLedger(p.out, () => p.icount, o.release);
+  const ledger = new CommitLedger(p.out, () => p.icount, o.release);
   let rounds = 0;
   let primaryMs = 0;
   let secondaryMs = 0;

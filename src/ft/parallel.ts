@@ -23,7 +23,7 @@ import { SECTOR } from '../devices/disk-backend.js';
 import { judgeRound, type FtCheckOptions } from './checker.js';
 import { RemoteSecondary, type RemoteRound } from './remote-secondary.js';
 import type { FtReport, FtResync } from './report.js';
-import { OutputLedger } from './ledger.js';
+import { CommitLedger } from './commit-ledger.js';
 import type { StopInfo } from '../machine/machine.js';
 
 /** How many rounds the primary runs past a round before it is judged, at most. */
@@ -54,7 +54,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   const round = Math.max(1, o.maxLag > 0 ? Math.min(o.slice, o.maxLag) : o.slice);
   /** Rounds the primary runs past a round before it is judged (within max-lag: held output stays bounded). */
   const lead = Math.max(1, Math.min(LEAD_ROUNDS, Math.floor(o.maxLag / round)));
-  const ledger = new OutputLedger(p.out, () => p.icount, o.release);
+  const ledger = new CommitLedger(p.out, () => p.icount, o.release);
   /** Per primary round since the last common point: its end's output length and disk writes, sync frame index, pages dirtied, when posted. */
   let rounds: { outAt: number; diskAt: number; syncIndex: number; pages: number[]; postedAt: number }[] = [];
   let judged = 0, roundCount = 0;

@@ -9,7 +9,7 @@
 import type { Channel, OutputLog } from './outputs.js';
 import type { FtDivergence, FtReport, FtResync, FtVerdict } from './report.js';
 
-export class OutputLedger {
+export class CommitLedger {
   /** Bytes of the primary's output released so far, and compared with the secondary's. */
   released = 0;
   compared = 0;
