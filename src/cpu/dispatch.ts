@@ -20,12 +20,15 @@ import { STRING_HANDLERS } from './ops/string.js';
 import { BIT_HANDLERS } from './ops/bit.js';
 import { BCD_HANDLERS } from './ops/bcd.js';
 import { FLAG_HANDLERS } from './ops/flag-ops.js';
-import { SYSTEM_HANDLERS, NO_FPU_HANDLERS } from './ops/system.js';
+import { SYSTEM_HANDLERS } from './ops/system.js';
 import { DESCRIPTORS_HANDLERS } from './ops/descriptors.js';
 import { FAR_HANDLERS } from './ops/far.js';
 import { SYSTEM_SEGMENTS_HANDLERS } from './ops/system-segments.js';
 import { SELECTOR_CHECKS_HANDLERS } from './ops/selector-checks.js';
 import { FAST_HANDLERS } from './ops/fast-paths.js';
+import { FPU_ARITH_HANDLERS } from './ops/fpu-arith-ops.js';
+import { FPU_LOAD_HANDLERS } from './ops/fpu-load-ops.js';
+import { FPU_MISC_HANDLERS } from './ops/fpu-misc-ops.js';
 
 /** The handler tables of each row group. */
 export const TABLES: Readonly<Record<TableGroup, readonly HandlerTable[]>> = {
@@ -44,7 +47,7 @@ export const TABLES: Readonly<Record<TableGroup, readonly HandlerTable[]>> = {
   far: [FAR_HANDLERS],
   'system-segments': [SYSTEM_SEGMENTS_HANDLERS],
   'selector-checks': [SELECTOR_CHECKS_HANDLERS],
-  fpu: [NO_FPU_HANDLERS],
+  fpu: [FPU_ARITH_HANDLERS, FPU_LOAD_HANDLERS, FPU_MISC_HANDLERS],
 };
 
 /** Specialized forms of rows other tables define (fast-paths.ts); they must behave as the row's handler. */

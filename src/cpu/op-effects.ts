@@ -129,8 +129,8 @@ const TABLE: Record<string, Effects> = {
   lar: fx('selector-checks', { fw: ZF, mem: MEM_SYSTEM }), lsl: fx('selector-checks', { fw: ZF, mem: MEM_SYSTEM }),
   verr: fx('selector-checks', { fw: ZF, mem: MEM_SYSTEM }), verw: fx('selector-checks', { fw: ZF, mem: MEM_SYSTEM }),
   arpl: fx('selector-checks', { fw: ZF, e: 'rw' }),
-  // x87 rows, one per ModRM.reg for the whole escape: FCMOVcc read CF/ZF/PF, FCOMI/FUCOMI write ZF/PF/CF
-  // and clear OF/SF/AF; until an FPU gives per-form rows, every D8-DF row reads and may write them all.
+  // x87 rows, one per ModRM.reg for the whole escape (register and memory forms share a row): FCMOVcc
+  // read CF/ZF/PF, FCOMI/FUCOMI write ZF/PF/CF and clear OF/SF/AF, so every D8-DF row reads and may write them.
   '#fpu': fx('fpu', { fr: ARITH, fw: ARITH, e: 'rw' }), fwait: fx('fpu', { e: '-' }),
   '#sse': ud, '#fxsave': ud, ud0: ud, ud1: ud, ud2: ud, invd: ud, wbinvd: ud, rdpmc: ud,
   '#prefix': fx('prefix', { e: '-' }), '#0f': fx('prefix', { e: '-' }),

@@ -1,12 +1,12 @@
 // Privileged and machine-level instructions: HLT, CLI/STI, IN/OUT/INS/OUTS
 // with the I/O permission bitmap, CPUID, RDTSC, RDMSR/WRMSR, RDRAND/RDSEED,
-// and the x87/SSE escapes (#NM/#UD: vmrr has no FPU).
+// (the x87 is in fpu-*-ops.ts, SSE raises #UD).
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
 import { HandlerTable } from '../handler-table.js';
 import { ARITH, CF, IF, IOPL, VM, materialize } from '../flags.js';
-import { gp, raise, ud, V_NM } from '../faults.js';
+import { gp, ud } from '../faults.js';
 import { sysRd16, sysRd8, rd8, rd16, rd32, wr8, wr16, wr32 } from '../mem-access.js';
 import { repeatable, srcIdx, dstIdx, advSrc, advDst } from './string.js';
 
@@ -111,7 +111,7 @@ def(0x6f, insOuts(2, 1, true), insOuts(4, 2, true));
 
 const VENDOR = [0x756e6547, 0x49656e69, 0x6c65746e]; // "GenuineIntel"
 const CPUID_SIGNATURE = 0x633;
-// EDX leaf 1: PSE(3) TSC(4) MSR(5) CX8(8) CMOV(15). No FPU, no SSE.
+// EDX leaf 1: FPU(0) when present, PSE(3) TSC(4) MSR(5) CX8(8) CMOV(15) (with FPU: FCMOVcc, FCOMI). No SSE, no FXSR.
 const CPUID1_EDX = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
 const CPUID1_ECX = 1 << 30; // RDRAND
 const CPUID7_EBX = 1 << 18; // RDSEED
@@ -122,7 +122,7 @@ def(0x1a2, (cpu) => {
   const r = cpu.regs;
   let a = 0, b = 0, c = 0, d = 0;
   if (leaf === 0) { a = 7; b = VENDOR[0]; d = VENDOR[1]; c = VENDOR[2]; }
-  else if (leaf === 1) { a = CPUID_SIGNATURE; c = CPUID1_ECX; d = CPUID1_EDX; }
+  else if (leaf === 1) { a = CPUID_SIGNATURE; c = CPUID1_ECX; d = CPUID1_EDX | (cpu.fpuPresent ? 1 : 0); }
   else if (leaf === 7 && sub === 0) { b = CPUID7_EBX; }
   r[0] = a; r[3] = b; r[1] = c; r[2] = d;
 });
@@ -164,15 +164,4 @@ function rdrandOp(seed: boolean) {
 def(0x1c7, rdrandOp(false), undefined, 6);
 def(0x1c7, rdrandOp(true), undefined, 7);
 
-// ---- x87: no FPU. EM or TS set: #NM; otherwise #UD (CPUID reports no FPU). ----
-// The rows of D8-DF and FWAIT name the 'fpu' group; an FPU replaces this table in dispatch.ts.
-// SSE rows name 'ud' (op-rows.ts): #UD without a handler.
-
-/** The x87 rows' handlers while there is no FPU. */
-export const NO_FPU_HANDLERS = new HandlerTable('fpu');
-const noFpu = (cpu: Cpu): void => {
-  if (cpu.cr0 & 0xc) raise(cpu, V_NM);
-  ud(cpu);
-};
-for (let op = 0xd8; op <= 0xdf; op++) NO_FPU_HANDLERS.def(op, noFpu);
-NO_FPU_HANDLERS.def(0x9b, (cpu) => { if ((cpu.cr0 & 0xa) === 0xa) raise(cpu, V_NM); }); // FWAIT: #NM only if MP and TS
+// x87 rows are served by fpu-*-ops.ts; SSE rows name 'ud' in op-rows.ts (#UD, no handler; CPUID does not announce SSE).
