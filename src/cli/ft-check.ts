@@ -87,9 +87,9 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       },
       now: () => performance.now(),
       signal: io.signal,
-      progress: (ic) => {
+      progress: (ic, so) => {
         for (const s of sinks) s.flush();
-        io.progress?.(ic);
+        io.progress?.(ic, so);
       },
     });
     for (const s of sinks) s.flush();

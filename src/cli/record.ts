@@ -53,6 +53,8 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
         path: opts.output,
         ndBufferSize: opts.ndBuffer,
         mhz: opts.mhz,
+        // Frames are cut at deterministic points only, so identical recordings give identical logs.
+        periodicFlush: 'bytes',
         header: {
           toolVersion: version,
           machine: encodeMachineConfig(config),

@@ -8,6 +8,7 @@ import { ImageError, loadBios, loadMultiboot, type LoadPlan } from '../machine/l
 import { configFromFlags, type MachineFlags, type RunOnlyOptions } from './options.js';
 import { UsageError } from './exit.js';
 import { describeFsError } from './sinks.js';
+import type { ProgressExtra } from './progress.js';
 import { guestWiring, openGuestIo, stopFields, type StopFields } from './guest-io.js';
 
 export interface RunOptions extends MachineFlags, RunOnlyOptions {}
@@ -18,8 +19,13 @@ export interface RunIo {
   warn(message: string): void;
   /** Aborting stops the guest at the end of the current slice. */
   signal?: AbortSignal;
-  /** Called after every slice with the instruction count so far. */
-  progress?(icount: number): void;
+  /**
+   * Called whenever the machine yields to the host (at least every 25 ms of host
+   * time) with the instruction count so far and what else the command knows:
+   * a replay passes `{ total }`, the log's final icount; ft-check its rounds,
+   * divergences and resyncs (src/cli/progress.ts draws the line).
+   */
+  progress?(icount: number, extra?: ProgressExtra): void;
   /** Standard input, for --serial-in - (default process.stdin). */
   stdin?: Readable;
 }

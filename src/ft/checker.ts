@@ -42,7 +42,8 @@ export interface FtCheckOptions {
   /** Milliseconds, for the report's timings (the engine reads no host clock itself). */
   now(): number;
   signal?: AbortSignal;
-  progress?(icount: number): void;
+  /** After each primary round: its icount, and the rounds judged, divergences and resyncs so far. */
+  progress?(icount: number, so: { rounds: number; divergences: number; resyncs: number }): void;
 }
 
 export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
@@ -125,7 +126,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     const atSync = pStop.reason === 'limit' && pStop.icount < max;
     pHash = atSync ? p.sync(pStop) : p.finish(pStop);
     maxHeld = Math.max(maxHeld, p.out.length - released);
-    o.progress?.(p.icount);
+    o.progress?.(p.icount, { rounds, divergences: divergences.length, resyncs: resyncs.length });
     if (pStop.reason === 'interrupted') break;
 
     const t1 = o.now();

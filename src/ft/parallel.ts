@@ -94,7 +94,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     p.tracker.markCommon();
     post();
     maxHeld = Math.max(maxHeld, p.out.length - released);
-    o.progress?.(p.icount);
+    o.progress?.(p.icount, { rounds: roundCount, divergences: divergences.length, resyncs: resyncs.length });
   };
 
   const resync = async (reason: FtResync['reason']): Promise<void> => {
