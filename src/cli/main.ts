@@ -4,7 +4,7 @@
 // that `vmrr --version` starts fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { Chalk, chalkStderr } from 'chalk';
+import { paintErr, paintOut } from './colour.js';
 import { OPTIONS, applyDefaults, commanderFlags, parseTlbPower, type OptionSpec } from './options.js';
 import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
@@ -13,14 +13,12 @@ import { progressWanted, startProgress, type ProgressFn } from './progress.js';
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
-// chalk does not look at NO_COLOR itself (https://no-color.org).
-const paint = new Chalk({ level: process.env.NO_COLOR ? 0 : chalkStderr.level });
 
 const say = (line: string): void => {
   process.stderr.write(line + '\n');
 };
-const sayError = (msg: string): void => say(`${paint.bold.red('vmrr:')} ${msg}`);
-const sayWarning = (msg: string): void => say(`${paint.bold.yellow('vmrr: warning:')} ${msg}`);
+const sayError = (msg: string): void => say(`${paintErr.bold.red('vmrr:')} ${msg}`);
+const sayWarning = (msg: string): void => say(`${paintErr.bold.yellow('vmrr: warning:')} ${msg}`);
 
 const EXIT_STATUS_HELP = `
 Exit status:
@@ -146,7 +144,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       }
       if (!opts.json) {
         const { formatReplay } = await import('./replay-text.js');
-        process.stderr.write(formatReplay(r, paint));
+        process.stderr.write(formatReplay(r, paintErr));
       }
       setStatus(r.verdict === 'divergence' ? EXIT_DIVERGENCE : EXIT_OK);
     });
@@ -181,7 +179,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       const { demoCommand } = await import('./demo.js');
       const r = await withInterrupt((signal) => demoCommand({ keep: parsed.keep }, { say: parsed.json ? () => {} : (l) => process.stdout.write(l + '\n'), signal }));
       if (parsed.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else process.stdout.write(r.ok ? paint.green('demo: the replay reproduced the run exactly; the second run parted from it where diff says; the injected fault was detected and corrected.\n') : paint.red('demo: something did not go as it should (see above).\n'));
+      else process.stdout.write(r.ok ? paintOut.green('demo: the replay reproduced the run exactly; the second run parted from it where diff says; the injected fault was detected and corrected.\n') : paintOut.red('demo: something did not go as it should (see above).\n'));
       setStatus(r.ok ? EXIT_OK : EXIT_DIVERGENCE);
     });
 
@@ -198,7 +196,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
       else {
         const { formatInspect } = await import('./inspect-text.js');
-        process.stdout.write(formatInspect(report, { color: !process.env.NO_COLOR && process.stdout.isTTY === true }));
+        process.stdout.write(formatInspect(report, { color: paintOut.level > 0 }));
       }
     });
 
@@ -247,7 +245,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       }
       if (!json) {
         const { formatFtCheck } = await import('./ft-check-text.js');
-        process.stderr.write(formatFtCheck(report, paint));
+        process.stderr.write(formatFtCheck(report, paintErr));
       }
       setStatus(report.verdict.ok ? EXIT_OK : EXIT_DIVERGENCE);
     });
