@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { buildMachine } from '../machine/config.js';
-import { HostInputSource } from '../replay/input-source.js';
+import { hostInputFor } from '../replay/input-source.js';
 import { ImageError, loadBios, loadMultiboot, type LoadPlan } from '../machine/loaders.js';
 import { configFromFlags, type MachineFlags, type RunOnlyOptions } from './options.js';
 import { UsageError } from './exit.js';
@@ -43,7 +43,8 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
 
   const g = await openGuestIo(opts, io);
   try {
-    const machine = buildMachine(configFromFlags(opts, path), new HostInputSource(opts.mhz), guestWiring(g));
+    const config = configFromFlags(opts, path);
+    const machine = buildMachine(config, hostInputFor(config), guestWiring(g));
     machine.load(plan);
 
     const start = performance.now();

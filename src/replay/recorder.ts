@@ -88,7 +88,8 @@ export class Recorder {
       ...opts.header,
       machine: { ...opts.header.machine, wallClockMs: this.input.wallMs },
       ndBufferSize: opts.ndBufferSize,
-      created: isoTime(this.input.wallMs),
+      // The one host wall-time value in a log: when it was made (the RTC's start is the guest input above).
+      created: isoTime(host.hostTimeMs()),
     };
     this.header = header;
     writer = sinkFor(header);
