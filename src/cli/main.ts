@@ -9,6 +9,7 @@ import { OPTIONS, applyDefaults, commanderFlags, parseTlbPower, type OptionSpec 
 import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
 import type { RunOptions, RunSummary } from './run.js';
+import { jsonText } from './json-out.js';
 import { progressWanted, startProgress, type ProgressFn } from './progress.js';
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -84,7 +85,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       const summary = await withInterrupt((signal) =>
         withProgress(opts.json, 'running', image ?? opts.bios ?? '', (t) => runCommand(image, opts, { ...t, signal })),
       );
-      if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      if (opts.json) process.stdout.write(jsonText(summary) + '\n');
       if (!opts.json || summary.reason === 'interrupted') reportStop(summary);
       setStatus(runExitStatus(summary.reason, summary.exitValue, opts.exitCode));
     });
@@ -110,7 +111,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
           recordCommand(image, { ...opts, json: Boolean(opts.json) }, { ...t, signal }),
         ),
       );
-      if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      if (opts.json) process.stdout.write(jsonText(summary) + '\n');
       if (!opts.json || summary.reason === 'interrupted') reportStop(summary, opts.output);
       setStatus(runExitStatus(summary.reason, summary.exitValue, 'vmrr'));
     });
@@ -136,7 +137,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
         to: parsed.to as number | undefined, json: Boolean(parsed.json), tlb: tlbOverrides(parsed),
       };
       const r = await withInterrupt((signal) => withProgress(opts.json, 'replaying', log, (t) => replayCommand(log, opts, { ...t, signal })));
-      if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+      if (opts.json) process.stdout.write(jsonText(r) + '\n');
       if (r.reason === 'interrupted') {
         sayStopped(`at icount ${r.icount}, EIP 0x${(r.eip >>> 0).toString(16).padStart(8, '0')}: the replay matched ${log} up to there`);
         setStatus(EXIT_INTERRUPTED);
@@ -165,7 +166,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       const tlb = tlbOverrides(parsed);
       if (b === undefined && !tlb) throw new UsageError('diff needs two logs, or one log and the options to replay it with (e.g. --tlb-entries 1 --no-tlb-tracking)');
       const r = await diffCommand(a, b, { force: parsed.force, tlb });
-      process.stdout.write(parsed.json ? JSON.stringify(r) + '\n' : formatDiff(r));
+      process.stdout.write(parsed.json ? jsonText(r) + '\n' : formatDiff(r));
       setStatus(r.identical ? EXIT_OK : EXIT_DIVERGENCE);
     });
 
@@ -178,7 +179,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .action(async (parsed: { keep?: string; json?: boolean }) => {
       const { demoCommand } = await import('./demo.js');
       const r = await withInterrupt((signal) => demoCommand({ keep: parsed.keep }, { say: parsed.json ? () => {} : (l) => process.stdout.write(l + '\n'), signal }));
-      if (parsed.json) process.stdout.write(JSON.stringify(r) + '\n');
+      if (parsed.json) process.stdout.write(jsonText(r) + '\n');
       else process.stdout.write(r.ok ? paintOut.green('demo: the replay reproduced the run exactly; the second run parted from it where diff says; the injected fault was detected and corrected.\n') : paintOut.red('demo: something did not go as it should (see above).\n'));
       setStatus(r.ok ? EXIT_OK : EXIT_DIVERGENCE);
     });
@@ -193,7 +194,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .action(async (log: string, opts: { events?: boolean; json?: boolean }) => {
       const { inspectCommand } = await import('./inspect.js');
       const report = await inspectCommand(log, opts);
-      if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
+      if (opts.json) process.stdout.write(jsonText(report) + '\n');
       else {
         const { formatInspect } = await import('./inspect-text.js');
         process.stdout.write(formatInspect(report, { color: paintOut.level > 0 }));
@@ -228,7 +229,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
           ftCheckCommand(image, { ...opts, json, loose: opts.loose ?? [] }, { ...t, signal }),
         ),
       );
-      const text = JSON.stringify(report);
+      const text = jsonText(report);
       if (opts.report !== undefined) {
         const { writeFileSync } = await import('node:fs');
         try {
