@@ -22,16 +22,23 @@ interface Stopped {
   stopMs: number;
 }
 
-/** Start vmrr, wait until it runs the guest (`ready`, after at least `minMs`), send `sig`, time the exit. */
-function interrupt(args: string[], sig: 'SIGINT' | 'SIGTERM', ready: () => boolean = () => true, minMs = 1500): Promise<Stopped> {
+/**
+ * Start vmrr, wait until the guest runs (its first output byte: the signal
+ * handlers are in place by then; and `ready`), then `minMs` more, send `sig`,
+ * and time the exit.
+ */
+function interrupt(args: string[], sig: 'SIGINT' | 'SIGTERM', ready: () => boolean = () => true, minMs = 500): Promise<Stopped> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'vmrr.js'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'vmrr.js'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const started = performance.now();
+    let runningSince = 0;
+    child.stdout.on('data', () => {
+      if (runningSince === 0) runningSince = performance.now();
+    });
     let sentAt = 0;
     const poll = setInterval(() => {
-      if (performance.now() - started < minMs || !ready()) return;
+      if (runningSince === 0 || performance.now() - runningSince < minMs || !ready()) return;
       clearInterval(poll);
       sentAt = performance.now();
       child.kill(sig);
@@ -50,7 +57,7 @@ function inspect(log: string): InspectReport {
   return JSON.parse(r.stdout) as InspectReport;
 }
 
-/** bench.mb runs about 5*10^8 instructions: far longer than any wait here. */
+/** bench.mb runs about 5*10^8 instructions, far longer than any wait here, and prints a line as it starts. */
 const LONG = 'fixtures/bench.mb';
 
 describe('signals stop long-running commands', () => {
@@ -88,7 +95,7 @@ describe('signals stop long-running commands', () => {
     expect(rec.status, rec.stderr).toBe(3);
     const before = inspect(log);
     expect(before.complete).toBe(true);
-    const r = await interrupt(['replay', '--verify', log], 'SIGINT', () => true, 1000);
+    const r = await interrupt(['replay', '--verify', log], 'SIGINT');
     expect(r.signal, r.stderr).toBeNull();
     expect(r.status, r.stderr).toBe(130);
     expect(r.stopMs).toBeLessThan(3000);
