@@ -132,6 +132,11 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     const t1 = o.now();
     const r = await s.runRound(o.signal);
     secondaryMs += o.now() - t1;
+    // A signal stopped the secondary's round: nothing to judge; the check ends as if the primary had been stopped.
+    if (o.signal?.aborted) {
+      pStop = { ...pStop, reason: 'interrupted' };
+      break;
+    }
     rounds++;
     const where = { icount: s.icount, eip: s.machine.cpu.eip >>> 0 };
     const level = r.kind === 'reached';
