@@ -278,28 +278,24 @@ function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults'>,
 
 /** The signal that stopped the command, if one did (its exit status is 128 + the signal's number). */
 let stoppedBy: 'SIGINT' | 'SIGTERM' | null = null;
+const interrupt = new AbortController();
 
 /**
  * SIGINT (Ctrl-C) and SIGTERM stop the guest at the run loop's next turn
  * (within TURN_MS of host time), so the command still reports where it was and
- * closes its log. A second signal kills at once, as the handler is gone by then.
+ * closes its log. The handlers are in place from the moment this module has
+ * loaded, so a signal while a command is still starting stops it as soon as it
+ * runs. A second signal kills at once, as the handler is gone by then.
  */
-async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const on = (sig: 'SIGINT' | 'SIGTERM') => (): void => {
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
     stoppedBy ??= sig;
-    controller.abort();
-  };
-  const onInt = on('SIGINT');
-  const onTerm = on('SIGTERM');
-  process.once('SIGINT', onInt);
-  process.once('SIGTERM', onTerm);
-  try {
-    return await body(controller.signal);
-  } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-  }
+    interrupt.abort();
+  });
+}
+
+async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return body(interrupt.signal);
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
