@@ -436,5 +436,6 @@ export function configFromFlags(f: MachineFlags, imageArg: string, env: Record<s
     tlbTracking: f.tlbTracking,
     rtcBase: f.rtcBase ?? defaultRtcBase(f.clock, env),
     seed: f.seed ?? null,
+    fpu: true,
   };
 }

@@ -45,6 +45,8 @@ export interface MachineConfig {
   rtcBase: RtcBase;
   /** RDRAND/RDSEED seed (null: the host's RNG); recorded values are in the log, so replay does not use it. */
   seed: number | null;
+  /** An x87 FPU (CPUID announces it). Logs made before vmrr had one say nothing, and replay without it. */
+  fpu: boolean;
 }
 
 export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
@@ -63,6 +65,7 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   tlbTracking: true,
   rtcBase: 'utc',
   seed: null,
+  fpu: true,
 };
 
 /** The header's `machine` map (docs/log-format.md); key names are the format's, kept from version 1. */
@@ -84,6 +87,7 @@ export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
     tlbTracking: c.tlbTracking,
     rtcBase: c.rtcBase,
     seed: c.seed,
+    fpu: c.fpu,
   };
 }
 
@@ -112,6 +116,8 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     tlbTracking: m.tlbTracking !== false,
     rtcBase: m.rtcBase === 'localtime' ? 'localtime' : typeof m.rtcBase === 'number' && Number.isFinite(m.rtcBase) ? m.rtcBase : 'utc',
     seed: typeof m.seed === 'number' && Number.isSafeInteger(m.seed) ? m.seed : null,
+    // Absent: recorded before the x87 existed, on a CPU without one (CPUID differs).
+    fpu: m.fpu === true,
   };
 }
 
@@ -150,6 +156,7 @@ export function buildMachine(config: MachineConfig, input: MachineInput, wiring:
       tlbEntries: config.tlbEntries,
       tlbWays: config.tlbWays,
       tlbTracking: config.tlbTracking,
+      fpu: config.fpu,
     });
   } catch (e) {
     // A --debugcon port that a built-in device (COM1, isa-debug-exit) already has.
