@@ -16,6 +16,8 @@ export const EXIT_GUEST_FAILED = 3;
 export const EXIT_INTERNAL = 70;
 /** Stopped by SIGINT, as shells report it. */
 export const EXIT_INTERRUPTED = 130;
+/** Stopped by SIGTERM (128 + 15). */
+export const EXIT_TERMINATED = 143;
 /** Standard output was closed under us, as shells report SIGPIPE. */
 export const EXIT_SIGPIPE = 141;
 

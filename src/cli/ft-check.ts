@@ -8,6 +8,7 @@ import { FileDisk } from '../machine/file-disk.js';
 import { applyDefaults, configFromFlags, OptionError, type MachineFlags } from './options.js';
 import { encodeMachineConfig } from '../machine/config.js';
 import { sha256Hex } from '../replay/digest.js';
+import { hostInputFor } from '../replay/input-source.js';
 import { ftCheck } from '../ft/checker.js';
 import type { FtReport } from '../ft/report.js';
 import { parseInjection, type Injection, type LooseSource } from '../ft/inject.js';
@@ -63,6 +64,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       recorder: {
         ndBufferSize: opts.ndBuffer,
         mhz: opts.mhz,
+        host: hostInputFor(config),
         header: {
           toolVersion: version,
           machine: encodeMachineConfig(config),
@@ -87,9 +89,9 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       },
       now: () => performance.now(),
       signal: io.signal,
-      progress: (ic) => {
+      progress: (ic, so) => {
         for (const s of sinks) s.flush();
-        io.progress?.(ic);
+        io.progress?.(ic, so);
       },
     });
     for (const s of sinks) s.flush();

@@ -4,28 +4,29 @@
 // that `vmrr --version` starts fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { Chalk, chalkStderr } from 'chalk';
+import { paintErr, paintOut } from './colour.js';
 import { OPTIONS, applyDefaults, commanderFlags, parseTlbPower, type OptionSpec } from './options.js';
-import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
+import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
 import type { RunOptions, RunSummary } from './run.js';
+import { jsonText } from './json-out.js';
+import { progressWanted, startProgress, type ProgressFn } from './progress.js';
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
-// chalk does not look at NO_COLOR itself (https://no-color.org).
-const paint = new Chalk({ level: process.env.NO_COLOR ? 0 : chalkStderr.level });
 
 const say = (line: string): void => {
   process.stderr.write(line + '\n');
 };
-const sayError = (msg: string): void => say(`${paint.bold.red('vmrr:')} ${msg}`);
-const sayWarning = (msg: string): void => say(`${paint.bold.yellow('vmrr: warning:')} ${msg}`);
+const sayError = (msg: string): void => say(`${paintErr.bold.red('vmrr:')} ${msg}`);
+const sayWarning = (msg: string): void => say(`${paintErr.bold.yellow('vmrr: warning:')} ${msg}`);
 
 const EXIT_STATUS_HELP = `
 Exit status:
   0  the guest ended normally (isa-debug-exit, or HLT with interrupts off)
   2  bad usage or a bad image
   3  the guest failed (triple fault, instruction limit reached)
+  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM
   with --exit-code guest, an isa-debug-exit write of V gives (V<<1)|1
 
 See man vmrr-run(1), docs/cli-json.md for --json.`;
@@ -82,12 +83,10 @@ function buildProgram(setStatus: (status: number) => void): Command {
       const { runCommand } = await import('./run.js');
       const opts = applyDefaults(parsed) as unknown as RunOptions;
       const summary = await withInterrupt((signal) =>
-        withSpinner(opts.json, image ?? opts.bios ?? '', (progress) =>
-          runCommand(image, opts, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal, progress }),
-        ),
+        withProgress(opts.json, 'running', image ?? opts.bios ?? '', (t) => runCommand(image, opts, { ...t, signal })),
       );
-      if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
-      else reportStop(summary);
+      if (opts.json) process.stdout.write(jsonText(summary) + '\n');
+      if (!opts.json || summary.reason === 'interrupted') reportStop(summary);
       setStatus(runExitStatus(summary.reason, summary.exitValue, opts.exitCode));
     });
   for (const spec of OPTIONS) run.addOption(commanderOption(spec));
@@ -103,17 +102,17 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--checkpoint-every <n>', 'instructions between checkpoints (0: none)', intArg('--checkpoint-every', 0), 100_000_000)
     .option('--json', 'print one JSON summary on standard output (see docs/cli-json.md)')
     .option('--serial <file>', 'write guest COM1 and port 0xE9 output to FILE instead of standard output')
-    .addHelpText('after', '\nExit status:\n  0  the guest ended normally\n  2  bad usage, a bad image, an unwritable log\n  3  the guest failed (triple fault, instruction limit)\n\nSee man vmrr-record(1).')
+    .addHelpText('after', '\nExit status:\n  0  the guest ended normally\n  2  bad usage, a bad image, an unwritable log\n  3  the guest failed (triple fault, instruction limit)\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM (the log is kept, marked incomplete)\n\nSee man vmrr-record(1).')
     .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
       const { recordCommand } = await import('./record.js');
       const opts = applyDefaults(parsed) as unknown as import('./record.js').RecordOptions;
       const summary = await withInterrupt((signal) =>
-        withSpinner(Boolean(opts.json), image ?? opts.bios ?? '', (progress) =>
-          recordCommand(image, { ...opts, json: Boolean(opts.json) }, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal, progress }),
+        withProgress(Boolean(opts.json), 'recording', image ?? opts.bios ?? '', (t) =>
+          recordCommand(image, { ...opts, json: Boolean(opts.json) }, { ...t, signal }),
         ),
       );
-      if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
-      else reportStop(summary);
+      if (opts.json) process.stdout.write(jsonText(summary) + '\n');
+      if (!opts.json || summary.reason === 'interrupted') reportStop(summary, opts.output);
       setStatus(runExitStatus(summary.reason, summary.exitValue, 'vmrr'));
     });
   for (const spec of OPTIONS) if (spec.scope === 'machine') record.addOption(commanderOption(spec));
@@ -131,18 +130,23 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--tlb-ways <w>', 'replay with another TLB associativity than recorded', (v: string) => parseTlbPower('--tlb-ways', v, 64))
     .option('--no-tlb-tracking', 'replay without the T-bit tracking (shows the non-determinism it removes)')
     .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
-    .addHelpText('after', '\nExit status:\n  0  the replay matched the log (every sync point and the end checked), ran to the end with --no-verify, or reached --to\n  1  the replay diverged (state, output, position or exit status)\n  2  bad usage, a missing, corrupt or mismatched log or image\n\nSee man vmrr-replay(1).')
+    .addHelpText('after', '\nExit status:\n  0  the replay matched the log (every sync point and the end checked), ran to the end with --no-verify, or reached --to\n  1  the replay diverged (state, output, position or exit status)\n  2  bad usage, a missing, corrupt or mismatched log or image\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-replay(1).')
     .action(async (log: string, parsed: Record<string, unknown>) => {
       const { replayCommand } = await import('./replay.js');
       const opts = {
         image: parsed.image as string | undefined, force: Boolean(parsed.force), verify: parsed.verify !== false,
         to: parsed.to as number | undefined, json: Boolean(parsed.json), tlb: tlbOverrides(parsed),
       };
-      const r = await withInterrupt((signal) => replayCommand(log, opts, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal }));
-      if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else {
+      const r = await withInterrupt((signal) => withProgress(opts.json, 'replaying', log, (t) => replayCommand(log, opts, { ...t, signal })));
+      if (opts.json) process.stdout.write(jsonText(r) + '\n');
+      if (r.reason === 'interrupted') {
+        sayStopped(`at icount ${r.icount}, EIP 0x${(r.eip >>> 0).toString(16).padStart(8, '0')}: the replay matched ${log} up to there`);
+        setStatus(EXIT_INTERRUPTED);
+        return;
+      }
+      if (!opts.json) {
         const { formatReplay } = await import('./replay-text.js');
-        process.stderr.write(formatReplay(r, paint));
+        process.stderr.write(formatReplay(r, paintErr));
       }
       setStatus(r.verdict === 'divergence' ? EXIT_DIVERGENCE : EXIT_OK);
     });
@@ -158,17 +162,17 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--no-tlb-tracking', 'replay B without the T-bit tracking')
     .option('--budget <n>', 'examine at most N instructions past the last common sync point (default: to the ends)', intArg('--budget', 1))
     .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
-    .addHelpText('after', '\nExit status:\n  0  the executions are identical\n  1  they differ (or no difference was found within --budget)\n  2  bad usage, a missing or corrupt log\n  130  interrupted (Ctrl-C): a partial report says how far the search got\n\nSee man vmrr-diff(1).')
+    .addHelpText('after', '\nExit status:\n  0  the executions are identical\n  1  they differ (or no difference was found within --budget)\n  2  bad usage, a missing or corrupt log\n  130  interrupted (Ctrl-C; 143: SIGTERM): a partial report says how far the search got\n\nSee man vmrr-diff(1).')
     .action(async (a: string, b: string | undefined, parsed: { force?: boolean; json?: boolean; budget?: number } & Record<string, unknown>) => {
       const { diffCommand, formatDiff } = await import('./diff.js');
       const tlb = tlbOverrides(parsed);
       if (b === undefined && !tlb) throw new UsageError('diff needs two logs, or one log and the options to replay it with (e.g. --tlb-entries 1 --no-tlb-tracking)');
       const r = await withInterrupt((signal) =>
-        withSpinner(Boolean(parsed.json), `diff ${a}`, (progress) =>
-          diffCommand(a, b, { force: parsed.force, tlb, budget: parsed.budget, signal, onProgress: progress ? (_phase, ic) => progress(ic) : undefined }),
+        withProgress(Boolean(parsed.json), 'diffing', a, (t) =>
+          diffCommand(a, b, { force: parsed.force, tlb, budget: parsed.budget, signal, onProgress: t.progress ? (_phase, ic) => t.progress!(ic) : undefined }),
         ),
       );
-      process.stdout.write(parsed.json ? JSON.stringify(r) + '\n' : formatDiff(r));
+      process.stdout.write(parsed.json ? jsonText(r) + '\n' : formatDiff(r));
       setStatus(r.incomplete === 'interrupted' ? EXIT_INTERRUPTED : r.identical ? EXIT_OK : EXIT_DIVERGENCE);
     });
 
@@ -177,12 +181,12 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .summary('record the bundled non-deterministic guest, replay it, record it again and diff the two runs')
     .option('--keep <dir>', 'keep the logs in DIR instead of a temporary directory')
     .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
-    .addHelpText('after', '\nExit status:\n  0  replay was identical and diff found where the two recordings part\n  1  the demo did not show that (a bug: please report it)\n\nSee man vmrr-demo(1).')
+    .addHelpText('after', '\nExit status:\n  0  replay was identical and diff found where the two recordings part\n  1  the demo did not show that (a bug: please report it)\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-demo(1).')
     .action(async (parsed: { keep?: string; json?: boolean }) => {
       const { demoCommand } = await import('./demo.js');
       const r = await withInterrupt((signal) => demoCommand({ keep: parsed.keep }, { say: parsed.json ? () => {} : (l) => process.stdout.write(l + '\n'), signal }));
-      if (parsed.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else process.stdout.write(r.ok ? paint.green('demo: the replay reproduced the run exactly; the second run parted from it where diff says; the injected fault was detected and corrected.\n') : paint.red('demo: something did not go as it should (see above).\n'));
+      if (parsed.json) process.stdout.write(jsonText(r) + '\n');
+      else process.stdout.write(r.ok ? paintOut.green('demo: the replay reproduced the run exactly; the second run parted from it where diff says; the injected fault was detected and corrected.\n') : paintOut.red('demo: something did not go as it should (see above).\n'));
       setStatus(r.ok ? EXIT_OK : EXIT_DIVERGENCE);
     });
 
@@ -196,10 +200,10 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .action(async (log: string, opts: { events?: boolean; json?: boolean }) => {
       const { inspectCommand } = await import('./inspect.js');
       const report = await inspectCommand(log, opts);
-      if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
+      if (opts.json) process.stdout.write(jsonText(report) + '\n');
       else {
         const { formatInspect } = await import('./inspect-text.js');
-        process.stdout.write(formatInspect(report, { color: !process.env.NO_COLOR && process.stdout.isTTY === true }));
+        process.stdout.write(formatInspect(report, { color: paintOut.level > 0 }));
       }
     });
 
@@ -221,17 +225,17 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--threads <n>', '1: both guests in this thread, in turn; 2: the secondary in a worker thread, pipelined', intArg('--threads', 1, 2), 1)
     .option('--json', 'print the report as one JSON object on standard output (see docs/cli-json.md)')
     .option('--report <file>', 'also write the JSON report to FILE')
-    .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none)\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec\n\nSee man vmrr-ft-check(1).')
+    .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none)\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-check(1).')
     .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
       const { ftCheckCommand } = await import('./ft-check.js');
       const opts = applyDefaults(parsed) as unknown as import('./ft-check.js').FtCheckCliOptions;
       const json = Boolean(opts.json);
       const report = await withInterrupt((signal) =>
-        withSpinner(json, image ?? opts.bios ?? '', (progress) =>
-          ftCheckCommand(image, { ...opts, json, loose: opts.loose ?? [] }, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal, progress }),
+        withProgress(json, 'ft-check', image ?? opts.bios ?? '', (t) =>
+          ftCheckCommand(image, { ...opts, json, loose: opts.loose ?? [] }, { ...t, signal }),
         ),
       );
-      const text = JSON.stringify(report);
+      const text = jsonText(report);
       if (opts.report !== undefined) {
         const { writeFileSync } = await import('node:fs');
         try {
@@ -241,18 +245,23 @@ function buildProgram(setStatus: (status: number) => void): Command {
         }
       }
       if (json) process.stdout.write(text + '\n');
-      else {
-        const { formatFtCheck } = await import('./ft-check-text.js');
-        process.stderr.write(formatFtCheck(report, paint));
+      if (report.primary.reason === 'interrupted') {
+        sayStopped(`at primary icount ${report.primary.icount} after ${plural(report.rounds, 'round')} (${plural(report.divergences.length, 'divergence')}, ${plural(report.resyncs.length, 'resync')}); output released up to the secondary's last confirmation`);
+        setStatus(EXIT_INTERRUPTED);
+        return;
       }
-      setStatus(report.primary.reason === 'interrupted' ? EXIT_INTERRUPTED : report.verdict.ok ? EXIT_OK : EXIT_DIVERGENCE);
+      if (!json) {
+        const { formatFtCheck } = await import('./ft-check-text.js');
+        process.stderr.write(formatFtCheck(report, paintErr));
+      }
+      setStatus(report.verdict.ok ? EXIT_OK : EXIT_DIVERGENCE);
     });
   for (const spec of OPTIONS) if (spec.scope === 'machine') ftCheck.addOption(commanderOption(spec));
   return program;
 }
 
 /** Failures of the guest, for people, on stderr. A normal end says nothing, as QEMU. */
-function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults'>): void {
+function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults'>, log?: string): void {
   const at = `icount ${s.icount}, EIP 0x${s.eip.toString(16).padStart(8, '0')}`;
   switch (s.reason) {
     case 'triple-fault':
@@ -262,35 +271,67 @@ function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults'>)
       sayError(`guest reached the instruction limit (${at})`);
       break;
     case 'interrupted':
-      sayError(`interrupted at ${at}`);
+      sayStopped(`at ${at}` + (log ? `; ${log} is kept, marked incomplete, and replays up to there` : ''));
       break;
   }
 }
 
-/** Ctrl-C stops the run between slices, so it still reports where it was. */
-async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onInt = (): void => controller.abort();
-  process.once('SIGINT', onInt);
-  try {
-    return await body(controller.signal);
-  } finally {
-    process.off('SIGINT', onInt);
-  }
+/** The signal that stopped the command, if one did (its exit status is 128 + the signal's number). */
+let stoppedBy: 'SIGINT' | 'SIGTERM' | null = null;
+const interrupt = new AbortController();
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM stop the guest at the run loop's next turn
+ * (within TURN_MS of host time), so the command still reports where it was and
+ * closes its log. The handlers are in place from the moment this module has
+ * loaded, so a signal while a command is still starting stops it as soon as it
+ * runs. A second signal kills at once, as the handler is gone by then.
+ */
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    stoppedBy ??= sig;
+    interrupt.abort();
+  });
 }
 
-/** A spinner on stderr only when nothing else is printing there: --json, a TTY, not CI. */
-async function withSpinner<T>(json: boolean, label: string, body: (progress?: (icount: number) => void) => Promise<T>): Promise<T> {
-  // A terminal of unknown width (columns 0, as under script(1)) makes ora's line counting loop forever.
-  if (!json || !process.stderr.isTTY || !(process.stderr.columns > 0) || process.env.CI) return body(undefined);
-  const { default: ora } = await import('ora');
-  const spinner = ora({ text: `running ${label}`, stream: process.stderr, discardStdin: false }).start();
+async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return body(interrupt.signal);
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The one line saying where a signal stopped a command. */
+function sayStopped(where: string): void {
+  sayError(`stopped by ${stoppedBy ?? 'SIGINT'} ${where}`);
+}
+
+/** What a command writes to the terminal while it runs: guest output, warnings, and its progress line. */
+interface Terminal {
+  guestStdout(bytes: Uint8Array): void;
+  warn(message: string): void;
+  progress?: ProgressFn;
+}
+
+/** A progress line on stderr while `body` runs, when progressWanted says so; other writes step around it. */
+async function withProgress<T>(json: boolean, verb: string, label: string, body: (t: Terminal) => Promise<T>): Promise<T> {
+  const plain: Terminal = { guestStdout: (b) => process.stdout.write(b), warn: sayWarning };
+  if (!progressWanted(json, process.stderr, process.env)) return body(plain);
+  const line = await startProgress(verb, label);
+  const around = <A>(write: (a: A) => void, shared: boolean) => (a: A): void => {
+    if (!shared) return write(a);
+    line.clear();
+    write(a);
+    line.redraw();
+  };
   try {
-    return await body((icount) => {
-      spinner.text = `running ${label}: ${(icount / 1e6).toFixed(0)}M instructions`;
+    return await body({
+      // Guest output shares the terminal only when stdout is one too.
+      guestStdout: around((b: Uint8Array) => process.stdout.write(b), process.stdout.isTTY === true),
+      warn: around(sayWarning, true),
+      progress: line.update,
     });
   } finally {
-    spinner.stop();
+    line.stop();
   }
 }
 
@@ -299,6 +340,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((s) => (status = s));
   try {
     await program.parseAsync(argv);
+    // Stopped by a signal: 128 + its number, as shells report it.
+    if (stoppedBy !== null) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     return status;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;

@@ -5,7 +5,8 @@
 
 import type { IoDelivery } from '../machine/scheduler.js';
 import { DEFAULT_ATA_TIMING, type AtaTiming } from '../devices/ata.js';
-import type { ClockMode, MachineConfig } from '../machine/config.js';
+import type { ClockMode, MachineConfig, RtcBase } from '../machine/config.js';
+import { defaultRtcBase, parseRtcBase, parseSeed } from './rtc-seed.js';
 
 /** A bad option value; the message is one line, fit for `vmrr: <message>`. */
 export class OptionError extends Error {
@@ -38,6 +39,10 @@ export interface MachineFlags {
   tlbEntries: number;
   tlbWays: number;
   tlbTracking: boolean;
+  /** --rtc-base (absent: defaultRtcBase). */
+  rtcBase?: RtcBase;
+  /** --seed (absent: the host's RNG). */
+  seed?: number;
 }
 
 /** Options only `vmrr run` has. */
@@ -340,6 +345,31 @@ export const OPTIONS: readonly OptionSpec[] = [
       'geometry and on when vmrr flushes its TLB, so a log recorded with one geometry can diverge on replay with another.',
   },
   {
+    key: 'rtcBase',
+    flag: '--rtc-base',
+    value: 'BASE',
+    defaultText: 'SOURCE_DATE_EPOCH if set, else 2000-01-01T00:00:00 with --clock virtual, utc with host',
+    scope: 'machine',
+    summary: 'where the RTC starts: utc, localtime, or a date like 2006-06-17T16:01:21, as QEMU\'s -rtc base=',
+    details:
+      'The RTC then advances with guest time. utc and localtime read the host\'s time once, at power-on; ' +
+      'a date (read as the time the RTC shows) makes the run independent of when it happens. The value read ' +
+      'is recorded in the log header, so replay needs no option.',
+    parse: parseRtcBase,
+  },
+  {
+    key: 'seed',
+    flag: '--seed',
+    value: 'N',
+    scope: 'machine',
+    summary: 'take RDRAND/RDSEED values from a generator seeded with N (0 to 4294967295) instead of the host\'s RNG',
+    details:
+      'With --clock virtual and a fixed --rtc-base (the default there), two runs with the same seed are ' +
+      'bit-identical: the same guest output, state hashes and log after its header. The values are reproducible, ' +
+      'not secret. Recorded values are in the log, so replay needs no option.',
+    parse: parseSeed,
+  },
+  {
     key: 'json',
     flag: '--json',
     default: false,
@@ -386,8 +416,8 @@ export function applyDefaults(parsed: Record<string, unknown>, specs: readonly O
   return out;
 }
 
-/** The machine configuration the flags describe; `imageArg` is the image path as given. */
-export function configFromFlags(f: MachineFlags, imageArg: string): MachineConfig {
+/** The machine configuration the flags describe; `imageArg` is the image path as given; `env` for SOURCE_DATE_EPOCH. */
+export function configFromFlags(f: MachineFlags, imageArg: string, env: Record<string, string | undefined> = process.env): MachineConfig {
   const ports = new Set<number>([0xe9]);
   for (const d of f.debugcon) ports.add(d.port);
   return {
@@ -404,6 +434,8 @@ export function configFromFlags(f: MachineFlags, imageArg: string): MachineConfi
     tlbEntries: f.tlbEntries,
     tlbWays: f.tlbWays,
     tlbTracking: f.tlbTracking,
+    rtcBase: f.rtcBase ?? defaultRtcBase(f.clock, env),
+    seed: f.seed ?? null,
     fpu: true,
   };
 }

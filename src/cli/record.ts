@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { configFromFlags, type MachineFlags } from './options.js';
 import { buildMachine, encodeMachineConfig } from '../machine/config.js';
 import { Recorder } from '../replay/recorder.js';
+import { hostInputFor } from '../replay/input-source.js';
 import { recordLoop } from '../replay/session.js';
 import { sha256File, sha256Hex } from '../replay/digest.js';
 import { LogError } from '../replay/log-error.js';
@@ -53,6 +54,9 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
         path: opts.output,
         ndBufferSize: opts.ndBuffer,
         mhz: opts.mhz,
+        // Frames are cut at deterministic points only, so identical recordings give identical logs.
+        periodicFlush: 'bytes',
+        host: hostInputFor(config),
         header: {
           toolVersion: version,
           machine: encodeMachineConfig(config),
@@ -102,7 +106,8 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
     if (stop.reason === 'interrupted') {
       r.abort(stop.icount);
     } else {
-      r.finish(stop, hash(), { wallMs: Math.round(wallSeconds * 1000) });
+      // No host time in the end frame: two identical recordings give identical logs (wallSeconds is in the summary).
+      r.finish(stop, hash(), {});
     }
     await g.commitDisk();
     return {

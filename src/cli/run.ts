@@ -3,11 +3,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { buildMachine } from '../machine/config.js';
-import { HostInputSource } from '../replay/input-source.js';
+import { hostInputFor } from '../replay/input-source.js';
 import { ImageError, loadBios, loadMultiboot, type LoadPlan } from '../machine/loaders.js';
 import { configFromFlags, type MachineFlags, type RunOnlyOptions } from './options.js';
 import { UsageError } from './exit.js';
 import { describeFsError } from './sinks.js';
+import type { ProgressExtra } from './progress.js';
 import { guestWiring, openGuestIo, stopFields, type StopFields } from './guest-io.js';
 
 export interface RunOptions extends MachineFlags, RunOnlyOptions {}
@@ -18,8 +19,13 @@ export interface RunIo {
   warn(message: string): void;
   /** Aborting stops the guest at the end of the current slice. */
   signal?: AbortSignal;
-  /** Called after every slice with the instruction count so far. */
-  progress?(icount: number): void;
+  /**
+   * Called whenever the machine yields to the host (at least every 25 ms of host
+   * time) with the instruction count so far and what else the command knows:
+   * a replay passes `{ total }`, the log's final icount; ft-check its rounds,
+   * divergences and resyncs (src/cli/progress.ts draws the line).
+   */
+  progress?(icount: number, extra?: ProgressExtra): void;
   /** Standard input, for --serial-in - (default process.stdin). */
   stdin?: Readable;
 }
@@ -37,7 +43,8 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
 
   const g = await openGuestIo(opts, io);
   try {
-    const machine = buildMachine(configFromFlags(opts, path), new HostInputSource(opts.mhz), guestWiring(g));
+    const config = configFromFlags(opts, path);
+    const machine = buildMachine(config, hostInputFor(config), guestWiring(g));
     machine.load(plan);
 
     const start = performance.now();

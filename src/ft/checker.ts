@@ -43,7 +43,8 @@ export interface FtCheckOptions {
   /** Milliseconds, for the report's timings (the engine reads no host clock itself). */
   now(): number;
   signal?: AbortSignal;
-  progress?(icount: number): void;
+  /** After each primary round: its icount, and the rounds judged, divergences and resyncs so far. */
+  progress?(icount: number, so: { rounds: number; divergences: number; resyncs: number }): void;
 }
 
 export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
@@ -95,12 +96,17 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     const atSync = pStop.reason === 'limit' && pStop.icount < max;
     pHash = atSync ? p.sync(pStop) : p.finish(pStop);
     ledger.noteHeld();
-    o.progress?.(p.icount);
+    o.progress?.(p.icount, { rounds, divergences: ledger.divergences.length, resyncs: ledger.resyncs.length });
     if (pStop.reason === 'interrupted') break;
 
     const t1 = o.now();
     const r = await s.runRound(o.signal);
     secondaryMs += o.now() - t1;
+    // A signal stopped the secondary's round: nothing to judge; the check ends as if the primary had been stopped.
+    if (o.signal?.aborted) {
+      pStop = { ...pStop, reason: 'interrupted' };
+      break;
+    }
     rounds++;
     const where = { icount: s.icount, eip: s.machine.cpu.eip >>> 0 };
     const level = r.kind === 'reached';

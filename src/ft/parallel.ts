@@ -76,7 +76,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     p.tracker.markCommon();
     post();
     ledger.noteHeld();
-    o.progress?.(p.icount);
+    o.progress?.(p.icount, { rounds: roundCount, divergences: ledger.divergences.length, resyncs: ledger.resyncs.length });
   };
 
   const resync = async (reason: FtResync['reason']): Promise<void> => {

@@ -13,6 +13,9 @@ import type { IoDelivery } from './scheduler.js';
 
 export type { ClockMode } from './clock.js';
 
+/** Where the RTC starts (--rtc-base, as QEMU's -rtc base=): the host's UTC or local time, or a fixed time in ms since the epoch. */
+export type RtcBase = 'utc' | 'localtime' | number;
+
 /** A configuration the core cannot build (a bad header, a port claimed twice): exit status 2 at the CLI. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -38,6 +41,10 @@ export interface MachineConfig {
   tlbEntries: number;
   tlbWays: number;
   tlbTracking: boolean;
+  /** Where the RTC starts; the value read at power-on is an input, logged as the header's `wallClockMs`. */
+  rtcBase: RtcBase;
+  /** RDRAND/RDSEED seed (null: the host's RNG); recorded values are in the log, so replay does not use it. */
+  seed: number | null;
   /** An x87 FPU (CPUID announces it). Logs made before vmrr had one say nothing, and replay without it. */
   fpu: boolean;
 }
@@ -56,6 +63,8 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   tlbEntries: 4096,
   tlbWays: 1,
   tlbTracking: true,
+  rtcBase: 'utc',
+  seed: null,
   fpu: true,
 };
 
@@ -76,6 +85,8 @@ export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
     tlbEntries: c.tlbEntries,
     tlbWays: c.tlbWays,
     tlbTracking: c.tlbTracking,
+    rtcBase: c.rtcBase,
+    seed: c.seed,
     fpu: c.fpu,
   };
 }
@@ -103,6 +114,8 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     tlbEntries: num('tlbEntries', d.tlbEntries),
     tlbWays: num('tlbWays', d.tlbWays),
     tlbTracking: m.tlbTracking !== false,
+    rtcBase: m.rtcBase === 'localtime' ? 'localtime' : typeof m.rtcBase === 'number' && Number.isFinite(m.rtcBase) ? m.rtcBase : 'utc',
+    seed: typeof m.seed === 'number' && Number.isSafeInteger(m.seed) ? m.seed : null,
     // Absent: recorded before the x87 existed, on a CPU without one (CPUID differs).
     fpu: m.fpu === true,
   };

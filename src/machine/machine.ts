@@ -21,6 +21,7 @@ import { Scheduler, type IoDelivery } from './scheduler.js';
 import { sleepSync, waitForHost } from './idle.js';
 import { applyFirmwareState } from './firmware-state.js';
 import type { LoadPlan } from './loaders.js';
+import { HostPacer } from './host-pacer.js';
 
 export interface DebugConSpec {
   port: number;
@@ -88,8 +89,6 @@ export interface RunAsyncOptions {
 
 /** Instructions per CPU slice with the host clock: deadlines are checked between slices. */
 const HOST_SLICE = 100_000;
-/** Yield to the host's event loop at least this often (Ctrl-C, output), in instructions. */
-const YIELD_QUIET = 20_000_000;
 /** ... and this often while the host owes the guest something (disk reads, serial input). */
 const YIELD_BUSY = HOST_SLICE;
 /** ... and this soon when a guest polling a busy disk (host clock) only waits for the host's read. */
@@ -120,6 +119,8 @@ export class Machine {
   sliceHook: (() => void) | null = null;
   /** Called when the host delivers something (disk data, serial bytes) while the loop waits. */
   private hostWake: (() => void) | null = null;
+  /** When runAsync lets the host's event loop run (kept across calls). */
+  private readonly pacer = new HostPacer();
   /** Events delivered so far, by kind (for reports). */
   readonly eventCounts = { timer: 0, serial: 0, disk: 0 };
 
@@ -252,22 +253,43 @@ export class Machine {
     }
   }
 
-  /** Run like run(), yielding to the host's event loop so host I/O completes and signals are noticed. */
+  /**
+   * Run like run(), yielding to the host's event loop so host I/O completes and
+   * signals are noticed: at least every TURN_MS of host time whatever `maxInsns`
+   * and however often the caller calls again (src/machine/host-pacer.ts), and
+   * sooner while the host owes the guest something. Where the CPU's work is cut
+   * never changes what the guest does, so runs stay deterministic.
+   */
   async runAsync(opts: RunAsyncOptions = {}): Promise<StopInfo> {
     const maxInsns = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
-    for (;;) {
-      const every = this.scheduler.hostActive() ? YIELD_BUSY : YIELD_QUIET;
-      const r = this.advance(maxInsns, this.cpu.icount + every);
-      if (r !== 'wait' && r !== 'yield') return r;
+    const pacer = this.pacer;
+    const turn = async (): Promise<boolean> => {
       opts.onYield?.(this.cpu.icount);
+      await pacer.turn();
+      return opts.signal?.aborted === true;
+    };
+    if (opts.signal?.aborted) return this.stop('interrupted');
+    // A caller that loops over short runAsync calls gets its turns here.
+    if (pacer.due() && (await turn())) return this.stop('interrupted');
+    for (;;) {
+      const busy = this.scheduler.hostActive();
+      const from = this.cpu.icount;
+      pacer.startChunk();
+      const r = this.advance(maxInsns, from + (busy ? Math.min(YIELD_BUSY, pacer.chunk) : pacer.chunk));
+      if (r === 'yield') pacer.endChunk(this.cpu.icount - from);
+      if (r !== 'wait' && r !== 'yield') return r;
+      // The chunk ended and the host owes the guest nothing: run on until a turn is due.
+      if (r === 'yield' && !busy && !this.scheduler.hostActive() && !pacer.due()) continue;
       if (r === 'wait') {
+        opts.onYield?.(this.cpu.icount);
         const wait = this.scheduler.blockedOnHost ? Infinity : this.idleNs();
         await waitForHost(wait, (wake) => (this.hostWake = wake), opts.signal);
         this.hostWake = null;
-      } else {
-        await new Promise((resolve) => setImmediate(resolve));
+        pacer.turned();
+        if (opts.signal?.aborted) return this.stop('interrupted');
+      } else if (await turn()) {
+        return this.stop('interrupted');
       }
-      if (opts.signal?.aborted) return this.stop('interrupted');
     }
   }
 
@@ -291,7 +313,7 @@ export class Machine {
       const halted = c.halted && (c.flags & IF) !== 0 && !this.pic.pending();
       for (let ev = sched.nextEvent(halted); ev !== null; ev = sched.nextEvent(halted)) this.deliver(ev);
       if (virtual && sched.blockedOnHost) return 'wait';
-      // The host's completion callback can only run once the loop yields: do so soon, not after YIELD_QUIET.
+      // The host's completion callback can only run once the loop yields: do so soon, not after a whole chunk.
       if (sched.awaitingHost) yieldAt = Math.min(yieldAt, c.icount + YIELD_HOST_DUE);
       if (c.halted && !((c.flags & IF) && this.pic.pending())) {
         if (!(c.flags & IF) || !sched.canWake()) return this.stop('halt');

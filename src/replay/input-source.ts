@@ -4,6 +4,34 @@
 
 import { randomBytes } from 'node:crypto';
 import type { NdSource } from '../cpu/cpu.js';
+import type { MachineConfig, RtcBase } from '../machine/config.js';
+
+/** What a host source takes besides the TSC rate: where the RTC starts, and a seed for RDRAND/RDSEED. */
+export interface HostInputOptions {
+  /** 'utc': the host's time; 'localtime': the host's local time; a number: that time (ms since the epoch). Default 'utc'. */
+  rtcBase?: RtcBase;
+  /** RDRAND/RDSEED from a generator seeded with this (0 to 2^32-1) instead of the host's crypto RNG. */
+  seed?: number | null;
+}
+
+/** xorshift32* over a state derived from the seed: reproducible guest randomness, never for secrets. */
+class SeededRandom {
+  private x: number;
+
+  constructor(seed: number) {
+    // Spread the seed (0 is a fixed point of xorshift) and never start at 0.
+    this.x = (Math.imul((seed >>> 0) ^ 0x5bd1e995, 0x9e3779b1) >>> 0) || 0x6d2b79f5;
+  }
+
+  next32(): number {
+    let x = this.x;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.x = x >>> 0;
+    return Math.imul(this.x, 0x2545f491) >>> 0;
+  }
+}
 
 export type InputMode = 'run' | 'record' | 'replay';
 
@@ -13,9 +41,14 @@ export class HostInputSource implements NdSource {
   private readonly start = process.hrtime.bigint();
   private pool = Buffer.alloc(0);
   private poolPos = 0;
+  private readonly seeded: SeededRandom | null;
+  private readonly rtcBase: RtcBase;
 
   /** Nominal TSC frequency in MHz: the counter advances this many ticks per microsecond of host time. */
-  constructor(private readonly mhz = 1000) {}
+  constructor(private readonly mhz = 1000, opts: HostInputOptions = {}) {
+    this.seeded = opts.seed === undefined || opts.seed === null ? null : new SeededRandom(opts.seed);
+    this.rtcBase = opts.rtcBase ?? 'utc';
+  }
 
   rdtsc(): number {
     const ns = Number(process.hrtime.bigint() - this.start);
@@ -23,6 +56,10 @@ export class HostInputSource implements NdSource {
   }
 
   rdrand(bits: number, _seed: boolean): number {
+    if (this.seeded) {
+      const v = this.seeded.next32();
+      return bits === 16 ? v & 0xffff : v;
+    }
     if (this.poolPos + 4 > this.pool.length) {
       this.pool = randomBytes(4096);
       this.poolPos = 0;
@@ -47,8 +84,16 @@ export class HostInputSource implements NdSource {
     return this.nowNs();
   }
 
-  /** Wall-clock time (ms since the Unix epoch) for the RTC at power-on: a guest input. */
+  /** Wall-clock time (ms since the Unix epoch) for the RTC at power-on: a guest input (--rtc-base). */
   wallClockMs(): number {
+    if (typeof this.rtcBase === 'number') return this.rtcBase;
+    const now = Date.now();
+    // The RTC shows its time as UTC fields: local time is UTC shifted by the host's offset.
+    return this.rtcBase === 'localtime' ? now - new Date(now).getTimezoneOffset() * 60_000 : now;
+  }
+
+  /** The host's time now (ms since the epoch), for a log header's creation time: never a guest input. */
+  hostTimeMs(): number {
     return Date.now();
   }
 }
@@ -56,4 +101,9 @@ export class HostInputSource implements NdSource {
 /** A wall-clock time (ms since the epoch, from wallClockMs) as ISO 8601 UTC, for log headers. */
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** The host source a configuration asks for: its TSC rate, RTC base and RDRAND seed. */
+export function hostInputFor(c: Pick<MachineConfig, 'mhz' | 'rtcBase' | 'seed'>): HostInputSource {
+  return new HostInputSource(c.mhz, { rtcBase: c.rtcBase, seed: c.seed });
 }

@@ -24,6 +24,18 @@ export interface RecorderOptions {
   header: Omit<LogHeader, 'ndBufferSize' | 'created'>;
   ndBufferSize: number;
   mhz: number;
+  /**
+   * What flushAll does. 'frames' (the default; the FT link): pending ND entries
+   * and events are cut into frames at once. 'bytes' (`vmrr record`): only the
+   * frames already written go to the file, because the record loop calls
+   * flushAll whenever the machine yields to the host, at host-timed points, and
+   * frames cut there would make two identical recordings differ. Frames are then
+   * cut only at deterministic points: a full ND buffer, an event batch, a sync
+   * point, a checkpoint, the end (or an abort).
+   */
+  periodicFlush?: 'frames' | 'bytes';
+  /** The host side of the input source (default: a HostInputSource at `mhz`, unseeded, host wall clock). */
+  host?: HostInputSource;
 }
 
 export function logEventOf(ev: MachineEvent, icount: number, eip: number): LogEvent {
@@ -59,12 +71,14 @@ export class Recorder {
   /** The guest's output, counted and digested (the caller taps the machine's wiring with it: outputs.tap). */
   readonly outputs = new OutputLedger();
   private pending: LogEvent[] = [];
+  private readonly periodicFlush: 'frames' | 'bytes';
   events = 0;
   syncs = 0;
 
   /** `sinkFor`: where frames go, given the header (default: a LogWriter creating opts.path). */
   constructor(opts: RecorderOptions, sinkFor: (header: LogHeader) => FrameSink = (h) => LogWriter.create(opts.path, h)) {
-    const host = new HostInputSource(opts.mhz);
+    const host = opts.host ?? new HostInputSource(opts.mhz);
+    this.periodicFlush = opts.periodicFlush ?? 'frames';
     // The writer needs the header first, and the header holds the wall-clock time the input reads.
     let writer: FrameSink | null = null;
     this.input = new RecordingInput(host, opts.ndBufferSize, (block: NdBlock) => {
@@ -77,7 +91,8 @@ export class Recorder {
       ...opts.header,
       machine: { ...opts.header.machine, wallClockMs: this.input.wallMs },
       ndBufferSize: opts.ndBufferSize,
-      created: isoTime(this.input.wallMs),
+      // The one host wall-time value in a log: when it was made (the RTC's start is the guest input above).
+      created: isoTime(host.hostTimeMs()),
     };
     this.header = header;
     writer = sinkFor(header);
@@ -103,8 +118,14 @@ export class Recorder {
     this.pending = [];
   }
 
-  /** Everything so far to the log (a periodic flush, so a killed recorder leaves a replayable log). */
+  /** A periodic flush, so a killed recorder leaves a replayable log (see RecorderOptions.periodicFlush). */
   flushAll(icount: number): void {
+    if (this.periodicFlush === 'bytes') this.writer.flush();
+    else this.cutAll(icount);
+  }
+
+  /** Everything so far to the log, as frames. */
+  private cutAll(icount: number): void {
     this.input.nd.flush();
     this.flushEvents(icount);
     this.writer.flush();
@@ -141,7 +162,7 @@ export class Recorder {
   /** Leave the log marked incomplete (an error or interrupt ended the recording). */
   abort(icount: number): void {
     try {
-      this.flushAll(icount);
+      this.cutAll(icount);
     } finally {
       this.writer.abort();
     }
