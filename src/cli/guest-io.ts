@@ -1,7 +1,7 @@
 // What `run` and `record` share around a guest: its output sinks (COM1, the
 // debug console ports), its serial input and disk, the machine options the
 // command line gives, and the stop fields of their summaries.
-import type { StopInfo } from '../machine/machine.js';
+import type { HaltKind, StopInfo } from '../machine/machine.js';
 import type { MachineWiring } from '../machine/config.js';
 import { DiskCommitError, FileDisk } from '../machine/file-disk.js';
 import type { MachineFlags } from './options.js';
@@ -88,6 +88,8 @@ export interface StopFields {
   eip: number;
   exitValue: number | null;
   faults: string[];
+  /** For reason halt: interrupts-off (HLT with IF=0) or no-wake-source; otherwise null. */
+  halt: HaltKind | null;
   wallSeconds: number;
   mips: number;
 }
@@ -99,6 +101,7 @@ export function stopFields(stop: StopInfo, wallSeconds: number): StopFields {
     eip: stop.eip >>> 0,
     exitValue: stop.exitValue ?? null,
     faults: stop.faults ? stop.faults.split(' -> ') : [],
+    halt: stop.halt ?? null,
     wallSeconds,
     mips: wallSeconds > 0 ? stop.icount / wallSeconds / 1e6 : 0,
   };

@@ -23,9 +23,10 @@ const sayWarning = (msg: string): void => say(`${paint.bold.yellow('vmrr: warnin
 
 const EXIT_STATUS_HELP = `
 Exit status:
-  0  the guest ended normally (isa-debug-exit, or HLT with interrupts off)
+  0  the guest ended normally (isa-debug-exit)
   2  bad usage or a bad image
   3  the guest failed (triple fault, instruction limit reached)
+  4  the guest halted for good (HLT with interrupts off, or nothing left to wake it)
   with --exit-code guest, an isa-debug-exit write of V gives (V<<1)|1
 
 See man vmrr-run(1), docs/cli-json.md for --json.`;
@@ -103,7 +104,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--checkpoint-every <n>', 'instructions between checkpoints (0: none)', intArg('--checkpoint-every', 0), 100_000_000)
     .option('--json', 'print one JSON summary on standard output (see docs/cli-json.md)')
     .option('--serial <file>', 'write guest COM1 and port 0xE9 output to FILE instead of standard output')
-    .addHelpText('after', '\nExit status:\n  0  the guest ended normally\n  2  bad usage, a bad image, an unwritable log\n  3  the guest failed (triple fault, instruction limit)\n\nSee man vmrr-record(1).')
+    .addHelpText('after', '\nExit status:\n  0  the guest ended normally (isa-debug-exit)\n  2  bad usage, a bad image, an unwritable log\n  3  the guest failed (triple fault, instruction limit)\n  4  the guest halted for good (HLT with interrupts off)\n\nSee man vmrr-record(1).')
     .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
       const { recordCommand } = await import('./record.js');
       const opts = applyDefaults(parsed) as unknown as import('./record.js').RecordOptions;
@@ -246,7 +247,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
 }
 
 /** Failures of the guest, for people, on stderr. A normal end says nothing, as QEMU. */
-function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults'>): void {
+function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults' | 'halt'>): void {
   const at = `icount ${s.icount}, EIP 0x${s.eip.toString(16).padStart(8, '0')}`;
   switch (s.reason) {
     case 'triple-fault':
@@ -257,6 +258,13 @@ function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults'>)
       break;
     case 'interrupted':
       sayError(`interrupted at ${at}`);
+      break;
+    case 'halt':
+      sayError(
+        s.halt === 'interrupts-off'
+          ? `guest halted with interrupts disabled (HLT with IF=0 at ${at}): nothing can wake it`
+          : `guest halted with no device left that can interrupt it (${at})`,
+      );
       break;
   }
 }

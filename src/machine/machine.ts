@@ -73,7 +73,11 @@ export interface StopInfo {
   exitValue?: number;
   /** Exception chain of a triple fault, e.g. "#GP -> #GP -> #DF". */
   faults?: string;
+  /** For reason 'halt': HLT with IF=0 (a panic: not even an NMI can come), or IF=1 with no device left that could interrupt. */
+  halt?: HaltKind;
 }
+
+export type HaltKind = 'interrupts-off' | 'no-wake-source';
 
 export interface RunAsyncOptions {
   /** Absolute instruction count to stop at (reason 'limit'). */
@@ -290,7 +294,7 @@ export class Machine {
       // The host's completion callback can only run once the loop yields: do so soon, not after YIELD_QUIET.
       if (sched.awaitingHost) yieldAt = Math.min(yieldAt, c.icount + YIELD_HOST_DUE);
       if (c.halted && !((c.flags & IF) && this.pic.pending())) {
-        if (!(c.flags & IF) || !sched.canWake()) return this.stop('halt');
+        if (!(c.flags & IF) || !sched.canWake()) return this.haltStop();
         if (!virtual) return 'wait';
         const t = sched.nextDue(true);
         if (t === Infinity) return 'wait'; // waiting for the host (e.g. serial input)
@@ -319,7 +323,7 @@ export class Machine {
     const c = this.cpu;
     for (;;) {
       while (log.nextIcount() <= c.icount) this.deliver(log.take());
-      if (c.halted && !((c.flags & IF) && this.pic.pending())) return this.stop('halt');
+      if (c.halted && !((c.flags & IF) && this.pic.pending())) return this.haltStop();
       if (c.icount >= maxInsns) return this.stop('limit');
       if (c.icount >= yieldAt) return 'yield';
       runCpu(c, Math.min(maxInsns, yieldAt, log.nextIcount()));
@@ -345,6 +349,10 @@ export class Machine {
 
   readPhys(addr: number, len: number): Uint8Array {
     return this.mem.readBytes(addr, len);
+  }
+
+  private haltStop(): StopInfo {
+    return this.stop('halt', { halt: this.cpu.flags & IF ? 'no-wake-source' : 'interrupts-off' });
   }
 
   private stop(reason: StopReason, extra: Partial<StopInfo> = {}): StopInfo {

@@ -81,6 +81,7 @@ describe('vmrr run on a fixture', () => {
       eip: expect.any(Number),
       exitValue: 1,
       faults: [],
+      halt: null,
       wallSeconds: expect.any(Number),
       mips: expect.any(Number),
     });
@@ -105,14 +106,28 @@ describe('vmrr run on a fixture', () => {
 });
 
 describe('vmrr run on small synthetic kernels', () => {
-  it('port 0xE9 goes to stdout, --debugcon ports to their file, HLT with IF=0 ends with 0', () => {
+  it('port 0xE9 goes to stdout, --debugcon ports to their file, HLT with IF=0 ends with status 4 and says so', () => {
     const t = tempFiles({});
     const r = vmrr(['run', '--debugcon', `0x80:${t.path('post.log')}`, images.path('ports.mb')]);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/^vmrr: guest halted with interrupts disabled \(HLT with IF=0 at icount 6, EIP 0x[0-9a-f]{8}\): nothing can wake it\n$/);
     expect(r.stdout).toBe('A');
     expect(readFileSync(t.path('post.log'), 'latin1')).toBe('B');
     const j = vmrr(['run', '--json', images.path('ports.mb')]);
-    expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'halt', icount: 6, exitValue: null });
+    expect(j.status).toBe(4);
+    expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'halt', halt: 'interrupts-off', icount: 6, exitValue: null });
+    // --exit-code guest passes isa-debug-exit through only; a halt keeps its status.
+    expect(vmrr(['run', '--exit-code', 'guest', images.path('ports.mb')]).status).toBe(4);
+  });
+
+  it('HLT with IF=1 and every IRQ masked ends with status 4, halt no-wake-source', () => {
+    const t = tempFiles({
+      // mov al,0xff; out 0x21,al; out 0xa1,al; sti; hlt
+      'masked.mb': kernel([0xb0, 0xff, 0xe6, 0x21, 0xe6, 0xa1, 0xfb, 0xf4]),
+    });
+    const j = vmrr(['run', '--json', t.path('masked.mb')]);
+    expect(j.status).toBe(4);
+    expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'halt', halt: 'no-wake-source' });
   });
 
   it('--debugcon 0xe9:FILE takes port 0xE9 off stdout', () => {
