@@ -130,11 +130,12 @@ export class Machine {
     const mhz = opts.mhz ?? 1000;
     const pic = new PicPair(this.bus, () => this.cpu.requestExit());
     this.pic = pic;
-    // RDTSC follows guest time: icount-derived with the virtual clock, the input source's with the host one.
-    const nd: NdSource = opts.clock === 'virtual' ? { rdtsc: () => this.cpu.icount, rdrand: (b, s) => opts.input.rdrand(b, s) } : opts.input;
+    // RDTSC follows guest time: the virtual clock's (idle time included), the input source's with the host one.
+    let vclock: VirtualClock | undefined;
+    const nd: NdSource = opts.clock === 'virtual' ? { rdtsc: () => vclock!.tsc(), rdrand: (b, s) => opts.input.rdrand(b, s) } : opts.input;
     this.cpu = new Cpu(this.mem, this.bus, nd, pic, { entries: opts.tlbEntries ?? 4096, ways: opts.tlbWays ?? 1, tracking: opts.tlbTracking ?? true });
     if (opts.clock === 'virtual') {
-      this.clock = new VirtualClock(this.cpu, mhz);
+      this.clock = vclock = new VirtualClock(this.cpu, mhz);
     } else {
       const hc = new HostClock(opts.input);
       hc.onPassed = () => this.reschedule();
