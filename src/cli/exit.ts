@@ -46,6 +46,8 @@ export function runExitStatus(reason: StopReason, exitValue: number | null, mode
   switch (reason) {
     case 'exit':
       return mode === 'guest' && exitValue !== null ? exitValue & 0xff : EXIT_OK;
+    case 'reset':
+      return EXIT_OK; // the guest asked to reboot: vmrr stops there, as qemu -no-reboot does
     case 'halt':
       return EXIT_GUEST_HALTED;
     case 'interrupted':

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { Chalk, chalkStderr } from 'chalk';
 import { OPTIONS, applyDefaults, commanderFlags, parseTlbPower, type OptionSpec } from './options.js';
+import type { UnclaimedPort } from '../devices/port-bus.js';
 import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
 import type { RunOptions, RunSummary } from './run.js';
@@ -88,7 +89,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
         ),
       );
       if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
-      else reportStop(summary);
+      else reportStop(summary), reportUnclaimed(summary.unclaimedPorts);
       setStatus(runExitStatus(summary.reason, summary.exitValue, opts.exitCode));
     });
   for (const spec of OPTIONS) run.addOption(commanderOption(spec));
@@ -114,7 +115,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
         ),
       );
       if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
-      else reportStop(summary);
+      else reportStop(summary), reportUnclaimed(summary.unclaimedPorts);
       setStatus(runExitStatus(summary.reason, summary.exitValue, 'vmrr'));
     });
   for (const spec of OPTIONS) if (spec.scope === 'machine') record.addOption(commanderOption(spec));
@@ -247,7 +248,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
 }
 
 /** Failures of the guest, for people, on stderr. A normal end says nothing, as QEMU. */
-function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults' | 'halt'>): void {
+function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults' | 'halt' | 'resetBy'>): void {
   const at = `icount ${s.icount}, EIP 0x${s.eip.toString(16).padStart(8, '0')}`;
   switch (s.reason) {
     case 'triple-fault':
@@ -259,6 +260,9 @@ function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults' |
     case 'interrupted':
       sayError(`interrupted at ${at}`);
       break;
+    case 'reset':
+      say(`vmrr: guest asked for a system reset through ${s.resetBy} at ${at}: the run ends there (as qemu -no-reboot)`);
+      break;
     case 'halt':
       sayError(
         s.halt === 'interrupts-off'
@@ -267,6 +271,15 @@ function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults' |
       );
       break;
   }
+}
+
+/** The ports the guest expected a device at: the next missing piece of the platform. */
+function reportUnclaimed(ports: UnclaimedPort[]): void {
+  if (ports.length === 0) return;
+  const hex = (p: number): string => `0x${p.toString(16)}`;
+  const shown = ports.slice(0, 12).map((u) => `${hex(u.port)} (${[u.reads && `${u.reads} in`, u.writes && `${u.writes} out`].filter(Boolean).join(', ')})`);
+  const more = ports.length > 12 ? `, and ${ports.length - 12} more (--json lists them)` : '';
+  say(`vmrr: note: the guest touched ${ports.length} I/O port${ports.length > 1 ? 's' : ''} no device models (reads gave 0xFF): ${shown.join(', ')}${more}`);
 }
 
 /** Ctrl-C stops the run between slices, so it still reports where it was. */

@@ -25,6 +25,8 @@ export interface MachineConfig {
   bios: boolean;
   /** Kernel command line after the image argument. */
   append: string;
+  /** A Linux kernel's initrd file, as given ('' for none); replay reads it again. */
+  initrd: string;
   /** The image path as given: the guest's command line starts with it, so replay rebuilds it exactly. */
   imageArg: string;
   clock: ClockMode;
@@ -44,6 +46,7 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   ram: 32 << 20,
   bios: false,
   append: '',
+  initrd: '',
   imageArg: '',
   clock: 'host',
   mhz: 1000,
@@ -62,6 +65,7 @@ export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
     ram: c.ram,
     bios: c.bios,
     append: c.append,
+    initrd: c.initrd,
     imageArg: c.imageArg,
     clock: c.clock,
     mhz: c.mhz,
@@ -89,6 +93,7 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     ram: num('ram'),
     bios: m.bios === true,
     append: typeof m.append === 'string' ? m.append : '',
+    initrd: typeof m.initrd === 'string' ? m.initrd : '',
     imageArg: typeof m.imageArg === 'string' ? m.imageArg : fallbackImageArg,
     clock: m.clock === 'virtual' ? 'virtual' : 'host',
     mhz: num('mhz'),

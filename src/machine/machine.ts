@@ -20,6 +20,7 @@ import { deliver, type ByteSource, type EventTargets, type MachineEvent, type Sc
 import { Scheduler, type IoDelivery } from './scheduler.js';
 import { sleepSync, waitForHost } from './idle.js';
 import { applyFirmwareState } from './firmware-state.js';
+import { Chipset } from './chipset.js';
 import type { LoadPlan } from './loaders.js';
 
 export interface DebugConSpec {
@@ -62,7 +63,7 @@ export interface MachineParts {
   tlbTracking?: boolean;
 }
 
-export type StopReason = 'exit' | 'halt' | 'limit' | 'triple-fault' | 'interrupted';
+export type StopReason = 'exit' | 'halt' | 'reset' | 'limit' | 'triple-fault' | 'interrupted';
 
 export interface StopInfo {
   reason: StopReason;
@@ -73,6 +74,8 @@ export interface StopInfo {
   exitValue?: number;
   /** Exception chain of a triple fault, e.g. "#GP -> #GP -> #DF". */
   faults?: string;
+  /** For reason 'reset': the device the guest asked (port 0x92, i8042, 0xCF9). */
+  resetBy?: string;
   /** For reason 'halt': HLT with IF=0 (a panic: not even an NMI can come), or IF=1 with no device left that could interrupt. */
   halt?: HaltKind;
 }
@@ -109,6 +112,8 @@ export class Machine {
   readonly rtc: CmosRtc;
   readonly uart: Uart16550;
   readonly ata?: AtaDisk;
+  /** Port 0x92, the i8042, PCI configuration space, BIOS shadow RAM (chipset.ts). */
+  readonly chipset: Chipset;
   private readonly exitDev: DebugExit;
   private readonly targets: EventTargets;
   private readonly scheduler: Scheduler;
@@ -151,6 +156,7 @@ export class Machine {
     const cons = opts.debugcon ?? [{ port: 0xe9, sink: serial }];
     for (const c of cons) new DebugCon(this.bus, c.port, c.sink);
     this.exitDev = new DebugExit(this.bus, 0xf4, () => this.cpu.requestReturn());
+    this.chipset = new Chipset(this.bus, this.mem, this.cpu, pic);
     this.targets = { pit: this.pit, uart: this.uart, ata: this.ata };
     this.serialIn = opts.serialIn;
     this.replay = opts.events;
@@ -212,7 +218,10 @@ export class Machine {
       ram.set(seg.data, seg.addr);
       this.mem.markTouched(seg.addr, seg.data.length);
     }
-    if (plan.rom) this.mem.mapRom(plan.rom);
+    if (plan.rom) {
+      this.mem.mapRom(plan.rom);
+      this.chipset.shadow.update(this.chipset.pci.config(0));
+    }
     const e = plan.entry;
     const c = this.cpu;
     if (e.mode === 'flat32') {
@@ -225,14 +234,15 @@ export class Machine {
       c.regs[0] = e.eax;
       c.regs[3] = e.ebx;
       c.regs[4] = e.esp;
+      c.regs[6] = e.esi ?? 0;
       c.regs[2] = 0;
       c.setEflags(e.eflags);
     } else {
       this.reset();
     }
     c.flushTlb();
-    // A Multiboot kernel starts after the firmware, which has programmed the PICs and the PIT.
-    if (plan.kind === 'multiboot') applyFirmwareState(this.bus);
+    // A kernel (Multiboot or Linux) starts after the firmware, which has programmed the PICs and the PIT.
+    if (plan.kind !== 'bios') applyFirmwareState(this.bus);
   }
 
   /**
@@ -314,8 +324,8 @@ export class Machine {
       }
       runCpu(c, target);
       this.sliceHook?.();
-      if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
-      if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
+      const end = this.ended();
+      if (end) return end;
     }
   }
 
@@ -329,14 +339,23 @@ export class Machine {
       if (c.icount >= yieldAt) return 'yield';
       runCpu(c, Math.min(maxInsns, yieldAt, log.nextIcount()));
       this.sliceHook?.();
-      if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
-      if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
+      const end = this.ended();
+      if (end) return end;
     }
+  }
+
+  /** The guest's own end after a CPU slice: isa-debug-exit, a reset request, a triple fault. */
+  private ended(): StopInfo | null {
+    const c = this.cpu;
+    if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
+    if (this.chipset.resetBy) return this.stop('reset', { resetBy: this.chipset.resetBy });
+    if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
+    return null;
   }
 
   /** Execute one instruction (or REP iteration). */
   step(): void {
-    if (this.exitDev.status >= 0) return; // the guest has ended
+    if (this.exitDev.status >= 0 || this.chipset.resetBy) return; // the guest has ended
     runCpu(this.cpu, this.cpu.icount + 1);
   }
 
