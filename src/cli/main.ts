@@ -75,7 +75,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .command('run')
     .summary('run a guest until it exits, halts, fails or reaches the instruction limit')
     .description(
-      'Run a Multiboot kernel (ELF32 or a.out kludge) as qemu-system-i386 -kernel IMAGE would, ' +
+      'Run a Multiboot kernel (ELF32 or a.out kludge) or a Linux bzImage (with --initrd, --append) as qemu-system-i386 -kernel IMAGE would, ' +
         'or a raw ROM image with --bios FILE. Guest COM1 and port 0xE9 output go to standard output.',
     )
     .argument('[image]', 'Multiboot kernel image')
