@@ -66,3 +66,10 @@ describe('MSRs', () => {
     }
   });
 });
+
+describe('cache control', () => {
+  it('INVD and WBINVD run at CPL 0 (no caches to flush)', () => {
+    const m = boot([0x0f, 0x08, 0x0f, 0x09, 0x90]);
+    expect(m.run(3)).toMatchObject({ reason: 'limit', icount: 3 });
+  });
+});
