@@ -82,8 +82,10 @@ describe('vmrr run on a fixture', () => {
       exitValue: 1,
       faults: [],
       halt: null,
+      resetBy: null,
       wallSeconds: expect.any(Number),
       mips: expect.any(Number),
+      unclaimedPorts: [],
     });
     expect(s.icount).toBeGreaterThan(1000);
     expect(s.mips).toBeCloseTo(s.icount / s.wallSeconds / 1e6, 6);
@@ -118,6 +120,18 @@ describe('vmrr run on small synthetic kernels', () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'halt', halt: 'interrupts-off', icount: 6, exitValue: null });
     // --exit-code guest passes isa-debug-exit through only; a halt keeps its status.
     expect(vmrr(['run', '--exit-code', 'guest', images.path('ports.mb')]).status).toBe(4);
+  });
+
+  it('ports no device models are counted: --json unclaimedPorts, and one note on stderr', () => {
+    const t = tempFiles({
+      // in al,0xc0 (twice); out 0xc4,al (the second DMA controller, not modelled); mov al,0; out 0xf4,al
+      'dma.mb': kernel([0xe4, 0xc0, 0xe4, 0xc0, 0xe6, 0xc4, 0xb0, 0x00, 0xe6, 0xf4]),
+    });
+    const j = vmrr(['run', '--json', t.path('dma.mb')]);
+    expect(JSON.parse(j.stdout).unclaimedPorts).toEqual([{ port: 0xc0, reads: 2, writes: 0 }, { port: 0xc4, reads: 0, writes: 1 }]);
+    const r = vmrr(['run', t.path('dma.mb')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('vmrr: note: the guest touched 2 I/O ports no device models (reads gave 0xFF): 0xc0 (2 in), 0xc4 (1 out)\n');
   });
 
   it('HLT with IF=1 and every IRQ masked ends with status 4, halt no-wake-source', () => {
