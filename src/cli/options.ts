@@ -222,7 +222,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     summary: 'initial ramdisk for a Linux kernel (bzImage), as qemu-system-i386 -initrd',
     details:
       'Loaded at the top of RAM below the kernel\'s initrd_addr_max (page-aligned, 128 KiB below the end, as QEMU) and passed ' +
-      'in the boot parameters. Replay reads FILE again from the path the log holds. Only for Linux kernels.',
+      'in the boot parameters. Replay reads FILE again from the path the log holds (its bytes are not hashed in the log: a changed file makes the replay diverge). Only for Linux kernels.',
   },
   {
     key: 'clock',
