@@ -181,3 +181,25 @@ describe('i8042', () => {
     expect(resets).toEqual([1]);
   });
 });
+
+describe('the firmware state a kernel starts with', () => {
+  it('PCI as SeaBIOS leaves it: commands, IDE BAR4 and channel decode, PIRQ routing', async () => {
+    const { loadMultiboot } = await import('../../src/machine/loaders.js');
+    const img = new Uint8Array(0x40);
+    const dv = new DataView(img.buffer);
+    dv.setUint32(0, 0x1badb002, true);
+    dv.setUint32(4, 0x10000, true);
+    dv.setUint32(8, -(0x1badb002 + 0x10000) >>> 0, true);
+    dv.setUint32(12, 0x100000, true);
+    dv.setUint32(16, 0x100000, true);
+    dv.setUint32(28, 0x100020, true);
+    const m = new Machine({ ramBytes: RAM, input: fixedInput(), clock: 'virtual' });
+    m.load(loadMultiboot(img, RAM, ''));
+    const pci = m.chipset.pci;
+    expect(pci.configRead(0x09, 0x04, 2)).toBe(0x0103);
+    expect(pci.configRead(0x09, 0x20, 4)).toBe(0xc001);
+    expect(pci.configRead(0x09, 0x40, 4)).toBe(0x80008000);
+    expect(pci.configRead(0x08, 0x60, 4)).toBe(0x0b0b0a0a);
+    expect(pci.configRead(0x00, 0x00, 4)).toBe(0x12378086);
+  });
+});
