@@ -7,6 +7,7 @@ import { MsrFile } from './msr.js';
 import { Tlb, TLB_DENY_READ, TLB_DENY_WRITE, TLB_DENY_UREAD, TLB_DENY_UWRITE, type TlbGeometry } from '../memory/tlb.js';
 import { IF, LazyState, materialize, ARITH } from './flags.js';
 import type { Inst } from './inst.js';
+import { Fpu } from './fpu/fpu.js';
 
 /** Port I/O, handed in by the machine. */
 export interface IoBus {
@@ -115,6 +116,10 @@ export class Cpu implements LazyState {
   tscOffset = 0;
   /** The other MSRs (msr.ts). */
   readonly msrs = new MsrFile();
+  /** The x87 (src/cpu/fpu/fpu.ts). */
+  readonly fpu = new Fpu();
+  /** False: no FPU (CPUID says so; x87 opcodes raise #NM when CR0.EM or TS is set, else #UD). */
+  fpuPresent = true;
 
   // Execution control.
   /** Interpretations of an instruction before a compiled block starts there (blocks.ts); 0 turns blocks off. */
