@@ -12,6 +12,8 @@ export const EXIT_OK = 0;
 export const EXIT_DIVERGENCE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_GUEST_FAILED = 3;
+/** The guest halted for good: HLT with interrupts off (a panic), or with nothing left to wake it. */
+export const EXIT_GUEST_HALTED = 4;
 /** vmrr itself failed: a bug, reported with its stack. */
 export const EXIT_INTERNAL = 70;
 /** Stopped by SIGINT, as shells report it. */
@@ -48,8 +50,10 @@ export function runExitStatus(reason: StopReason, exitValue: number | null, mode
   switch (reason) {
     case 'exit':
       return mode === 'guest' && exitValue !== null ? exitValue & 0xff : EXIT_OK;
+    case 'reset':
+      return EXIT_OK; // the guest asked to reboot: vmrr stops there, as qemu -no-reboot does
     case 'halt':
-      return EXIT_OK;
+      return EXIT_GUEST_HALTED;
     case 'interrupted':
       return EXIT_INTERRUPTED;
     case 'limit':

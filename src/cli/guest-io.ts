@@ -1,7 +1,8 @@
 // What `run` and `record` share around a guest: its output sinks (COM1, the
 // debug console ports), its serial input and disk, the machine options the
 // command line gives, and the stop fields of their summaries.
-import type { StopInfo } from '../machine/machine.js';
+import type { HaltKind, StopInfo } from '../machine/machine.js';
+import type { UnclaimedPort } from '../devices/port-bus.js';
 import type { MachineWiring } from '../machine/config.js';
 import { DiskCommitError, FileDisk } from '../machine/file-disk.js';
 import type { MachineFlags } from './options.js';
@@ -88,18 +89,27 @@ export interface StopFields {
   eip: number;
   exitValue: number | null;
   faults: string[];
+  /** For reason reset: the device the guest asked (port 0x92, i8042, PIIX3 reset control (0xCF9)); otherwise null. */
+  resetBy: string | null;
+  /** For reason halt: interrupts-off (HLT with IF=0) or no-wake-source; otherwise null. */
+  halt: HaltKind | null;
   wallSeconds: number;
   mips: number;
+  /** Ports the guest read or wrote that no device models (all-ones reads, dropped writes), by port. */
+  unclaimedPorts: UnclaimedPort[];
 }
 
-export function stopFields(stop: StopInfo, wallSeconds: number): StopFields {
+export function stopFields(stop: StopInfo, wallSeconds: number, unclaimedPorts: UnclaimedPort[] = []): StopFields {
   return {
     reason: stop.reason,
     icount: stop.icount,
     eip: stop.eip >>> 0,
     exitValue: stop.exitValue ?? null,
     faults: stop.faults ? stop.faults.split(' -> ') : [],
+    halt: stop.halt ?? null,
+    resetBy: stop.resetBy ?? null,
     wallSeconds,
     mips: wallSeconds > 0 ? stop.icount / wallSeconds / 1e6 : 0,
+    unclaimedPorts,
   };
 }

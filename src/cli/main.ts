@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { paintErr, paintOut } from './colour.js';
 import { OPTIONS, applyDefaults, commanderFlags, parseTlbPower, type OptionSpec } from './options.js';
+import type { UnclaimedPort } from '../devices/port-bus.js';
 import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
 import type { RunOptions, RunSummary } from './run.js';
@@ -23,9 +24,10 @@ const sayWarning = (msg: string): void => say(`${paintErr.bold.yellow('vmrr: war
 
 const EXIT_STATUS_HELP = `
 Exit status:
-  0  the guest ended normally (isa-debug-exit, or HLT with interrupts off)
+  0  the guest ended normally (isa-debug-exit)
   2  bad usage or a bad image
   3  the guest failed (triple fault, instruction limit reached)
+  4  the guest halted for good (HLT with interrupts off, or nothing left to wake it)
   130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM
   with --exit-code guest, an isa-debug-exit write of V gives (V<<1)|1
 
@@ -74,7 +76,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .command('run')
     .summary('run a guest until it exits, halts, fails or reaches the instruction limit')
     .description(
-      'Run a Multiboot kernel (ELF32 or a.out kludge) as qemu-system-i386 -kernel IMAGE would, ' +
+      'Run a Multiboot kernel (ELF32 or a.out kludge) or a Linux bzImage (with --initrd, --append) as qemu-system-i386 -kernel IMAGE would, ' +
         'or a raw ROM image with --bios FILE. Guest COM1 and port 0xE9 output go to standard output.',
     )
     .argument('[image]', 'Multiboot kernel image')
@@ -87,6 +89,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       );
       if (opts.json) process.stdout.write(jsonText(summary) + '\n');
       if (!opts.json || summary.reason === 'interrupted') reportStop(summary);
+      if (!opts.json) reportUnclaimed(summary.unclaimedPorts);
       setStatus(runExitStatus(summary.reason, summary.exitValue, opts.exitCode));
     });
   for (const spec of OPTIONS) run.addOption(commanderOption(spec));
@@ -102,7 +105,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--checkpoint-every <n>', 'instructions between checkpoints (0: none)', intArg('--checkpoint-every', 0), 100_000_000)
     .option('--json', 'print one JSON summary on standard output (see docs/cli-json.md)')
     .option('--serial <file>', 'write guest COM1 and port 0xE9 output to FILE instead of standard output')
-    .addHelpText('after', '\nExit status:\n  0  the guest ended normally\n  2  bad usage, a bad image, an unwritable log\n  3  the guest failed (triple fault, instruction limit)\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM (the log is kept, marked incomplete)\n\nSee man vmrr-record(1).')
+    .addHelpText('after', '\nExit status:\n  0  the guest ended normally (isa-debug-exit)\n  2  bad usage, a bad image, an unwritable log\n  3  the guest failed (triple fault, instruction limit)\n  4  the guest halted for good (HLT with interrupts off)\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM (the log is kept, marked incomplete)\n\nSee man vmrr-record(1).')
     .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
       const { recordCommand } = await import('./record.js');
       const opts = applyDefaults(parsed) as unknown as import('./record.js').RecordOptions;
@@ -113,6 +116,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       );
       if (opts.json) process.stdout.write(jsonText(summary) + '\n');
       if (!opts.json || summary.reason === 'interrupted') reportStop(summary, opts.output);
+      if (!opts.json) reportUnclaimed(summary.unclaimedPorts);
       setStatus(runExitStatus(summary.reason, summary.exitValue, 'vmrr'));
     });
   for (const spec of OPTIONS) if (spec.scope === 'machine') record.addOption(commanderOption(spec));
@@ -261,7 +265,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
 }
 
 /** Failures of the guest, for people, on stderr. A normal end says nothing, as QEMU. */
-function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults'>, log?: string): void {
+function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults' | 'halt' | 'resetBy'>, log?: string): void {
   const at = `icount ${s.icount}, EIP 0x${s.eip.toString(16).padStart(8, '0')}`;
   switch (s.reason) {
     case 'triple-fault':
@@ -273,7 +277,26 @@ function reportStop(s: Pick<RunSummary, 'reason' | 'icount' | 'eip' | 'faults'>,
     case 'interrupted':
       sayStopped(`at ${at}` + (log ? `; ${log} is kept, marked incomplete, and replays up to there` : ''));
       break;
+    case 'reset':
+      say(`vmrr: guest asked for a system reset through ${s.resetBy} at ${at}: the run ends there (as qemu -no-reboot)`);
+      break;
+    case 'halt':
+      sayError(
+        s.halt === 'interrupts-off'
+          ? `guest halted with interrupts disabled (HLT with IF=0 at ${at}): nothing can wake it`
+          : `guest halted with no device left that can interrupt it (${at})`,
+      );
+      break;
   }
+}
+
+/** The ports the guest expected a device at: the next missing piece of the platform. */
+function reportUnclaimed(ports: UnclaimedPort[]): void {
+  if (ports.length === 0) return;
+  const hex = (p: number): string => `0x${p.toString(16)}`;
+  const shown = ports.slice(0, 12).map((u) => `${hex(u.port)} (${[u.reads && `${u.reads} in`, u.writes && `${u.writes} out`].filter(Boolean).join(', ')})`);
+  const more = ports.length > 12 ? `, and ${ports.length - 12} more (--json lists them)` : '';
+  say(`vmrr: note: the guest touched ${ports.length} I/O port${ports.length > 1 ? 's' : ''} no device models (reads gave 0xFF): ${shown.join(', ')}${more}`);
 }
 
 /** The signal that stopped the command, if one did (its exit status is 128 + the signal's number). */

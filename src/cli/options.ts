@@ -28,6 +28,7 @@ export interface MachineFlags {
   debugcon: DebugconRoute[];
   maxInsns?: number;
   append: string;
+  initrd?: string;
   clock: ClockMode;
   mhz: number;
   serialIn?: string;
@@ -213,8 +214,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: '',
     defaultText: 'empty',
     scope: 'machine',
-    summary: 'kernel command line passed in the Multiboot information',
-    details: 'As with QEMU, the guest sees "IMAGE CMDLINE": the image path as given, a space, then CMDLINE.',
+    summary: 'kernel command line passed in the Multiboot information or the Linux boot parameters',
+    details:
+      'As with QEMU, a Multiboot kernel sees "IMAGE CMDLINE": the image path as given, a space, then CMDLINE; ' +
+      'a Linux kernel (bzImage) sees CMDLINE alone.',
+  },
+  {
+    key: 'initrd',
+    flag: '--initrd',
+    value: 'FILE',
+    scope: 'machine',
+    summary: 'initial ramdisk for a Linux kernel (bzImage), as qemu-system-i386 -initrd',
+    details:
+      'Loaded at the top of RAM below the kernel\'s initrd_addr_max (page-aligned, 128 KiB below the end, as QEMU) and passed ' +
+      'in the boot parameters. Replay reads FILE again from the path the log holds (its bytes are not hashed in the log: a changed file makes the replay diverge). Only for Linux kernels.',
   },
   {
     key: 'clock',
@@ -424,6 +437,7 @@ export function configFromFlags(f: MachineFlags, imageArg: string, env: Record<s
     ram: f.ram,
     bios: f.bios !== undefined,
     append: f.append,
+    initrd: f.initrd ?? '',
     imageArg,
     clock: f.clock,
     mhz: f.mhz,

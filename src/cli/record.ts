@@ -113,7 +113,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
     return {
       image: imagePath,
       log: opts.output,
-      ...stopFields(stop, wallSeconds),
+      ...stopFields(stop, wallSeconds, machine.bus.unclaimed()),
       logBytes: fileBytes(opts.output),
       nd: r.input.nd.counters.toJSON(),
       events: r.events,

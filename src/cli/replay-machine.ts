@@ -8,7 +8,7 @@ import { Replayer } from '../replay/replayer.js';
 import { sha256Hex } from '../replay/digest.js';
 import { LogError } from '../replay/log-error.js';
 import type { LogHeader } from '../replay/log-format.js';
-import { loadBios, loadMultiboot } from '../machine/loaders.js';
+import { planImage } from '../machine/image-plan.js';
 import type { Machine } from '../machine/machine.js';
 import { readImage } from './run.js';
 import { UsageError } from './exit.js';
@@ -79,7 +79,15 @@ export async function openReplay(log: string, opts: OpenReplayOptions): Promise<
       disk = new MemoryDisk(diskBytes);
     }
     // The plan is rebuilt as record built it: the same kernel command line ("IMAGE APPEND", IMAGE as given then).
-    const plan = cfg.bios ? loadBios(bytes) : loadMultiboot(bytes, cfg.ram, `${cfg.imageArg} ${cfg.append}`);
+    let initrd: Uint8Array | undefined;
+    if (cfg.initrd) {
+      try {
+        initrd = new Uint8Array(readFileSync(cfg.initrd));
+      } catch (e) {
+        throw new UsageError(`cannot read the initrd ${cfg.initrd} that ${log} was recorded with: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+    }
+    const plan = planImage(bytes, { bios: cfg.bios, ram: cfg.ram, append: cfg.append, imageArg: cfg.imageArg, initrd });
     const out = opts.output;
     const machine = buildMachine(
       { ...cfg, tlbEntries: opts.tlb?.entries ?? cfg.tlbEntries, tlbWays: opts.tlb?.ways ?? cfg.tlbWays, tlbTracking: opts.tlb?.tracking ?? cfg.tlbTracking },

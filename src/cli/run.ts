@@ -4,7 +4,8 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { buildMachine } from '../machine/config.js';
 import { hostInputFor } from '../replay/input-source.js';
-import { ImageError, loadBios, loadMultiboot, type LoadPlan } from '../machine/loaders.js';
+import { ImageError, loadBios, type LoadPlan } from '../machine/loaders.js';
+import { planImage } from '../machine/image-plan.js';
 import { configFromFlags, type MachineFlags, type RunOnlyOptions } from './options.js';
 import { UsageError } from './exit.js';
 import { describeFsError } from './sinks.js';
@@ -59,7 +60,7 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
     const wallSeconds = (performance.now() - start) / 1000;
     g.flush();
     await g.commitDisk();
-    return { image: path, kind: plan.kind, ramBytes: opts.ram, ...stopFields(stop, wallSeconds) };
+    return { image: path, kind: plan.kind, ramBytes: opts.ram, ...stopFields(stop, wallSeconds, machine.bus.unclaimed()) };
   } finally {
     await g.close();
   }
@@ -70,13 +71,15 @@ export async function loadPlan(image: string | undefined, opts: RunOptions): Pro
     throw new UsageError('give either IMAGE or --bios FILE, not both (vmrr has no option-ROM loader to boot a kernel from a BIOS)');
   }
   if (opts.bios !== undefined) {
+    if (opts.initrd !== undefined) throw new UsageError('--initrd needs a Linux kernel IMAGE, not --bios');
     const rom = await readImage(opts.bios, 'ROM image');
     return { plan: naming(opts.bios, () => loadBios(rom)), path: opts.bios };
   }
-  if (image === undefined) throw new UsageError('run needs an IMAGE (a Multiboot kernel) or --bios FILE (see vmrr help run)');
+  if (image === undefined) throw new UsageError('run needs an IMAGE (a Multiboot or Linux kernel) or --bios FILE (see vmrr help run)');
   const bytes = await readImage(image, 'image');
-  // As QEMU: the guest's command line is the kernel path as given, a space, then --append.
-  return { plan: naming(image, () => loadMultiboot(bytes, opts.ram, `${image} ${opts.append}`)), path: image };
+  const initrd = opts.initrd !== undefined ? await readImage(opts.initrd, 'initrd') : undefined;
+  // As QEMU: a Multiboot command line is the kernel path as given, a space, then --append; Linux gets --append alone.
+  return { plan: naming(image, () => planImage(bytes, { bios: false, ram: opts.ram, append: opts.append, imageArg: image, initrd })), path: image };
 }
 
 /** Image errors name the file. */

@@ -52,6 +52,8 @@ export interface CpuState {
   ldtr: SystemSegmentState;
   tr: SystemSegmentState;
   tscOffset: number;
+  /** The MSR file's [low, high] pairs (msr.ts order); absent in states saved before it existed (reset values). */
+  msrs?: number[];
   icount: number;
   halted: boolean;
   shadowUntil: number;
@@ -89,6 +91,7 @@ export function saveCpu(cpu: Cpu): CpuState {
     ldtr: { sel: cpu.ldtSel, base: cpu.ldtBase, limit: cpu.ldtLimit },
     tr: { sel: cpu.trSel, base: cpu.trBase, limit: cpu.trLimit, type: cpu.trType },
     tscOffset: cpu.tscOffset,
+    msrs: Array.from(cpu.msrs.values),
     icount: cpu.icount,
     halted: cpu.halted,
     shadowUntil: cpu.shadowUntil,
@@ -133,6 +136,8 @@ export function loadCpu(cpu: Cpu, s: CpuState): void {
   cpu.ldtSel = s.ldtr.sel; cpu.ldtBase = s.ldtr.base; cpu.ldtLimit = s.ldtr.limit;
   cpu.trSel = s.tr.sel; cpu.trBase = s.tr.base; cpu.trLimit = s.tr.limit; cpu.trType = s.tr.type ?? 11;
   cpu.tscOffset = s.tscOffset;
+  if (s.msrs) cpu.msrs.values.set(s.msrs);
+  else cpu.msrs.reset();
   cpu.icount = s.icount;
   cpu.halted = s.halted;
   cpu.shadowUntil = s.shadowUntil;

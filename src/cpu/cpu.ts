@@ -3,6 +3,7 @@
 // neighbouring modules as plain functions over this object.
 
 import { PhysicalMemory } from '../memory/phys.js';
+import { MsrFile } from './msr.js';
 import { Tlb, TLB_DENY_READ, TLB_DENY_WRITE, TLB_DENY_UREAD, TLB_DENY_UWRITE, type TlbGeometry } from '../memory/tlb.js';
 import { IF, LazyState, materialize, ARITH } from './flags.js';
 import type { Inst } from './inst.js';
@@ -113,6 +114,8 @@ export class Cpu implements LazyState {
   trType = 11;
   /** TSC offset set through WRMSR 0x10 (added to the source's counter). */
   tscOffset = 0;
+  /** The other MSRs (msr.ts). */
+  readonly msrs = new MsrFile();
   /** The x87 (src/cpu/fpu/fpu.ts). */
   readonly fpu = new Fpu();
   /** False: no FPU (CPUID says so; x87 opcodes raise #NM when CR0.EM or TS is set, else #UD). */

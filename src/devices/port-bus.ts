@@ -1,5 +1,6 @@
 // The port-I/O bus. Devices claim their ports when constructed; unclaimed
-// ports read as all ones and ignore writes, as on a PC.
+// ports read as all ones and ignore writes, as on a PC, and are counted, so
+// that a run can say which ports its guest expected a device at.
 
 import type { IoBus } from '../cpu/cpu.js';
 
@@ -20,6 +21,9 @@ export class PortBus implements IoBus {
   private readonly owners: (string | undefined)[] = new Array(65536);
   /** Wide handlers by port; without one, a wide access is split into bytes at consecutive ports. */
   private readonly wide = new Map<number, WideHandlers>();
+  /** Byte accesses to ports no device claimed: reads and writes per port (not machine state: a report). */
+  readonly unclaimedReads = new Map<number, number>();
+  readonly unclaimedWrites = new Map<number, number>();
 
   /** Claim ports [first, first+count) for byte-wide reads and/or writes. */
   claim(name: string, first: number, count: number, read?: PortRead, write?: PortWrite): void {
@@ -42,7 +46,9 @@ export class PortBus implements IoBus {
 
   in8(port: number): number {
     const r = this.readers[port & 0xffff];
-    return r ? r(port & 0xffff) & 0xff : 0xff;
+    if (r) return r(port & 0xffff) & 0xff;
+    if (this.owners[port & 0xffff] === undefined) count(this.unclaimedReads, port & 0xffff);
+    return 0xff;
   }
   in16(port: number): number {
     const w = this.wide.size ? this.wide.get(port & 0xffff)?.read16 : undefined;
@@ -57,6 +63,13 @@ export class PortBus implements IoBus {
   out8(port: number, v: number): void {
     const w = this.writers[port & 0xffff];
     if (w) w(port & 0xffff, v & 0xff);
+    else if (this.owners[port & 0xffff] === undefined) count(this.unclaimedWrites, port & 0xffff);
+  }
+
+  /** The unclaimed ports the guest touched, in port order. */
+  unclaimed(): UnclaimedPort[] {
+    const ports = [...new Set([...this.unclaimedReads.keys(), ...this.unclaimedWrites.keys()])].sort((a, b) => a - b);
+    return ports.map((port) => ({ port, reads: this.unclaimedReads.get(port) ?? 0, writes: this.unclaimedWrites.get(port) ?? 0 }));
   }
   out16(port: number, v: number): void {
     const w = this.wide.size ? this.wide.get(port & 0xffff)?.write16 : undefined;
@@ -70,4 +83,14 @@ export class PortBus implements IoBus {
     this.out16(port, v);
     this.out16(port + 2, v >>> 16);
   }
+}
+
+export interface UnclaimedPort {
+  port: number;
+  reads: number;
+  writes: number;
+}
+
+function count(m: Map<number, number>, port: number): void {
+  m.set(port, (m.get(port) ?? 0) + 1);
 }

@@ -78,6 +78,16 @@ export class VirtualClock implements GuestClock {
     if (ns > cur) this.idleNs += ns - cur;
   }
 
+  /**
+   * The TSC: one tick per instruction, plus the ticks of the time idled in
+   * HLT, so it runs at `mhz` over idle time as the PIT and RTC do (a kernel
+   * that calibrates the TSC against the PIT, or checks it against the
+   * timer, finds them consistent).
+   */
+  tsc(): number {
+    return this.cpu.icount + Math.floor((this.idleNs * this.mhz) / 1000);
+  }
+
   save(): ClockState {
     return { v: 1, mode: 'virtual', idleNs: this.idleNs, lastNs: 0 };
   }

@@ -28,6 +28,8 @@ export interface MachineConfig {
   bios: boolean;
   /** Kernel command line after the image argument. */
   append: string;
+  /** A Linux kernel's initrd file, as given ('' for none); replay reads it again. */
+  initrd: string;
   /** The image path as given: the guest's command line starts with it, so replay rebuilds it exactly. */
   imageArg: string;
   clock: ClockMode;
@@ -53,6 +55,7 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   ram: 32 << 20,
   bios: false,
   append: '',
+  initrd: '',
   imageArg: '',
   clock: 'host',
   mhz: 1000,
@@ -74,6 +77,7 @@ export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
     ram: c.ram,
     bios: c.bios,
     append: c.append,
+    initrd: c.initrd,
     imageArg: c.imageArg,
     clock: c.clock,
     mhz: c.mhz,
@@ -104,6 +108,7 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     ram: num('ram'),
     bios: m.bios === true,
     append: typeof m.append === 'string' ? m.append : '',
+    initrd: typeof m.initrd === 'string' ? m.initrd : '',
     imageArg: typeof m.imageArg === 'string' ? m.imageArg : fallbackImageArg,
     clock: m.clock === 'virtual' ? 'virtual' : 'host',
     mhz: num('mhz'),

@@ -37,6 +37,8 @@ export interface Flat32Entry {
   cs: number;
   /** DS, ES, FS, GS and SS selector: base 0, limit 4 GiB, read/write data. */
   ds: number;
+  /** ESI (the Linux boot protocol's zero page); 0 when absent. */
+  esi?: number;
   gdtr: TableReg;
   /** Still the real-mode IVT, as QEMU leaves it. */
   idtr: TableReg;
@@ -59,7 +61,7 @@ export type EntryState = Flat32Entry | ResetEntry;
  * ending at 1 MiB, read-only), then sets the entry state.
  */
 export interface LoadPlan {
-  kind: 'multiboot' | 'bios';
+  kind: 'multiboot' | 'bios' | 'linux';
   segments: LoadSegment[];
   zero?: ZeroRange[];
   rom?: Uint8Array;
@@ -122,7 +124,7 @@ export function loadMultiboot(bytes: Uint8Array, ramBytes: number, cmdline: stri
     case 'empty':
       throw new ImageError('image is empty (0 bytes)');
     case 'linux':
-      throw new ImageError('image is a Linux boot-protocol kernel (bzImage); vmrr loads only Multiboot v1 kernels');
+      throw new ImageError('image is a Linux boot-protocol kernel (bzImage); load it with loadLinux (vmrr run does)');
     case 'elf':
     case 'unknown':
       throw new ImageError(
@@ -302,9 +304,9 @@ function elfKernel(bytes: Uint8Array): Kernel {
   return { loadAddr: low, memSize: high - low, entry, segments, zero };
 }
 
-/** The e820 map SeaBIOS gives under QEMU, as the option ROM copies it: 24-byte entries. */
-function memoryMap(ramBytes: number): Uint8Array {
-  const entries: [number, number, number][] = [
+/** The e820 map SeaBIOS gives under QEMU: [base, length, type] (1 usable, 2 reserved). */
+export function e820Entries(ramBytes: number): [number, number, number][] {
+  return [
     [0, 0x9fc00, 1],
     [0x9fc00, 0x400, 2],
     [0xf0000, 0x10000, 2],
@@ -312,6 +314,11 @@ function memoryMap(ramBytes: number): Uint8Array {
     [ramBytes - HIGH_RESERVED, HIGH_RESERVED, 2],
     [0xfffc0000, 0x40000, 2],
   ];
+}
+
+/** The e820 map as the multiboot option ROM copies it: 24-byte entries. */
+function memoryMap(ramBytes: number): Uint8Array {
+  const entries = e820Entries(ramBytes);
   const out = new Uint8Array(entries.length * 24);
   const v = new DataView(out.buffer);
   entries.forEach(([base, len, type], i) => {

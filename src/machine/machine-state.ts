@@ -10,6 +10,7 @@ import type { CmosRtcState } from '../devices/cmos-rtc.js';
 import type { Uart16550State } from '../devices/uart16550.js';
 import type { AtaDiskState } from '../devices/ata.js';
 import type { ClockState } from './clock.js';
+import type { ChipsetState } from './chipset.js';
 import type { Machine } from './machine.js';
 
 export interface MachineState {
@@ -26,6 +27,8 @@ export interface MachineState {
   ata: AtaDiskState | null;
   /** isa-debug-exit status, -1 while the guest runs. */
   exitStatus: number;
+  /** Port 0x92, i8042, PCI, shadow RAM; absent in states saved before they existed (power-on state). */
+  chipset?: ChipsetState;
 }
 
 /** Everything but RAM. Reading it changes nothing in the machine. */
@@ -41,6 +44,7 @@ export function saveMachineState(m: Machine): MachineState {
     uart: m.uart.save(),
     ata: m.ata ? m.ata.save() : null,
     exitStatus: m.exitStatus,
+    chipset: m.chipset.save(),
   };
 }
 
@@ -61,6 +65,7 @@ export function loadMachineState(m: Machine, s: MachineState): void {
   m.rtc.load(s.rtc);
   m.uart.load(s.uart);
   if (s.ata && m.ata) m.ata.load(s.ata);
+  if (s.chipset) m.chipset.load(s.chipset);
   // The PIC last: the devices above re-drive their IRQ lines as they load,
   // which could latch a request; the PIC's own saved state is the truth.
   m.pic.load(s.pic);

@@ -20,6 +20,7 @@ import { deliver, type ByteSource, type EventTargets, type MachineEvent, type Sc
 import { Scheduler, type IoDelivery } from './scheduler.js';
 import { sleepSync, waitForHost } from './idle.js';
 import { applyFirmwareState } from './firmware-state.js';
+import { Chipset } from './chipset.js';
 import type { LoadPlan } from './loaders.js';
 import { HostPacer } from './host-pacer.js';
 
@@ -65,7 +66,7 @@ export interface MachineParts {
   fpu?: boolean;
 }
 
-export type StopReason = 'exit' | 'halt' | 'limit' | 'triple-fault' | 'interrupted';
+export type StopReason = 'exit' | 'halt' | 'reset' | 'limit' | 'triple-fault' | 'interrupted';
 
 export interface StopInfo {
   reason: StopReason;
@@ -76,7 +77,13 @@ export interface StopInfo {
   exitValue?: number;
   /** Exception chain of a triple fault, e.g. "#GP -> #GP -> #DF". */
   faults?: string;
+  /** For reason 'reset': the device the guest asked (port 0x92, i8042, 0xCF9). */
+  resetBy?: string;
+  /** For reason 'halt': HLT with IF=0 (a panic: not even an NMI can come), or IF=1 with no device left that could interrupt. */
+  halt?: HaltKind;
 }
+
+export type HaltKind = 'interrupts-off' | 'no-wake-source';
 
 export interface RunAsyncOptions {
   /** Absolute instruction count to stop at (reason 'limit'). */
@@ -106,6 +113,8 @@ export class Machine {
   readonly rtc: CmosRtc;
   readonly uart: Uart16550;
   readonly ata?: AtaDisk;
+  /** Port 0x92, the i8042, PCI configuration space, BIOS shadow RAM (chipset.ts). */
+  readonly chipset: Chipset;
   private readonly exitDev: DebugExit;
   private readonly targets: EventTargets;
   private readonly scheduler: Scheduler;
@@ -129,12 +138,13 @@ export class Machine {
     const mhz = opts.mhz ?? 1000;
     const pic = new PicPair(this.bus, () => this.cpu.requestExit());
     this.pic = pic;
-    // RDTSC follows guest time: icount-derived with the virtual clock, the input source's with the host one.
-    const nd: NdSource = opts.clock === 'virtual' ? { rdtsc: () => this.cpu.icount, rdrand: (b, s) => opts.input.rdrand(b, s) } : opts.input;
+    // RDTSC follows guest time: the virtual clock's (idle time included), the input source's with the host one.
+    let vclock: VirtualClock | undefined;
+    const nd: NdSource = opts.clock === 'virtual' ? { rdtsc: () => vclock!.tsc(), rdrand: (b, s) => opts.input.rdrand(b, s) } : opts.input;
     this.cpu = new Cpu(this.mem, this.bus, nd, pic, { entries: opts.tlbEntries ?? 4096, ways: opts.tlbWays ?? 1, tracking: opts.tlbTracking ?? true });
     this.cpu.fpuPresent = opts.fpu ?? true;
     if (opts.clock === 'virtual') {
-      this.clock = new VirtualClock(this.cpu, mhz);
+      this.clock = vclock = new VirtualClock(this.cpu, mhz);
     } else {
       const hc = new HostClock(opts.input);
       hc.onPassed = () => this.reschedule();
@@ -150,6 +160,7 @@ export class Machine {
     const cons = opts.debugcon ?? [{ port: 0xe9, sink: serial }];
     for (const c of cons) new DebugCon(this.bus, c.port, c.sink);
     this.exitDev = new DebugExit(this.bus, 0xf4, () => this.cpu.requestReturn());
+    this.chipset = new Chipset(this.bus, this.mem, this.cpu, pic);
     this.targets = { pit: this.pit, uart: this.uart, ata: this.ata };
     this.serialIn = opts.serialIn;
     this.replay = opts.events;
@@ -212,7 +223,10 @@ export class Machine {
       ram.set(seg.data, seg.addr);
       this.mem.markTouched(seg.addr, seg.data.length);
     }
-    if (plan.rom) this.mem.mapRom(plan.rom);
+    if (plan.rom) {
+      this.mem.mapRom(plan.rom);
+      this.chipset.shadow.update(this.chipset.pci.config(0));
+    }
     const e = plan.entry;
     const c = this.cpu;
     if (e.mode === 'flat32') {
@@ -225,14 +239,15 @@ export class Machine {
       c.regs[0] = e.eax;
       c.regs[3] = e.ebx;
       c.regs[4] = e.esp;
+      c.regs[6] = e.esi ?? 0;
       c.regs[2] = 0;
       c.setEflags(e.eflags);
     } else {
       this.reset();
     }
     c.flushTlb();
-    // A Multiboot kernel starts after the firmware, which has programmed the PICs and the PIT.
-    if (plan.kind === 'multiboot') applyFirmwareState(this.bus);
+    // A kernel (Multiboot or Linux) starts after the firmware, which has programmed the PICs and the PIT.
+    if (plan.kind !== 'bios') applyFirmwareState(this.bus);
   }
 
   /**
@@ -316,7 +331,7 @@ export class Machine {
       // The host's completion callback can only run once the loop yields: do so soon, not after a whole chunk.
       if (sched.awaitingHost) yieldAt = Math.min(yieldAt, c.icount + YIELD_HOST_DUE);
       if (c.halted && !((c.flags & IF) && this.pic.pending())) {
-        if (!(c.flags & IF) || !sched.canWake()) return this.stop('halt');
+        if (!(c.flags & IF) || !sched.canWake()) return this.haltStop();
         if (!virtual) return 'wait';
         const t = sched.nextDue(true);
         if (t === Infinity) return 'wait'; // waiting for the host (e.g. serial input)
@@ -335,8 +350,8 @@ export class Machine {
       }
       runCpu(c, target);
       this.sliceHook?.();
-      if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
-      if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
+      const end = this.ended();
+      if (end) return end;
     }
   }
 
@@ -345,19 +360,28 @@ export class Machine {
     const c = this.cpu;
     for (;;) {
       while (log.nextIcount() <= c.icount) this.deliver(log.take());
-      if (c.halted && !((c.flags & IF) && this.pic.pending())) return this.stop('halt');
+      if (c.halted && !((c.flags & IF) && this.pic.pending())) return this.haltStop();
       if (c.icount >= maxInsns) return this.stop('limit');
       if (c.icount >= yieldAt) return 'yield';
       runCpu(c, Math.min(maxInsns, yieldAt, log.nextIcount()));
       this.sliceHook?.();
-      if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
-      if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
+      const end = this.ended();
+      if (end) return end;
     }
+  }
+
+  /** The guest's own end after a CPU slice: isa-debug-exit, a reset request, a triple fault. */
+  private ended(): StopInfo | null {
+    const c = this.cpu;
+    if (this.exitDev.status >= 0) return this.stop('exit', { exitValue: this.exitDev.status });
+    if (this.chipset.resetBy) return this.stop('reset', { resetBy: this.chipset.resetBy });
+    if (c.shutdown) return this.stop('triple-fault', { faults: faultChainText(c) });
+    return null;
   }
 
   /** Execute one instruction (or REP iteration). */
   step(): void {
-    if (this.exitDev.status >= 0) return; // the guest has ended
+    if (this.exitDev.status >= 0 || this.chipset.resetBy) return; // the guest has ended
     runCpu(this.cpu, this.cpu.icount + 1);
   }
 
@@ -371,6 +395,10 @@ export class Machine {
 
   readPhys(addr: number, len: number): Uint8Array {
     return this.mem.readBytes(addr, len);
+  }
+
+  private haltStop(): StopInfo {
+    return this.stop('halt', { halt: this.cpu.flags & IF ? 'no-wake-source' : 'interrupts-off' });
   }
 
   private stop(reason: StopReason, extra: Partial<StopInfo> = {}): StopInfo {

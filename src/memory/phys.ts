@@ -22,6 +22,10 @@ export class PhysicalMemory {
   /** The ROM image aliased at the top of the 4 GiB space, if any. */
   private rom: Uint8Array | null = null;
   private romBase = 0;
+  /** Start of the ROM's low alias below 1 MiB (1 MiB when no ROM is mapped). */
+  romLowBase = 0x100000;
+  /** Writes to read-only pages go here when set (shadow RAM written while reads still come from the ROM). */
+  readOnlyWrite: ((addr: number, v: number) => void) | null = null;
 
   constructor(size: number) {
     if (size % PAGE_SIZE !== 0) throw new RangeError(`RAM size ${size} is not a multiple of 4 KiB`);
@@ -49,9 +53,17 @@ export class PhysicalMemory {
     this.romBase = 0x1_0000_0000 - rom.length;
     const low = Math.min(rom.length, 0x20000);
     const lowBase = 0x100000 - low;
+    this.romLowBase = lowBase;
     this.ram.set(rom.subarray(rom.length - low), lowBase);
     this.markTouched(lowBase, low);
     for (let p = lowBase >>> PAGE_SHIFT; p < 0x100; p++) this.readOnly[p] = 1;
+  }
+
+  /** The ROM's bytes that its low alias shows at [addr, addr+len) below 1 MiB. */
+  romLowBytes(addr: number, len: number): Uint8Array {
+    if (!this.rom) throw new Error('no ROM mapped');
+    const off = this.rom.length - (0x100000 - addr);
+    return this.rom.subarray(off, off + len);
   }
 
   /** True when [addr, addr+4096) is RAM that the fast path may read. */
@@ -71,6 +83,8 @@ export class PhysicalMemory {
     if (addr < this.size && !this.readOnly[addr >>> PAGE_SHIFT]) {
       this.ram[addr] = v;
       this.touched[addr >>> PAGE_SHIFT] = 1;
+    } else if (this.readOnlyWrite && addr < this.size) {
+      this.readOnlyWrite(addr, v & 0xff);
     }
   }
 

@@ -81,8 +81,11 @@ describe('vmrr run on a fixture', () => {
       eip: expect.any(Number),
       exitValue: 1,
       faults: [],
+      halt: null,
+      resetBy: null,
       wallSeconds: expect.any(Number),
       mips: expect.any(Number),
+      unclaimedPorts: [],
     });
     expect(s.icount).toBeGreaterThan(1000);
     // Both are rounded (wallSeconds to 1 ms, mips to 0.01): the gap is at most what those roundings allow.
@@ -107,14 +110,40 @@ describe('vmrr run on a fixture', () => {
 });
 
 describe('vmrr run on small synthetic kernels', () => {
-  it('port 0xE9 goes to stdout, --debugcon ports to their file, HLT with IF=0 ends with 0', () => {
+  it('port 0xE9 goes to stdout, --debugcon ports to their file, HLT with IF=0 ends with status 4 and says so', () => {
     const t = tempFiles({});
     const r = vmrr(['run', '--debugcon', `0x80:${t.path('post.log')}`, images.path('ports.mb')]);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/^vmrr: guest halted with interrupts disabled \(HLT with IF=0 at icount 6, EIP 0x[0-9a-f]{8}\): nothing can wake it\n$/);
     expect(r.stdout).toBe('A');
     expect(readFileSync(t.path('post.log'), 'latin1')).toBe('B');
     const j = vmrr(['run', '--json', images.path('ports.mb')]);
-    expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'halt', icount: 6, exitValue: null });
+    expect(j.status).toBe(4);
+    expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'halt', halt: 'interrupts-off', icount: 6, exitValue: null });
+    // --exit-code guest passes isa-debug-exit through only; a halt keeps its status.
+    expect(vmrr(['run', '--exit-code', 'guest', images.path('ports.mb')]).status).toBe(4);
+  });
+
+  it('ports no device models are counted: --json unclaimedPorts, and one note on stderr', () => {
+    const t = tempFiles({
+      // in al,0xc0 (twice); out 0xc4,al (the second DMA controller, not modelled); mov al,0; out 0xf4,al
+      'dma.mb': kernel([0xe4, 0xc0, 0xe4, 0xc0, 0xe6, 0xc4, 0xb0, 0x00, 0xe6, 0xf4]),
+    });
+    const j = vmrr(['run', '--json', t.path('dma.mb')]);
+    expect(JSON.parse(j.stdout).unclaimedPorts).toEqual([{ port: 0xc0, reads: 2, writes: 0 }, { port: 0xc4, reads: 0, writes: 1 }]);
+    const r = vmrr(['run', t.path('dma.mb')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('vmrr: note: the guest touched 2 I/O ports no device models (reads gave 0xFF): 0xc0 (2 in), 0xc4 (1 out)\n');
+  });
+
+  it('HLT with IF=1 and every IRQ masked ends with status 4, halt no-wake-source', () => {
+    const t = tempFiles({
+      // mov al,0xff; out 0x21,al; out 0xa1,al; sti; hlt
+      'masked.mb': kernel([0xb0, 0xff, 0xe6, 0x21, 0xe6, 0xa1, 0xfb, 0xf4]),
+    });
+    const j = vmrr(['run', '--json', t.path('masked.mb')]);
+    expect(j.status).toBe(4);
+    expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'halt', halt: 'no-wake-source' });
   });
 
   it('--debugcon 0xe9:FILE takes port 0xE9 off stdout', () => {

@@ -19,6 +19,7 @@ const WRITERS: Record<string, string> = {
   'src/machine/machine.ts': 'load() marks what it copies',
   'src/machine/ram-pages.ts': 'writePage marks; zeroPage writes zeros',
   'src/ft/secondary.ts': 'an injected flip, followed by Cpu.notePhysWrite',
+  'src/machine/shadow-ram.ts': 'a PAM switch swaps ROM and shadow RAM, then Cpu.notePhysWrite on every page (marks touched)',
   // Not guest RAM: arrays of the same name.
   'src/devices/cmos-rtc.ts': "the CMOS chip's own RAM",
   'src/machine/snapshot.ts': 'a copy of guest RAM, into the snapshot',

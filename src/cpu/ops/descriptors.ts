@@ -53,6 +53,9 @@ def(0x101, (cpu, i) => {
 }, undefined, 7);
 
 def(0x106, (cpu) => { requireCpl0(cpu); cpu.cr0 &= ~8; });
+// INVD, WBINVD (486): vmrr has no caches to flush or drop; privileged like CLTS. SeaBIOS runs WBINVD on its way to boot.
+def(0x108, (cpu) => { requireCpl0(cpu); });
+def(0x109, (cpu) => { requireCpl0(cpu); });
 
 export function setCr0(cpu: Cpu, v: number): void {
   // PG without PE is invalid; NW without CD is invalid.

@@ -142,12 +142,19 @@ def(0x131, (cpu) => {
 const MSR_TSC = 0x10;
 def(0x132, (cpu) => {
   requireCpl0(cpu);
-  if (cpu.regs[1] !== MSR_TSC) gp(cpu, 0);
+  if (cpu.regs[1] !== MSR_TSC) {
+    const v = cpu.msrs.read(cpu.regs[1]) ?? gp(cpu, 0);
+    cpu.regs[0] = v[0]; cpu.regs[2] = v[1];
+    return;
+  }
   setEdxEax(cpu, readTsc(cpu));
 });
 def(0x130, (cpu) => {
   requireCpl0(cpu);
-  if (cpu.regs[1] !== MSR_TSC) gp(cpu, 0);
+  if (cpu.regs[1] !== MSR_TSC) {
+    if (!cpu.msrs.write(cpu.regs[1], cpu.regs[0], cpu.regs[2])) gp(cpu, 0);
+    return;
+  }
   const v = (cpu.regs[2] >>> 0) * 0x100000000 + (cpu.regs[0] >>> 0);
   cpu.tscOffset = v - cpu.nd.rdtsc();
 });
