@@ -55,6 +55,18 @@ export interface FaultInfo {
 }
 
 /** Thrown to abandon the current instruction; the details are in cpu.fault. */
+/**
+ * A debugger's watchpoints (src/gdb/watch-hook.ts). While `cpu.watch` is null,
+ * the default, nothing changes; while set, TLB entries for the linear pages
+ * in `pages` deny every access, so accesses there take the slow path, which
+ * reports them to `access` before touching memory.
+ */
+export interface WatchHook {
+  /** Non-zero for each linear page number (lin >>> 12) holding a watched byte. */
+  readonly pages: Uint8Array;
+  access(lin: number, size: number, write: boolean): void;
+}
+
 export class CpuFault {
   readonly isCpuFault = true;
 }
@@ -157,6 +169,9 @@ export class Cpu implements LazyState {
   /** The fetch page may be cached (it is RAM). */
   /** The decoded-code record of the fetch page (null when it is not RAM). */
   fetchCode: CodePage | null = null;
+
+  /** Debugger watchpoints (null: none; see WatchHook). */
+  watch: WatchHook | null = null;
 
   io: IoBus;
   nd: NdSource;
