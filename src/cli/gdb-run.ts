@@ -1,7 +1,7 @@
 // `vmrr run --gdb`: the machine waits at its first instruction for gdb, is
 // driven by it, and once gdb detaches runs on to its end as a plain run.
 import type { Machine, RunAsyncOptions, StopInfo } from '../machine/machine.js';
-import { GdbServer } from '../gdb/server.js';
+import { GdbServer, type SessionEnd } from '../gdb/server.js';
 import { LiveTarget } from '../gdb/live-target.js';
 import { DebugPoints } from '../gdb/points.js';
 import type { GdbAddress } from './options.js';
@@ -25,9 +25,9 @@ export async function listenForGdb(server: GdbServer, addr: GdbAddress, io: GdbR
 }
 
 /** Resolves when gdb ends its session (D or k) or the run is interrupted (Ctrl-C of vmrr). */
-export function sessionEnd(server: GdbServer, signal?: AbortSignal): Promise<'detach' | 'kill' | 'interrupted'> {
+export function sessionEnd(server: GdbServer, over: () => boolean, signal?: AbortSignal): Promise<SessionEnd | 'interrupted'> {
   return new Promise((resolve) => {
-    void server.waitForEnd().then(resolve);
+    void server.waitForEnd(over).then(resolve);
     if (signal?.aborted) resolve('interrupted');
     signal?.addEventListener('abort', () => resolve('interrupted'), { once: true });
   });
@@ -37,9 +37,9 @@ export async function runUnderGdb(machine: Machine, addr: GdbAddress, run: RunAs
   const target = new LiveTarget(machine, { maxInsns: run.maxInsns, onYield: run.onYield });
   const server = new GdbServer(target, { ...addr, log: io.note });
   await listenForGdb(server, addr, io);
-  let how: 'detach' | 'kill' | 'interrupted';
+  let how: SessionEnd | 'interrupted';
   try {
-    how = await sessionEnd(server, io.signal);
+    how = await sessionEnd(server, () => target.ended !== null, io.signal);
   } finally {
     server.close();
   }

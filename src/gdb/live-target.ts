@@ -12,6 +12,8 @@ import { pcLinear, readLinear, readRegister, writeLinear, writeRegister } from '
 
 /** Instructions stepped between yields to the event loop while breakpoints are set. */
 export const STEP_BATCH = 4096;
+/** Instructions run between looks at Ctrl-C without breakpoints. */
+export const RUN_CHUNK = 1_000_000;
 
 const SIGSEGV = 11;
 const SIGXCPU = 24;
@@ -75,11 +77,16 @@ export class LiveTarget implements DebugTarget {
 
   async resume(ctl: ResumeControl): Promise<StopReason> {
     if (this.ended) return endStop(this.ended);
-    if (!ctl.points.hasBreakpoints) {
-      const r = this.classify(await this.run(Number.MAX_SAFE_INTEGER, ctl.signal));
-      return r ?? { kind: 'interrupted' };
-    }
     const cpu = this.machine.cpu;
+    if (!ctl.points.hasBreakpoints) {
+      // Full speed, in chunks short enough that Ctrl-C is seen within a few milliseconds.
+      for (;;) {
+        const r = this.classify(await this.run(cpu.icount + RUN_CHUNK, ctl.signal));
+        if (r) return r;
+        await new Promise((res) => setImmediate(res));
+        if (ctl.signal.aborted) return { kind: 'interrupted' };
+      }
+    }
     for (let n = 1; ; n++) {
       const r = this.classify(await this.run(cpu.icount + 1, ctl.signal));
       if (r) return r;

@@ -43,11 +43,14 @@ export class GdbServer {
     });
   }
 
-  /** Resolves when a client detaches (D) or kills (k); a mere disconnect waits for the next client. */
-  waitForEnd(): Promise<'detach' | 'kill'> {
+  /**
+   * Resolves when a client detaches (D) or kills (k). A disconnect waits for
+   * the next client, unless `over()` says there is nothing left to debug.
+   */
+  waitForEnd(over: () => boolean = () => false): Promise<SessionEnd> {
     return new Promise((resolve) => {
       this.ended = (how) => {
-        if (how !== 'disconnect') resolve(how);
+        if (how !== 'disconnect' || over()) resolve(how);
       };
     });
   }
