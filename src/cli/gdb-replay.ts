@@ -1,0 +1,52 @@
+// `vmrr replay LOG --gdb [HOST:]PORT`: the replay waits at icount 0 for gdb,
+// which can then run it forward and backward (reverse-stepi,
+// reverse-continue). The session ends when gdb detaches or kills.
+import { GdbServer, type SessionEnd } from '../gdb/server.js';
+import { ReplayEngine } from '../gdb/replay-engine.js';
+import { ReplayTarget } from '../gdb/replay-target.js';
+import { openReplay } from './replay-machine.js';
+import { listenForGdb, sessionEnd } from './gdb-run.js';
+import type { GdbAddress } from './options.js';
+import { BufferedSink } from './sinks.js';
+
+export interface GdbReplayOptions {
+  image?: string;
+  force: boolean;
+  gdb: GdbAddress;
+}
+
+export interface GdbReplayIo {
+  guestStdout(bytes: Uint8Array): void;
+  note(line: string): void;
+  signal?: AbortSignal;
+}
+
+export interface GdbReplaySummary {
+  log: string;
+  /** How the session ended. */
+  ended: SessionEnd | 'interrupted';
+  /** The replay's position then. */
+  icount: number;
+}
+
+export async function replayUnderGdb(log: string, opts: GdbReplayOptions, io: GdbReplayIo): Promise<GdbReplaySummary> {
+  const out = new BufferedSink((b) => io.guestStdout(b));
+  const { machine, replayer } = await openReplay(log, { image: opts.image, force: opts.force, output: (b) => out.write(b) });
+  const flusher = setInterval(() => out.flush(), 100);
+  try {
+    const engine = new ReplayEngine(machine, replayer, log);
+    const server = new GdbServer(new ReplayTarget(engine), { ...opts.gdb, log: io.note });
+    await listenForGdb(server, opts.gdb, io);
+    let ended: SessionEnd | 'interrupted';
+    try {
+      ended = await sessionEnd(server, () => false, io.signal);
+    } finally {
+      server.close();
+    }
+    return { log, ended, icount: engine.icount };
+  } finally {
+    clearInterval(flusher);
+    out.close();
+    replayer.close();
+  }
+}
