@@ -2,7 +2,8 @@
 // mode against a vmrr stub, for the end-to-end tests. Everything is
 // asynchronous: the stub may run in this very process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../cli/helpers.js';
 
@@ -17,11 +18,13 @@ export interface GdbRun {
 
 /** Run gdb -batch with these commands after connecting to :port; `onOutput` may signal the child (Ctrl-C). */
 export function runGdb(port: number, commands: string[], onOutput?: (text: string, child: ChildProcess) => void, file = 'gdb-demo.elf'): Promise<GdbRun> {
-  const args = ['-batch', '-nx', '-ex', 'set architecture i386', '-ex', 'set confirm off'];
-  args.push('-ex', `file ${join(ROOT, 'fixtures', file)}`, '-ex', `target remote 127.0.0.1:${port}`);
-  for (const c of commands) args.push('-ex', c);
+  // A command file rather than -ex: gdb's `while ... end` needs lines.
+  const script = join(mkdtempSync(join(tmpdir(), 'vmrr-gdb-')), 'commands.gdb');
+  writeFileSync(script, ['set architecture i386', 'set confirm off', `file ${join(ROOT, 'fixtures', file)}`, `target remote 127.0.0.1:${port}`, ...commands, ''].join('\n'));
+  const args = ['-batch', '-nx', '-x', script];
   return new Promise((resolve, reject) => {
-    const child = spawn(GDB, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One stream for both: gdb prints monitor output and its own messages on different ones.
+    const child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', GDB, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     const take = (b: Buffer) => { out += b.toString('utf8'); onOutput?.(out, child); };
