@@ -67,6 +67,16 @@ export interface WatchHook {
   access(lin: number, size: number, write: boolean): void;
 }
 
+/**
+ * A debugger's breakpoints (src/gdb/break-hook.ts). While `cpu.breaks` is
+ * null, the default, nothing changes; while set, each time the fetch cache
+ * moves to a code page, `plant` may put trap instructions into its decoded
+ * array at the breakpoints' offsets.
+ */
+export interface BreakHook {
+  plant(insts: (Inst | undefined)[], linPage: number): void;
+}
+
 export class CpuFault {
   readonly isCpuFault = true;
 }
@@ -172,6 +182,8 @@ export class Cpu implements LazyState {
 
   /** Debugger watchpoints (null: none; see WatchHook). */
   watch: WatchHook | null = null;
+  /** Debugger breakpoints (null: none; see BreakHook). */
+  breaks: BreakHook | null = null;
 
   io: IoBus;
   nd: NdSource;

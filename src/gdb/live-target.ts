@@ -1,18 +1,14 @@
-// A running machine (`vmrr run --gdb`) as a gdb target. Continue without
-// breakpoints runs the machine at full speed (watchpoints stop it through the
-// CPU's watch hook); with breakpoints it goes one instruction at a time and
-// compares CS base + EIP with the set, yielding to the event loop every few
-// thousand instructions so Ctrl-C from gdb is seen.
+// A running machine (`vmrr run --gdb`) as a gdb target. Continue runs the
+// machine in chunks (Ctrl-C from gdb is looked at between them) at full
+// speed; breakpoints and watchpoints stop it through the CPU hooks (hooks.ts).
 
 import type { Machine, StopInfo } from '../machine/machine.js';
 import type { DebugPoints } from './points.js';
 import type { DebugTarget, ResumeControl, StopReason } from './target.js';
-import { WatchControl } from './watch-hook.js';
-import { pcLinear, readLinear, readRegister, writeLinear, writeRegister } from './cpu-view.js';
+import { DebugHooks } from './hooks.js';
+import { readLinear, readRegister, writeLinear, writeRegister } from './cpu-view.js';
 
-/** Instructions stepped between yields to the event loop while breakpoints are set. */
-export const STEP_BATCH = 4096;
-/** Instructions run between looks at Ctrl-C without breakpoints. */
+/** Instructions run between looks at Ctrl-C. */
 export const RUN_CHUNK = 1_000_000;
 
 const SIGSEGV = 11;
@@ -36,19 +32,19 @@ export function endStop(stop: StopInfo): StopReason {
 }
 
 export class LiveTarget implements DebugTarget {
-  protected readonly watch: WatchControl;
+  protected readonly hooks: DebugHooks;
   /** Set once the guest has ended; the machine does not run again. */
   ended: StopInfo | null = null;
 
   constructor(protected readonly machine: Machine, protected readonly opts: LiveTargetOptions = {}) {
-    this.watch = new WatchControl(machine.cpu, () => machine.requestBreak());
+    this.hooks = new DebugHooks(machine);
   }
 
   readRegister(n: number) { return readRegister(this.machine.cpu, n); }
   writeRegister(n: number, b: Uint8Array) { return writeRegister(this.machine.cpu, n, b); }
   readMemory(a: number, l: number) { return readLinear(this.machine.cpu, a, l); }
   writeMemory(a: number, d: Uint8Array) { return writeLinear(this.machine.cpu, a, d); }
-  pointsChanged(points: DebugPoints): void { this.watch.update(points); }
+  pointsChanged(points: DebugPoints): void { this.hooks.update(points); }
 
   private get limit(): number {
     return this.opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
@@ -61,8 +57,8 @@ export class LiveTarget implements DebugTarget {
 
   /** A StopInfo as gdb's stop, or null when the run just reached its target icount. */
   protected classify(stop: StopInfo): StopReason | null {
-    const hit = this.watch.take();
-    if (hit) return { kind: 'watch', type: hit.kind, addr: hit.addr };
+    const hit = this.hooks.take();
+    if (hit) return hit;
     if (stop.reason === 'interrupted') return { kind: 'interrupted' };
     if (stop.reason === 'limit' && stop.icount < this.limit) return null;
     this.ended = stop;
@@ -71,6 +67,7 @@ export class LiveTarget implements DebugTarget {
 
   async step(ctl: ResumeControl): Promise<StopReason> {
     if (this.ended) return endStop(this.ended);
+    this.hooks.resumingAt(this.machine.cpu.icount);
     const stop = await this.run(this.machine.cpu.icount + 1, ctl.signal);
     return this.classify(stop) ?? { kind: 'step' };
   }
@@ -78,25 +75,12 @@ export class LiveTarget implements DebugTarget {
   async resume(ctl: ResumeControl): Promise<StopReason> {
     if (this.ended) return endStop(this.ended);
     const cpu = this.machine.cpu;
-    if (!ctl.points.hasBreakpoints) {
-      // Full speed, in chunks short enough that Ctrl-C is seen within a few milliseconds.
-      for (;;) {
-        const r = this.classify(await this.run(cpu.icount + RUN_CHUNK, ctl.signal));
-        if (r) return r;
-        await new Promise((res) => setImmediate(res));
-        if (ctl.signal.aborted) return { kind: 'interrupted' };
-      }
-    }
-    for (let n = 1; ; n++) {
-      const r = this.classify(await this.run(cpu.icount + 1, ctl.signal));
+    this.hooks.resumingAt(cpu.icount);
+    for (;;) {
+      const r = this.classify(await this.run(cpu.icount + RUN_CHUNK, ctl.signal));
       if (r) return r;
-      const bp = ctl.points.breakpointAt(pcLinear(cpu));
-      if (bp) return { kind: 'breakpoint', addr: pcLinear(cpu), hw: bp.hw };
-      if (n % STEP_BATCH === 0) {
-        this.opts.onYield?.(cpu.icount);
-        await new Promise((res) => setImmediate(res));
-        if (ctl.signal.aborted) return { kind: 'interrupted' };
-      }
+      await new Promise((res) => setImmediate(res));
+      if (ctl.signal.aborted) return { kind: 'interrupted' };
     }
   }
 

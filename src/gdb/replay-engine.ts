@@ -47,6 +47,13 @@ export class ReplayEngine {
   endIcount: number | null = null;
   /** Instructions replayed and states restored, for `monitor when` and the cost figures. */
   readonly stats = { replayed: 0, restores: 0 };
+  /**
+   * Seeks replay through breakpoints and watchpoints: a Machine.requestBreak
+   * stop on the way is handed to this (to clear the hit and pass the trap)
+   * and the replay goes on.
+   */
+  onSeekBreak: () => void = () => {};
+  private seeking = false;
 
   constructor(readonly machine: Machine, readonly rp: Replayer, readonly logPath: string) {
     this.tracker = new CheckpointTracker(machine);
@@ -92,6 +99,15 @@ export class ReplayEngine {
 
   /** Put the machine at `icount` exactly (before the instruction there). */
   seekTo(icount: number): Advance {
+    this.seeking = true;
+    try {
+      return this.seekExactly(icount);
+    } finally {
+      this.seeking = false;
+    }
+  }
+
+  private seekExactly(icount: number): Advance {
     if (icount === this.icount) return { kind: 'reached' };
     const base = this.baseBefore(icount + 1);
     if (icount < this.icount || base > this.icount) this.restore(base);
@@ -146,7 +162,11 @@ export class ReplayEngine {
         const stop = m.run(to);
         this.stats.replayed += this.icount - before;
         this.rp.input.nd.serviceExit();
-        if (stop.reason === 'interrupted') return { kind: 'break' };
+        if (stop.reason === 'interrupted') {
+          if (!this.seeking) return { kind: 'break' };
+          this.onSeekBreak();
+          continue;
+        }
         if (stop.reason !== 'limit') {
           this.endIcount = this.icount;
           if (cp.kind === 'end' && stop.icount === cp.frame.icount && stop.reason === cp.frame.reason) return { kind: 'end', stop };
