@@ -106,3 +106,17 @@ t0 = performance.now();
 e.advance(end);
 const fwd = ms(t0);
 say(`reverse-continue from ${end} to the last hit of a breakpoint at 0x${pc.toString(16)} (icount ${landed}, ${end - landed} back; ${r.kind}): ${rc.toFixed(0)} ms; forward replay of ${back} instructions: ${fwd.toFixed(0)} ms`);
+
+// reverse-continue with a breakpoint never hit: scans every window back to the log's start.
+const never = new DebugPoints();
+never.apply('Z0,fffffff0,1');
+t.pointsChanged(never);
+e.seekTo(end);
+t0 = performance.now();
+const r2 = await t.reverseResume({ points: never, signal: new AbortController().signal });
+const scan = ms(t0);
+t.pointsChanged(new DebugPoints());
+e.seekTo(0);
+t0 = performance.now();
+e.advance(end);
+say(`reverse-continue from ${end} with a breakpoint never hit (${r2.kind} ${r2.end ?? ''}): ${scan.toFixed(0)} ms; forward replay of the whole log: ${ms(t0).toFixed(0)} ms`);
