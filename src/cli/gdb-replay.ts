@@ -31,10 +31,15 @@ export interface GdbReplaySummary {
 
 export async function replayUnderGdb(log: string, opts: GdbReplayOptions, io: GdbReplayIo): Promise<GdbReplaySummary> {
   const out = new BufferedSink((b) => io.guestStdout(b));
-  const { machine, replayer } = await openReplay(log, { image: opts.image, force: opts.force, output: (b) => out.write(b) });
+  let engine: ReplayEngine | null = null;
+  // Guest output once: not again when a step back replays a stretch already shown.
+  const output = (b: number): void => {
+    if (engine === null || engine.machine.cpu.icount >= engine.frontier) out.write(b);
+  };
+  const { machine, replayer } = await openReplay(log, { image: opts.image, force: opts.force, output });
   const flusher = setInterval(() => out.flush(), 100);
   try {
-    const engine = new ReplayEngine(machine, replayer, log);
+    engine = new ReplayEngine(machine, replayer, log);
     const server = new GdbServer(new ReplayTarget(engine), { ...opts.gdb, log: io.note });
     await listenForGdb(server, opts.gdb, io);
     let ended: SessionEnd | 'interrupted';

@@ -45,6 +45,8 @@ export class ReplayEngine {
   private nextAuto = AUTO_SNAPSHOT_EVERY;
   /** Where the log ends, once known. */
   endIcount: number | null = null;
+  /** The furthest icount replayed so far: guest output before it has been shown once already. */
+  frontier = 0;
   /** Instructions replayed and states restored, for `monitor when` and the cost figures. */
   readonly stats = { replayed: 0, restores: 0 };
   /**
@@ -161,6 +163,7 @@ export class ReplayEngine {
         const before = this.icount;
         const stop = m.run(to);
         this.stats.replayed += this.icount - before;
+        if (this.icount > this.frontier) this.frontier = this.icount;
         this.rp.input.nd.serviceExit();
         if (stop.reason === 'interrupted') {
           if (!this.seeking) return { kind: 'break' };
