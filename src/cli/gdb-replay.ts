@@ -8,6 +8,7 @@ import { openReplay } from './replay-machine.js';
 import { listenForGdb, sessionEnd } from './gdb-run.js';
 import type { GdbAddress } from './options.js';
 import { BufferedSink } from './sinks.js';
+import { symbolNamer } from './replay-text.js';
 
 export interface GdbReplayOptions {
   image?: string;
@@ -36,11 +37,11 @@ export async function replayUnderGdb(log: string, opts: GdbReplayOptions, io: Gd
   const output = (b: number): void => {
     if (engine === null || engine.machine.cpu.icount >= engine.frontier) out.write(b);
   };
-  const { machine, replayer } = await openReplay(log, { image: opts.image, force: opts.force, output });
+  const { machine, replayer, imagePath } = await openReplay(log, { image: opts.image, force: opts.force, output });
   const flusher = setInterval(() => out.flush(), 100);
   try {
     engine = new ReplayEngine(machine, replayer, log);
-    const server = new GdbServer(new ReplayTarget(engine), { ...opts.gdb, log: io.note });
+    const server = new GdbServer(new ReplayTarget(engine, symbolNamer(imagePath)), { ...opts.gdb, log: io.note });
     await listenForGdb(server, opts.gdb, io);
     let ended: SessionEnd | 'interrupted';
     try {

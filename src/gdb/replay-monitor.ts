@@ -25,7 +25,7 @@ export function replayMonitor(t: ReplayTarget, cmd: string): string | undefined 
     case 'when': {
       const end = e.endIcount === null ? 'not reached yet' : `at icount ${e.endIcount}`;
       const div = t.divergence ? `\ndiverged: ${t.divergence}` : '';
-      return `icount ${e.icount}, EIP ${hex32(e.machine.cpu.eip)}; the log ends ${end}\n` +
+      return `icount ${e.icount}, EIP ${hex32(e.machine.cpu.eip)}${t.name(e.machine.cpu.eip)}; the log ends ${end}\n` +
         `${e.snapshots.length} in-memory snapshots, ${e.logCheckpoints.length} log checkpoints; ${e.stats.restores} restores, ${e.stats.replayed} instructions replayed${div}\n`;
     }
     case 'seek': {

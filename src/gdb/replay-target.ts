@@ -25,7 +25,8 @@ export class ReplayTarget implements DebugTarget {
   /** The last divergence message, for `monitor when`. */
   divergence: string | null = null;
 
-  constructor(readonly engine: ReplayEngine) {
+  /** `engine` replays the log; `name` gives ` <function+0xoff>` for an EIP (or '' without symbols). */
+  constructor(readonly engine: ReplayEngine, readonly name: (eip: number) => string = () => '') {
     this.hooks = new DebugHooks(engine.machine);
     engine.onSeekBreak = () => this.hooks.resumingAt(engine.icount);
   }

@@ -1,6 +1,7 @@
 // The --gdb option's contract: a bad address or a port in use is one usage
-// line and exit status 2; --help and the man page mention it; a replay that
-// diverges under gdb stops with a console message saying what differed.
+// line and exit status 2; --help mentions it; a replay that diverges under
+// gdb stops with a console message saying what differed. And the ELF
+// symbols in replay's report.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createServer } from 'node:net';
 import { ensureBuilt, expectUsageError, tempFiles, vmrr } from '../cli/helpers.js';
@@ -23,6 +24,13 @@ describe('--gdb on the command line', () => {
   it('is in --help of run and replay', () => {
     expect(vmrr(['help', 'run']).stdout).toMatch(/--gdb <\[host:\]port>/);
     expect(vmrr(['help', 'replay']).stdout).toMatch(/--gdb <\[host:\]port>\s+wait at icount 0 for gdb[^]*reverse\s+execution/);
+  });
+
+  it('replay names function+offset beside an EIP when the image is an ELF with symbols', () => {
+    const log = tempFiles({}).path('s.vmrr');
+    expect(vmrr(['record', 'fixtures/gdb-demo.elf', '--clock', 'virtual', '-o', log]).status).toBe(0);
+    const r = vmrr(['replay', log, '--to', '1000']);
+    expect(r.stderr).toMatch(/replay reached icount 1000, EIP 0x[0-9a-f]{8} <[\w.]+(\+0x[0-9a-f]+)?> /);
   });
 
   it.skipIf(!haveGdb)('a replay that diverges under gdb stops and says what differed', async () => {
