@@ -1,5 +1,6 @@
 // `vmrr diff A B`: the first instruction where two recorded executions part.
-import { diffExecutions, type DiffReport } from '../replay/diff.js';
+import { diffExecutions, type DiffReport, type DiffSide } from '../replay/diff.js';
+import { ReplaySession } from '../replay/replay-session.js';
 import { openReplay } from './replay-machine.js';
 import { UsageError } from './exit.js';
 
@@ -12,41 +13,73 @@ export interface DiffOptions {
   force?: boolean;
   /** Replay side B with another TLB configuration (B defaults to A: a log against its own replay). */
   tlb?: { entries?: number; ways?: number; tracking?: boolean };
+  /** At most this many instructions past the last common sync point are examined. */
+  budget?: number;
+  signal?: AbortSignal;
+  onProgress?: (phase: string, icount: number) => void;
+}
+
+/** One side of a diff: its session and its guest output (with the icount each byte was written at, so a seek back can drop later bytes). */
+async function openSide(log: string, tlb: DiffOptions['tlb'], opts: DiffOptions): Promise<DiffSide> {
+  const output: number[] = [];
+  const outputAt: number[] = [];
+  const at = outputAt;
+  let machine: { cpu: { icount: number } } | null = null;
+  const open = async () => {
+    const o = await openReplay(log, { output: (x) => { output.push(x); at.push(machine?.cpu.icount ?? 0); }, tlb });
+    machine = o.machine;
+    return o;
+  };
+  const parts = await open();
+  const session = new ReplaySession(log, parts, {
+    verify: true,
+    autoSnapshots: 4,
+    reopen: open,
+    signal: opts.signal,
+    onRestore: (icount) => {
+      let n = at.length;
+      while (n > 0 && at[n - 1] >= icount) n--;
+      output.length = n;
+      at.length = n;
+    },
+  });
+  return { log, session, output, outputAt };
 }
 
 export async function diffCommand(a: string, b: string | undefined, opts: DiffOptions = {}): Promise<DiffSummary> {
-  const outA: number[] = [], outB: number[] = [];
-  const ra = await openReplay(a, { output: (x) => outA.push(x) });
   const sameLog = b === undefined;
   const bPath = b ?? a;
+  const sa = await openSide(a, undefined, opts);
   try {
-    const rb = await openReplay(bPath, { output: (x) => outB.push(x), tlb: opts.tlb });
+    const sb = await openSide(bPath, opts.tlb, opts);
     try {
-      if (ra.replayer.header.imageSha256 !== rb.replayer.header.imageSha256 && !opts.force) {
+      if (sa.session.replayer.header.imageSha256 !== sb.session.replayer.header.imageSha256 && !opts.force) {
         throw new UsageError(`${a} and ${bPath} were recorded with different images; diff compares two executions of one image (--force to compare anyway)`);
       }
-      const r = diffExecutions(
-        { log: a, machine: ra.machine, replayer: ra.replayer, output: outA },
-        { log: bPath, machine: rb.machine, replayer: rb.replayer, output: outB },
-        // One log against its own replay: its sync hashes say nothing about the other configuration.
-        { fromStart: sameLog },
-      );
+      // One log against its own replay: its sync hashes say nothing about the other configuration.
+      const r = await diffExecutions(sa, sb, { fromStart: sameLog, budget: opts.budget, signal: opts.signal, onProgress: opts.onProgress });
       return { a, b: sameLog ? `${a} (replayed with ${describeTlb(opts.tlb)})` : bPath, ...r };
     } finally {
-      rb.replayer.close();
+      sb.session.close();
     }
   } finally {
-    ra.replayer.close();
+    sa.session.close();
   }
 }
 
 const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
 export function formatDiff(r: DiffSummary): string {
-  if (r.identical) return `identical: ${r.a} and ${r.b} execute the same instructions with the same results to their ends\n`;
+  if (r.identical) {
+    const lines = [`identical: ${r.a} and ${r.b} execute the same instructions with the same results to their ends`, `  (${r.basis})`];
+    if (r.note) lines.push(`  ${r.note}`);
+    return lines.join('\n') + '\n';
+  }
   if (r.icount === null) return `${r.note}\n`;
+  // (an interrupted or budget-limited search says so in its note, with no icount)
   const lines = [`first difference at icount ${r.icount}, EIP ${hex32(r.eip!)}: ${r.instruction}`];
-  lines.push(`  (both states last agreed at sync point icount ${r.lastCommonSync})`);
+  const upTo = r.firstDifferingSync !== null ? `; the logs' hashes first differ at sync point icount ${r.firstDifferingSync}` : '';
+  lines.push(`  (both states last agreed at sync point icount ${r.lastCommonSync}${upTo}; ${r.stepped} instructions single-stepped)`);
   for (const i of r.inputs) lines.push(`  input ${i.kind} at icount ${i.icount}: ${r.a} gave ${i.a ?? 'nothing'}, ${r.b} gave ${i.b ?? 'nothing'}`);
   if (r.inputs.length === 0) {
     lines.push(r.b.includes('(replayed with')

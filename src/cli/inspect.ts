@@ -2,7 +2,6 @@
 // that --json prints (docs/cli-json.md); inspect-text.ts renders it for people.
 import { statSync } from 'node:fs';
 import { LogError } from '../replay/log-error.js';
-import { FORMAT_VERSION } from '../replay/log-format.js';
 import { summarizeLog, type LogSummary } from '../replay/log-summary.js';
 import { ND_KIND_NAMES } from '../replay/nd-block.js';
 import { EVENT_KINDS, type FrameKind } from '../replay/frames.js';
@@ -142,7 +141,7 @@ function toReport(s: LogSummary): InspectReport {
   for (const k of Object.keys(s.frames) as FrameKind[]) frames.total.frames += s.frames[k].frames;
   return {
     log: s.path,
-    formatVersion: FORMAT_VERSION,
+    formatVersion: s.version,
     complete: s.end !== null,
     bytes: s.bytes,
     fileBytes: s.fileBytes,

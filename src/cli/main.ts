@@ -124,14 +124,15 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .argument('<log>', 'a .vmrr log')
     .option('--image <path>', 'the image, when it moved since recording (its SHA-256 must match)')
     .option('--force', 'replay even with an image or disk whose SHA-256 differs from the log')
-    .option('--verify', 'hash the machine state at every sync point and at the end, and compare')
+    .option('--verify', 'compare state hashes and output digests at every sync point and at the end (the default)')
+    .option('--no-verify', 'skip those comparisons (faster); the verdict is then "ran to the end, not verified"')
     .option('--to <icount>', 'stop at this instruction count and report the state there', intArg('--to', 0))
     .option('--tlb-entries <n>', 'replay with another TLB size than recorded', (v: string) => parseTlbPower('--tlb-entries', v, 1 << 20))
     .option('--tlb-ways <w>', 'replay with another TLB associativity than recorded', (v: string) => parseTlbPower('--tlb-ways', v, 64))
     .option('--no-tlb-tracking', 'replay without the T-bit tracking (shows the non-determinism it removes)')
     .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
     .option('--gdb <[host:]port>', 'wait at icount 0 for gdb on TCP PORT, with reverse execution (see docs/gdb.md)', parseGdbAddress)
-    .addHelpText('after', '\nExit status:\n  0  the replay matched the log (or reached --to; or the gdb session ended)\n  1  the replay diverged\n  2  bad usage, a missing, corrupt or mismatched log or image\n\nSee man vmrr-replay(1).')
+    .addHelpText('after', '\nExit status:\n  0  the replay matched the log (every sync point and the end checked), ran to the end with --no-verify, or reached --to; or the gdb session ended\n  1  the replay diverged (state, output, position or exit status)\n  2  bad usage, a missing, corrupt or mismatched log or image\n\nSee man vmrr-replay(1).')
     .action(async (log: string, parsed: Record<string, unknown>) => {
       if (parsed.gdb) {
         const { replayUnderGdb } = await import('./gdb-replay.js');
@@ -143,7 +144,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       }
       const { replayCommand } = await import('./replay.js');
       const opts = {
-        image: parsed.image as string | undefined, force: Boolean(parsed.force), verify: Boolean(parsed.verify),
+        image: parsed.image as string | undefined, force: Boolean(parsed.force), verify: parsed.verify !== false,
         to: parsed.to as number | undefined, json: Boolean(parsed.json), tlb: tlbOverrides(parsed),
       };
       const r = await withInterrupt((signal) => replayCommand(log, opts, { guestStdout: (b) => process.stdout.write(b), warn: sayWarning, signal }));
@@ -164,15 +165,20 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--tlb-entries <n>', 'replay B (or A\'s second replay) with this TLB size', (v: string) => parseTlbPower('--tlb-entries', v, 1 << 20))
     .option('--tlb-ways <w>', 'replay B with this TLB associativity', (v: string) => parseTlbPower('--tlb-ways', v, 64))
     .option('--no-tlb-tracking', 'replay B without the T-bit tracking')
+    .option('--budget <n>', 'examine at most N instructions past the last common sync point (default: to the ends)', intArg('--budget', 1))
     .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
-    .addHelpText('after', '\nExit status:\n  0  the executions are identical\n  1  they differ\n  2  bad usage, a missing or corrupt log\n\nSee man vmrr-diff(1).')
-    .action(async (a: string, b: string | undefined, parsed: { force?: boolean; json?: boolean } & Record<string, unknown>) => {
+    .addHelpText('after', '\nExit status:\n  0  the executions are identical\n  1  they differ (or no difference was found within --budget)\n  2  bad usage, a missing or corrupt log\n  130  interrupted (Ctrl-C): a partial report says how far the search got\n\nSee man vmrr-diff(1).')
+    .action(async (a: string, b: string | undefined, parsed: { force?: boolean; json?: boolean; budget?: number } & Record<string, unknown>) => {
       const { diffCommand, formatDiff } = await import('./diff.js');
       const tlb = tlbOverrides(parsed);
       if (b === undefined && !tlb) throw new UsageError('diff needs two logs, or one log and the options to replay it with (e.g. --tlb-entries 1 --no-tlb-tracking)');
-      const r = await diffCommand(a, b, { force: parsed.force, tlb });
+      const r = await withInterrupt((signal) =>
+        withSpinner(Boolean(parsed.json), `diff ${a}`, (progress) =>
+          diffCommand(a, b, { force: parsed.force, tlb, budget: parsed.budget, signal, onProgress: progress ? (_phase, ic) => progress(ic) : undefined }),
+        ),
+      );
       process.stdout.write(parsed.json ? JSON.stringify(r) + '\n' : formatDiff(r));
-      setStatus(r.identical ? EXIT_OK : EXIT_DIVERGENCE);
+      setStatus(r.incomplete === 'interrupted' ? EXIT_INTERRUPTED : r.identical ? EXIT_OK : EXIT_DIVERGENCE);
     });
 
   program

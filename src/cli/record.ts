@@ -68,7 +68,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       throw e;
     }
     const r = rec;
-    const machine = buildMachine(config, r.input, { ...guestWiring(g), onEvent: r.onEvent });
+    const machine = buildMachine(config, r.input, r.outputs.tap({ ...guestWiring(g), onEvent: r.onEvent }));
     r.input.attach(machine.cpu);
     machine.load(plan);
     const hasher = new StateHasher(machine);

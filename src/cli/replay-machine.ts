@@ -84,7 +84,7 @@ export async function openReplay(log: string, opts: OpenReplayOptions): Promise<
     const machine = buildMachine(
       { ...cfg, tlbEntries: opts.tlb?.entries ?? cfg.tlbEntries, tlbWays: opts.tlb?.ways ?? cfg.tlbWays, tlbTracking: opts.tlb?.tracking ?? cfg.tlbTracking },
       rp.input,
-      { serial: out, debugcon: (port) => (port === 0xe9 ? out : () => {}), disk, events: rp.events },
+      rp.outputs.tap({ serial: out, debugcon: (port) => (port === 0xe9 ? out : () => {}), disk, events: rp.events }),
     );
     rp.attach(machine.cpu);
     machine.load(plan);

@@ -26,7 +26,12 @@ export function formatReplay(r: ReplaySummary, paint: ChalkInstance): string {
   const lines: string[] = [];
   switch (r.verdict) {
     case 'identical':
-      lines.push(`${paint.green('replay identical')}: ${r.log} to its end (${r.reason} at ${at}); ${r.eventsDelivered} events, ${r.syncsChecked} state hashes checked`);
+      lines.push(`${paint.green('replay identical')}: ${r.log} to its end (${r.reason} at ${at})`);
+      lines.push(`  checked: ${checkedText(r)}`);
+      break;
+    case 'unverified':
+      lines.push(`${paint.yellow('replay ran to the end, not verified')}: ${r.log} (${r.reason} at ${at}); ${r.eventsDelivered} events delivered`);
+      lines.push(`  checked: ${checkedText(r)}`);
       break;
     case 'reached':
       lines.push(`replay reached ${at} (${r.reason}); ${r.eventsDelivered} events delivered`);
@@ -46,5 +51,16 @@ export function formatReplay(r: ReplaySummary, paint: ChalkInstance): string {
       break;
     }
   }
+  for (const n of r.notChecked) lines.push(`  not checked: ${n}`);
   return lines.join('\n') + '\n';
+}
+
+/** What a replay compared, in one line. */
+export function checkedText(r: ReplaySummary): string {
+  const c = r.checked;
+  const parts = [`${c.syncPoints} sync point positions`, `${c.stateHashes} state hashes`];
+  if (c.outputMarks > 0) parts.push(`${c.outputMarks} output digests (${c.outputChannels.join(', ')}; ${c.outputBytes} bytes)`);
+  if (c.end) parts.push('the end (stop reason, icount, exit status)');
+  parts.push(`${r.eventsDelivered} events delivered at their logged positions`);
+  return parts.join(', ');
 }

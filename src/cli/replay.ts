@@ -1,17 +1,17 @@
 // `vmrr replay LOG`: re-execute a recording from its log alone.
-import { replayLoop, type ReplayResult } from '../replay/session.js';
+import type { ReplayResult } from '../replay/session.js';
+import { ReplaySession } from '../replay/replay-session.js';
 import { LogError } from '../replay/log-error.js';
-import { StateHasher } from '../machine/state-hash.js';
 import type { RunIo } from './run.js';
 import { UsageError } from './exit.js';
 import { BufferedSink, discardSink, type ByteSink } from './sinks.js';
 import { openReplay } from './replay-machine.js';
 import { findSeekPoint } from '../replay/seek.js';
-import { applyCheckpoints } from '../machine/checkpoints.js';
 
 export interface ReplayOptions {
   image?: string;
   force: boolean;
+  /** Compare state hashes and output digests at every sync point and the end (--no-verify: false). */
   verify: boolean;
   to?: number;
   json: boolean;
@@ -31,37 +31,35 @@ export interface ReplaySummary extends ReplayResult {
 
 export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo): Promise<ReplaySummary> {
   const out: ByteSink = opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b));
-  const { machine, replayer: rp, imagePath } = await openReplay(log, { image: opts.image, force: opts.force, output: (b) => out.write(b), tlb: opts.tlb });
+  const open = { image: opts.image, force: opts.force, output: (b: number) => out.write(b), tlb: opts.tlb };
+  const opened = await openReplay(log, open);
+  const session = new ReplaySession(log, opened, {
+    verify: opts.verify,
+    signal: io.signal,
+    onYield: (ic) => {
+      out.flush();
+      io.progress?.(ic);
+    },
+  });
   try {
     // --to: start from the nearest checkpoint at or before it instead of from power-on.
     let seekedFrom: number | null = null;
-    if (opts.to !== undefined && opts.seek !== false) {
-      const sp = findSeekPoint(log, opts.to);
-      if (sp) {
-        applyCheckpoints(machine, sp.chain);
-        rp.seek(sp.offset, sp.index);
-        seekedFrom = sp.icount;
-      }
+    let result;
+    if (opts.to === undefined) {
+      result = await session.runToEnd();
+    } else if (opts.seek !== false) {
+      seekedFrom = findSeekPoint(log, opts.to)?.icount ?? null;
+      result = await session.seekTo(opts.to);
+    } else {
+      result = await session.runTo(opts.to);
     }
-    const hasher = new StateHasher(machine);
-    const result = await replayLoop(machine, rp, {
-      verify: opts.verify,
-      hash: () => hasher.hashBytes(),
-      to: opts.to,
-      startedAt: seekedFrom ?? undefined,
-      signal: io.signal,
-      onYield: (ic) => {
-        out.flush();
-        io.progress?.(ic);
-      },
-    });
     out.flush();
-    return { ...result, log, image: imagePath, seekedFrom };
+    return { ...result, log, image: opened.imagePath, seekedFrom };
   } catch (e) {
     if (e instanceof LogError) throw new UsageError(e.message);
     throw e;
   } finally {
     out.close();
-    rp.close();
+    session.close();
   }
 }

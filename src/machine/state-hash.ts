@@ -25,7 +25,8 @@ export class StateHasher {
   /** Pages rehashed by the last hash() (all of them the first time). */
   rehashed = 0;
 
-  constructor(private readonly machine: Machine) {
+  /** `scope` 'guest': only the CPU's state and RAM (what `diff` compares: device registers matter once the guest reads them). */
+  constructor(private readonly machine: Machine, private readonly scope: 'machine' | 'guest' = 'machine') {
     this.dirty = dirtyPageHub(machine.cpu).subscribe();
     this.pageHashes = new Int32Array(machine.mem.pages * 2);
   }
@@ -43,7 +44,7 @@ export class StateHasher {
     this.dirty.clear();
     this.primed = true;
     this.rehashed = n;
-    return combine(m, this.pageHashes);
+    return combine(m, this.pageHashes, this.scope);
   }
 
   /** The state hash now, 16 hex digits. */
@@ -89,9 +90,15 @@ export function shortHash(hex: string): string {
   return hex.slice(0, SHORT_HASH_DIGITS);
 }
 
-function combine(m: Machine, pageHashes: Int32Array): Uint8Array {
+function combine(m: Machine, pageHashes: Int32Array, scope: 'machine' | 'guest' = 'machine'): Uint8Array {
   const h = new Hash64();
   const s = saveMachineState(m);
+  if (scope === 'guest') {
+    feed(h, s.cpu);
+    h.word(pageHashes.length);
+    h.words(pageHashes);
+    return h.digest();
+  }
   // While the drive is busy its buffer is invisible to the guest and may be
   // filling at the host's pace; hostReady is the host's progress too. Both
   // would make record and replay hashes differ for no guest-visible reason.

@@ -1,26 +1,31 @@
-// The first instruction where two executions part (DESIGN section 7). The
-// logs' sync hashes give the last position where both states were equal;
-// both are replayed to it, then stepped together one instruction at a time,
-// comparing registers and the state hash after each, until they differ.
-// The report names that instruction, what differs, and the inputs (ND
-// values, events) the two logs gave at that point.
+// The first instruction where two executions part (DESIGN section 7), at
+// replay speed. Each side is a ReplaySession, so both count instructions
+// exactly as `replay` does (interrupt and exception handlers included, the
+// logged events delivered where the log says). The logs' sync hashes give
+// the last position where both states were equal and the first where they
+// were not; both sides seek to the former through checkpoints, then the
+// interval is narrowed by running both in chunks and comparing state hashes
+// (restoring to the chunk's start from in-memory snapshots taken at sync
+// points), and only the last short interval is stepped one instruction at
+// a time. The report names that instruction, what differs, and the inputs
+// (ND values, events) the two logs gave there.
 
-import type { Machine, StopInfo } from '../machine/machine.js';
-import { ReplayDivergence } from './replayer.js';
-import { NdDivergence } from './nd-buffer.js';
-import { dirtyPageHub, type DirtySet } from '../machine/dirty-pages.js';
-import { disassembleAtEip } from '../cpu/disasm-fetch.js';
+import type { Machine } from '../machine/machine.js';
 import { LogReader } from './log-reader.js';
 import type { LogEvent, SyncFrame, EndFrame } from './frames.js';
-import { ndKindName } from './nd-block.js';
-import type { Replayer } from './replayer.js';
+import { hex32, ndKindName } from './nd-block.js';
+import type { ReplaySession } from './replay-session.js';
+import type { ResumePoint } from './replay-cursor.js';
+import type { OutputMark } from './output-ledger.js';
+import { disassembleAtEip } from '../cpu/disasm-fetch.js';
+import { StateHasher } from '../machine/state-hash.js';
 
 export interface DiffSide {
   log: string;
-  machine: Machine;
-  replayer: Replayer;
-  /** Guest output bytes so far (COM1 and port 0xE9). */
+  session: ReplaySession;
+  /** Guest output bytes so far (COM1 and port 0xE9), and the icount each was written at. */
   output: number[];
+  outputAt: number[];
 }
 
 export interface RegisterDiff {
@@ -38,25 +43,49 @@ export interface InputAt {
 
 export interface DiffReport {
   identical: boolean;
-  /** icount of the first instruction after which the states differ (null when identical). */
+  /** icount of the first instruction after which the states differ (null when identical or not found). */
   icount: number | null;
   eip: number | null;
   instruction: string | null;
   /** Last icount at which the sync hashes of both logs agreed. */
   lastCommonSync: number;
+  /** The first sync icount at which the logs' hashes differ (null: none does). */
+  firstDifferingSync: number | null;
   registers: RegisterDiff[];
   /** Physical ranges whose bytes differ, as [start, end) hex, at most 16. */
   memory: { start: string; end: string }[];
   output: { offset: number; a: string; b: string } | null;
   /** The non-deterministic inputs the logs gave at or just before that instruction. */
   inputs: InputAt[];
-  /** When they never parted but ended differently (e.g. one log is longer). */
+  /** When they never parted but ended differently, or the search stopped early (interrupt, budget). */
   note: string | null;
+  /** Stopped before an answer: Ctrl-C, or the budget ran out. The difference then lies after `searchedTo`. */
+  incomplete: 'interrupted' | 'budget' | null;
+  /** The search covered icounts up to here. */
+  searchedTo: number;
+  /** Instructions single-stepped at the end of the search. */
+  stepped: number;
+  /** For identical (or no difference found): what that verdict rests on. */
+  basis?: string;
 }
+
+export interface DiffOptions {
+  /** Ignore the logs' sync hashes (one log against its own replay under other options). */
+  fromStart?: boolean;
+  /** At most this many instructions past the last common sync point are examined. */
+  budget?: number;
+  signal?: AbortSignal;
+  /** Progress: the phase and the icount reached. */
+  onProgress?: (phase: 'seek' | 'narrow' | 'step', icount: number) => void;
+}
+
+/** Intervals this short are stepped one instruction at a time. */
+const STEP_LIMIT = 4096;
+/** Chunks an interval is cut into per narrowing pass. */
+const FANOUT = 32;
 
 const REGS = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 const SREGS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'];
-const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
 function registerView(m: Machine): [string, string][] {
   const c = m.cpu;
@@ -86,25 +115,21 @@ function memoryDiffs(a: Machine, b: Machine): { start: string; end: string }[] {
   return out;
 }
 
-/** Do the pages either machine wrote since the last call differ? (Pages neither wrote are equal since the last common point.) */
-function pagesDiffer(a: Machine, b: Machine, da: DirtySet, db: DirtySet): boolean {
-  const pages = new Set([...da.update().list(), ...db.update().list()]);
-  da.clear();
-  db.clear();
-  const x = a.mem.ram, y = b.mem.ram;
-  for (const p of pages) {
-    const o = p * 4096;
-    if (Buffer.compare(x.subarray(o, o + 4096), y.subarray(o, o + 4096)) !== 0) return true;
-  }
-  return false;
+interface LoggedSync {
+  frame: SyncFrame;
+  /** Where a replay restored at this sync point goes on reading. */
+  resume: ResumePoint;
 }
 
 /** Sync points and the end frame of a log, read without replaying it. */
-function syncPointsOf(path: string): { syncs: SyncFrame[]; end: EndFrame | null } {
+function syncPointsOf(path: string): { syncs: LoggedSync[]; end: EndFrame | null } {
   const r = LogReader.open(path);
   try {
-    const syncs: SyncFrame[] = [];
-    for (const f of r.frames()) if (f.frame.kind === 'sync') syncs.push(f.frame);
+    const syncs: LoggedSync[] = [];
+    for (const f of r.frames()) {
+      const fr = f.frame;
+      if (fr.kind === 'sync') syncs.push({ frame: fr, resume: { icount: fr.icount, offset: r.position, index: r.framesRead + 1, out: fr.out ?? null } });
+    }
     return { syncs, end: r.end };
   } finally {
     r.close();
@@ -112,7 +137,7 @@ function syncPointsOf(path: string): { syncs: SyncFrame[]; end: EndFrame | null 
 }
 
 /** ND entries and events a log has at icounts in [from, to]. */
-function inputsNear(path: string, from: number, to: number): Map<string, string> {
+export function inputsNear(path: string, from: number, to: number): Map<string, string> {
   const found = new Map<string, string>();
   const r = LogReader.open(path);
   try {
@@ -122,8 +147,7 @@ function inputsNear(path: string, from: number, to: number): Map<string, string>
         for (let k = 0; k < fr.count; k++) {
           const ic = fr.icounts[k];
           if (ic < from || ic > to) continue;
-          const kind = ndKindName(fr.kinds[k]);
-          found.set(`${ic}:${kind}`, String(fr.values[k]));
+          found.set(`${ic}:${ndKindName(fr.kinds[k])}`, String(fr.values[k]));
         }
       } else if (fr.kind === 'events') {
         for (const e of fr.events as LogEvent[]) {
@@ -131,6 +155,8 @@ function inputsNear(path: string, from: number, to: number): Map<string, string>
           const key = `${e.icount}:${e.kind} event`;
           found.set(key, (found.has(key) ? found.get(key) + ', ' : '') + String(e.value));
         }
+      } else if (fr.kind === 'sync' && fr.icount > to) {
+        break;
       }
     }
   } finally {
@@ -141,56 +167,277 @@ function inputsNear(path: string, from: number, to: number): Map<string, string>
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-export function diffExecutions(a: DiffSide, b: DiffSide, opts: { maxSteps?: number; fromStart?: boolean } = {}): DiffReport {
-  const ca = syncPointsOf(a.log), cb = syncPointsOf(b.log);
-  // The last sync icount both logs have with equal hashes, before the first one they disagree on.
-  const bySync = new Map(cb.syncs.map((s) => [s.icount, hexOf(s.hash)]));
-  let lastCommon = 0;
-  for (const s of opts.fromStart ? [] : ca.syncs) {
-    const h = bySync.get(s.icount);
-    if (h === undefined) continue;
-    if (h !== hexOf(s.hash)) break;
-    lastCommon = s.icount;
+/** A log's inputs at or after an icount, in log order: ND values and events as comparable keys. */
+function* inputsFrom(path: string, from: number): Generator<{ icount: number; key: string }> {
+  const r = LogReader.open(path);
+  try {
+    for (const f of r.frames()) {
+      const fr = f.frame;
+      if (fr.kind === 'nd') {
+        for (let k = 0; k < fr.count; k++) {
+          if (fr.icounts[k] >= from) yield { icount: fr.icounts[k], key: `${fr.icounts[k]}:${fr.kinds[k]}:${fr.values[k]}` };
+        }
+      } else if (fr.kind === 'events') {
+        for (const e of fr.events) if (e.icount >= from) yield { icount: e.icount, key: `${e.icount}:${e.kind}:${e.eip}:${e.value}` };
+      }
+    }
+  } finally {
+    r.close();
   }
-  a.machine.run(lastCommon);
-  b.machine.run(lastCommon);
-  // From here on, compare what the guest can see: registers, output and RAM (pages either side wrote).
-  const da = dirtyPageHub(a.machine.cpu).subscribe(), db = dirtyPageHub(b.machine.cpu).subscribe();
-  const ramDiffers = (): boolean => pagesDiffer(a.machine, b.machine, da, db);
-  const endA = ca.end?.icount ?? Infinity, endB = cb.end?.icount ?? Infinity;
-  const limit = Math.min(endA, endB, lastCommon + (opts.maxSteps ?? 50_000_000));
-  const base: DiffReport = { identical: false, icount: null, eip: null, instruction: null, lastCommonSync: lastCommon, registers: [], memory: [], output: null, inputs: [], note: null };
-  const ended = (m: Machine): boolean => m.exitStatus >= 0 || m.cpu.shutdown;
-  // Output only grows: compare the bytes added since the last step.
-  let outChecked = 0;
-  const outputDiffers = (): boolean => {
-    if (a.output.length !== b.output.length) return true;
-    for (; outChecked < a.output.length; outChecked++) if (a.output[outChecked] !== b.output[outChecked]) return true;
-    return false;
-  };
-  if (lastCommon > 0 && (registerDiffs(a.machine, b.machine).length || memoryDiffs(a.machine, b.machine).length)) {
-    return report(a, b, base, lastCommon, lastCommon, a.machine.cpu.eip >>> 0, '(the states differ at the sync point itself)');
-  }
+}
+
+/**
+ * The icount of the first input (ND value or event) at or after `from` in
+ * which the logs differ, and how many were equal before it. Equal states at
+ * `from` and equal inputs after it mean equal executions (determinism).
+ */
+function firstInputDifference(a: string, b: string, from: number): { icount: number | null; compared: number } {
+  const ia = inputsFrom(a, from), ib = inputsFrom(b, from);
+  let compared = 0;
   for (;;) {
-    const ia = a.machine.cpu.icount;
-    if (ia >= limit || ended(a.machine) || ended(b.machine)) break;
-    const eip = a.machine.cpu.eip >>> 0;
-    const text = disassembleAtEip(a.machine.cpu).text;
-    let sa: StopInfo, sb: StopInfo;
-    try {
-      sa = a.machine.run(ia + 1);
-      sb = b.machine.run(ia + 1);
-    } catch (e) {
-      // A replay that no longer matches its log (an event due at another EIP, an ND value taken elsewhere) parted here.
-      if (e instanceof ReplayDivergence || e instanceof NdDivergence) return { ...report(a, b, base, ia, ia + 1, eip, text), note: e.message };
-      throw e;
+    const x = ia.next(), y = ib.next();
+    if (x.done && y.done) return { icount: null, compared };
+    if (x.done || y.done || x.value.key !== y.value.key) {
+      const icounts = [x.done ? Infinity : x.value.icount, y.done ? Infinity : y.value.icount];
+      ia.return(undefined);
+      ib.return(undefined);
+      return { icount: Math.min(...icounts), compared };
     }
-    if (registerDiffs(a.machine, b.machine).length || outputDiffers() || sa.reason !== sb.reason || sa.icount !== sb.icount || ramDiffers()) {
-      return report(a, b, base, ia, ia + 1, eip, text);
+    compared++;
+  }
+}
+
+/** The two sides' positions bracketing the first difference, from their logs' sync hashes. */
+interface Bracket {
+  lastCommon: number;
+  firstDiffer: number | null;
+  endA: EndFrame | null;
+  endB: EndFrame | null;
+  /** B's sync point at lastCommon, when B can adopt A's state there (same output so far, by the logs' digests). */
+  adoptAt: ResumePoint | null;
+}
+
+function bracket(a: string, b: string, fromStart: boolean): Bracket {
+  const ca = syncPointsOf(a), cb = syncPointsOf(b);
+  const bySync = new Map(cb.syncs.map((s) => [s.frame.icount, s]));
+  let lastCommon = 0;
+  let firstDiffer: number | null = null;
+  let adoptAt: ResumePoint | null = null;
+  for (const s of fromStart ? [] : ca.syncs) {
+    const other = bySync.get(s.frame.icount);
+    if (other === undefined) continue;
+    if (hexOf(other.frame.hash) !== hexOf(s.frame.hash) || other.frame.eip !== s.frame.eip) {
+      firstDiffer = s.frame.icount;
+      break;
+    }
+    lastCommon = s.frame.icount;
+    const sameOut = s.frame.out && other.frame.out && JSON.stringify(marks(s.frame.out)) === JSON.stringify(marks(other.frame.out));
+    adoptAt = sameOut ? other.resume : null;
+  }
+  return { lastCommon, firstDiffer, endA: ca.end, endB: cb.end, adoptAt };
+}
+
+/** Counts and digests of an output mark (the interval bytes differ in where intervals start). */
+const marks = (m: OutputMark): [string, number, string][] => Object.entries(m).map(([k, c]) => [k, c.count, c.digest]);
+
+class Pair {
+  stepped = 0;
+  /** State comparisons made. */
+  compared = 0;
+  private readonly hashers = new WeakMap<Machine, StateHasher>();
+  constructor(readonly a: DiffSide, readonly b: DiffSide, private readonly opts: DiffOptions) {}
+
+  get icount(): number {
+    return this.a.session.icount;
+  }
+
+  progress(phase: 'seek' | 'narrow' | 'step', icount: number): void {
+    this.opts.onProgress?.(phase, icount);
+  }
+
+  stopped(): boolean {
+    return this.opts.signal?.aborted === true;
+  }
+
+  /** Both sides to `icount` (through snapshots or checkpoints when that is behind them). */
+  async seek(icount: number): Promise<void> {
+    this.opts.onProgress?.('seek', icount);
+    await this.a.session.seekTo(icount);
+    await this.b.session.seekTo(icount);
+  }
+
+  /** Both sides forward to `icount`; false when either could not get there (its log ended, it diverged, or Ctrl-C). */
+  async run(icount: number): Promise<boolean> {
+    const ra = await this.a.session.runTo(icount);
+    const rb = await this.b.session.runTo(icount);
+    return ra.icount === icount && rb.icount === icount && !this.stopped();
+  }
+
+  /** Do the two machines differ now (state hash, registers, output so far)? */
+  differ(): boolean {
+    this.compared++;
+    const a = this.a, b = this.b;
+    if (this.guestHash(a.session.machine) !== this.guestHash(b.session.machine)) return true;
+    if (registerDiffs(a.session.machine, b.session.machine).length) return true;
+    if (a.output.length !== b.output.length) return true;
+    for (let i = a.output.length - 1; i >= 0; i--) if (a.output[i] !== b.output[i]) return true;
+    return false;
+  }
+
+  /** CPU state and RAM only: device registers the guest has not read yet (an RTC started at another time) are no difference. */
+  private guestHash(m: Machine): string {
+    let h = this.hashers.get(m);
+    if (!h) {
+      h = new StateHasher(m, 'guest');
+      this.hashers.set(m, h);
+    }
+    return h.hash();
+  }
+
+  /** Narrow (lo, hi] (states equal at lo, different at hi, or hi is the limit) to a chunk of at most STEP_LIMIT; null when equal to hi. */
+  async narrow(lo: number, hi: number): Promise<{ lo: number; hi: number } | null> {
+    let found = false;
+    while (hi - lo > STEP_LIMIT && !this.stopped()) {
+      if (this.icount !== lo) await this.seek(lo);
+      const step = Math.max(STEP_LIMIT, Math.ceil((hi - lo) / FANOUT));
+      let t = lo;
+      let hit = false;
+      while (t < hi) {
+        const next = Math.min(t + step, hi);
+        const ok = await this.run(next);
+        this.opts.onProgress?.('narrow', this.icount);
+        if (!ok || this.differ()) {
+          hi = next;
+          hit = true;
+          break;
+        }
+        t = next;
+      }
+      if (this.stopped()) return { lo: t, hi };
+      if (!hit) return found ? { lo, hi } : null;
+      found = true;
+      lo = t;
+    }
+    return { lo, hi };
+  }
+}
+
+export async function diffExecutions(a: DiffSide, b: DiffSide, opts: DiffOptions = {}): Promise<DiffReport> {
+  const { lastCommon, firstDiffer, endA, endB, adoptAt } = bracket(a.log, b.log, opts.fromStart === true);
+  const pair = new Pair(a, b, opts);
+  const ends = Math.min(endA?.icount ?? Infinity, endB?.icount ?? Infinity);
+  const budgetEnd = opts.budget !== undefined ? lastCommon + opts.budget : Infinity;
+  let hi = Math.min(firstDiffer ?? Infinity, ends, budgetEnd);
+  const base: DiffReport = {
+    identical: false, icount: null, eip: null, instruction: null, lastCommonSync: lastCommon, firstDifferingSync: firstDiffer,
+    registers: [], memory: [], output: null, inputs: [], note: null, incomplete: null, searchedTo: lastCommon, stepped: 0,
+  };
+  if (adoptAt && sameMachine(a, b)) {
+    // Equal up to here (the logs' hashes and output digests say so): replay one side, give the other its state.
+    opts.onProgress?.('seek', lastCommon);
+    await a.session.seekTo(lastCommon);
+    b.session.adopt(a.session.snapshot(), adoptAt);
+    b.output.length = 0;
+    b.outputAt.length = 0;
+    for (let i = 0; i < a.output.length; i++) {
+      b.output.push(a.output[i]);
+      b.outputAt.push(a.outputAt[i]);
+    }
+  } else {
+    await pair.seek(lastCommon);
+  }
+  a.session.pin();
+  b.session.pin();
+  if (lastCommon > 0 && pair.differ()) {
+    return report(a, b, { ...base, searchedTo: lastCommon }, lastCommon, lastCommon, a.session.machine.cpu.eip >>> 0, '(the states differ at the sync point itself)');
+  }
+  const limit = Math.min(ends, budgetEnd, Number.MAX_SAFE_INTEGER);
+  // The same log on both sides (other replay options) has the same inputs: only the machines can differ.
+  const inputs = opts.fromStart ? { icount: null, compared: 0 } : firstInputDifference(a.log, b.log, lastCommon);
+  if (inputs.icount !== null) hi = Math.min(hi, inputs.icount + 1);
+  if (!Number.isFinite(hi)) hi = limit;
+  // The first input the logs disagree on is the usual cause: if the states are still equal just before it, that is the instruction.
+  if (inputs.icount !== null && inputs.icount > pair.icount && inputs.icount < budgetEnd) {
+    await pair.seek(inputs.icount);
+    if (pair.stopped()) return interrupted(base, pair);
+    if (pair.icount === inputs.icount && !pair.differ()) {
+      const found = await stepThrough(pair, inputs.icount, inputs.icount + 1, base);
+      if (found) return found;
     }
   }
-  const same = ca.end && cb.end && ca.end.icount === cb.end.icount && hexOf(ca.end.hash) === hexOf(cb.end.hash) && ca.end.reason === cb.end.reason;
-  return { ...base, identical: Boolean(same), note: same ? null : `no instruction differs up to icount ${a.machine.cpu.icount}, but the logs end differently (${ca.end?.reason ?? 'cut'} at ${endA} vs ${cb.end?.reason ?? 'cut'} at ${endB})` };
+  // The first interval the logs' hashes point at, then (device state the guest has not read can make those
+  // differ with CPU and RAM equal) the rest of the run.
+  for (const [from, to] of [[lastCommon, hi], [hi, limit]]) {
+    if (to <= from) continue;
+    const span = await pair.narrow(from, to);
+    if (pair.stopped()) return interrupted(base, pair);
+    if (span) {
+      const found = await stepThrough(pair, span.lo, span.hi, base);
+      if (found) return found;
+      if (pair.stopped()) return interrupted(base, pair);
+    }
+  }
+  const searchedTo = pair.icount;
+  if (searchedTo >= budgetEnd && budgetEnd < ends) {
+    return { ...base, searchedTo, incomplete: 'budget', note: `no difference in the ${opts.budget} instructions after icount ${lastCommon} (the --budget); the executions part later, if at all` };
+  }
+  const same = endA && endB && endA.icount === endB.icount && endA.reason === endB.reason && endA.exitValue === endB.exitValue;
+  base.basis = opts.fromStart
+    ? `CPU state and RAM compared at ${pair.compared} points from power-on to the end`
+    : `equal state at icount ${lastCommon}${lastCommon > 0 ? ' (the logs\' sync hashes)' : ' (power-on)'}, ${inputs.compared} inputs after it equal in both logs, CPU state and RAM compared at ${pair.compared} points`;
+  if (same) {
+    const note = hexOf(endA.hash) === hexOf(endB.hash) ? null
+      : 'the final machine state hashes differ only in device state the guest never read into a register (e.g. an RTC started at another wall-clock time)';
+    return { ...base, identical: true, searchedTo, note };
+  }
+  return {
+    ...base, searchedTo,
+    note: `no instruction differs up to icount ${searchedTo}, but the logs end differently (${endA?.reason ?? 'cut'} at ${endA?.icount ?? '?'} vs ${endB?.reason ?? 'cut'} at ${endB?.icount ?? '?'})`,
+  };
+}
+
+/** Both machines built alike (so one can take the other's state). */
+function sameMachine(a: DiffSide, b: DiffSide): boolean {
+  const ha = a.session.replayer.header.machine, hb = b.session.replayer.header.machine;
+  const strip = (m: Record<string, unknown>): string => JSON.stringify({ ...m, wallClockMs: 0 });
+  return a.session.machine.mem.size === b.session.machine.mem.size && strip(ha) === strip(hb);
+}
+
+/** Step both sides one instruction at a time over (lo, hi]; the report at the first that leaves them different. */
+async function stepThrough(pair: Pair, lo: number, hi: number, base: DiffReport): Promise<DiffReport | null> {
+  const { a, b } = pair;
+  if (pair.icount !== lo) await pair.seek(lo);
+  while (pair.icount < hi && !pair.stopped()) {
+    const ia = pair.icount;
+    const eip = a.session.machine.cpu.eip >>> 0;
+    const text = disassembleAtEip(a.session.machine.cpu).text;
+    const ra = await a.session.stepOne();
+    const rb = await b.session.stepOne();
+    pair.stepped++;
+    if (pair.stepped % 1024 === 0) pair.progress('step', ia);
+    // A side that no longer matches its own log (an event due at another EIP, an ND value taken elsewhere) parted here.
+    const note = ra.verdict === 'divergence' ? `${a.log}: ${ra.divergence!.message}` : rb.verdict === 'divergence' ? `${b.log}: ${rb.divergence!.message}` : null;
+    const moved = ra.icount !== rb.icount || ra.reason !== rb.reason;
+    if (note || moved || pair.differ()) {
+      const r = report(a, b, { ...base, searchedTo: ia + 1, stepped: pair.stepped }, ia, ia + 1, eip, text);
+      return { ...r, note: note ?? r.note };
+    }
+    if (ra.icount === ia && rb.icount === ia) break;
+  }
+  return null;
+}
+
+function interrupted(base: DiffReport, pair: Pair): DiffReport {
+  return {
+    ...base, searchedTo: pair.icount, stepped: pair.stepped, incomplete: 'interrupted',
+    note: `interrupted: no difference found up to icount ${pair.icount}; the search had not finished`,
+  };
+}
+
+/** Header machine-configuration keys whose values differ between the logs (e.g. wallClockMs: the RTC's start). */
+export function configDifferences(a: DiffSide, b: DiffSide): string[] {
+  const ha = a.session.replayer.header.machine, hb = b.session.replayer.header.machine;
+  return [...new Set([...Object.keys(ha), ...Object.keys(hb)])].filter((k) => JSON.stringify(ha[k]) !== JSON.stringify(hb[k])).sort();
 }
 
 function report(a: DiffSide, b: DiffSide, base: DiffReport, icount: number, after: number, eip: number, instruction: string): DiffReport {
@@ -208,14 +455,10 @@ function report(a: DiffSide, b: DiffSide, base: DiffReport, icount: number, afte
     const [ic, kind] = [Number(k.slice(0, k.indexOf(':'))), k.slice(k.indexOf(':') + 1)];
     return { kind, icount: ic, a: ina.get(k) ?? null, b: inb.get(k) ?? null };
   });
-  return {
-    ...base,
-    icount,
-    eip,
-    instruction,
-    registers: registerDiffs(a.machine, b.machine),
-    memory: memoryDiffs(a.machine, b.machine),
-    output,
-    inputs,
-  };
+  const ma = a.session.machine, mb = b.session.machine;
+  const cfg = configDifferences(a, b);
+  const configNote = inputs.length === 0 && cfg.length > 0
+    ? `the logs' machine configurations differ in ${cfg.join(', ')}${cfg.includes('wallClockMs') ? ' (wallClockMs: the RTC started at another wall-clock time; --rtc-base fixes it)' : ''}`
+    : null;
+  return { ...base, icount, eip, instruction, registers: registerDiffs(ma, mb), memory: memoryDiffs(ma, mb), output, inputs, note: base.note ?? configNote };
 }

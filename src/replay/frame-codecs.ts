@@ -7,6 +7,7 @@ import { MAX_PAGES_PER_FRAME, PAGE_BYTES } from './log-format.js';
 import { MAX_ND_BUFFER } from './nd-buffer.js';
 import { packNd, unpackNd } from './nd-pack.js';
 import { PackError } from './varint.js';
+import { MAX_INTERVAL_BYTES, type OutputMark } from './output-ledger.js';
 import {
   EVENT_KINDS, FRAME_CODES,
   type CheckpointFrame, type EndFrame, type EventsFrame, type Frame, type FrameKind, type LogEvent, type NdFrame, type SyncFrame,
@@ -82,6 +83,7 @@ const checkpoint: FrameCodec = {
     const c = f as CheckpointFrame;
     return {
       icount: c.icount, seq: c.seq, part: c.part, parts: c.parts, prev: c.prev, state: c.state,
+      ...(c.part === 0 && c.out ? { out: encodeOut(c.out) } : {}),
       pages: c.pages.map((p) => {
         if (p.data.length !== PAGE_BYTES) throw new RangeError(`page ${p.index} has ${p.data.length} bytes, not ${PAGE_BYTES}`);
         return [p.index, p.data];
@@ -102,7 +104,7 @@ const checkpoint: FrameCodec = {
     });
     return {
       kind: 'checkpoint', icount: uintField(m, 'icount'), seq: uintField(m, 'seq'), part, parts,
-      prev: optUintField(m, 'prev'), state, pages,
+      prev: optUintField(m, 'prev'), state, pages, ...outOf(part === 0 ? decodeOut(m) : null),
     };
   },
 };
@@ -112,9 +114,9 @@ const sync: FrameCodec = {
   kind: 'sync',
   encode: (f) => {
     const s = f as SyncFrame;
-    return { icount: s.icount, eip: s.eip, hash: s.hash };
+    return { icount: s.icount, eip: s.eip, hash: s.hash, ...(s.out ? { out: encodeOut(s.out) } : {}) };
   },
-  decode: (m) => ({ kind: 'sync', icount: uintField(m, 'icount'), eip: uintField(m, 'eip', U32), hash: hashField(m) }),
+  decode: (m) => ({ kind: 'sync', icount: uintField(m, 'icount'), eip: uintField(m, 'eip', U32), hash: hashField(m), ...outOf(decodeOut(m)) }),
 };
 
 const end: FrameCodec = {
@@ -122,7 +124,10 @@ const end: FrameCodec = {
   kind: 'end',
   encode: (f) => {
     const e = f as EndFrame;
-    return { icount: e.icount, eip: e.eip, reason: e.reason, exitValue: e.exitValue, hash: e.hash, stats: e.stats };
+    return {
+      icount: e.icount, eip: e.eip, reason: e.reason, exitValue: e.exitValue, hash: e.hash, stats: e.stats,
+      ...(e.out ? { out: encodeOut(e.out) } : {}),
+    };
   },
   decode: (m) => {
     const raw = asMap(m.stats, "field 'stats'");
@@ -134,10 +139,51 @@ const end: FrameCodec = {
     }
     return {
       kind: 'end', icount: uintField(m, 'icount'), eip: uintField(m, 'eip', U32), reason: strField(m, 'reason'),
-      exitValue: optUintField(m, 'exitValue', U32), hash: hashField(m), stats,
+      exitValue: optUintField(m, 'exitValue', U32), hash: hashField(m), stats, ...outOf(decodeOut(m)),
     };
   },
 };
+
+const MAX_CHANNELS = 64;
+const CHANNEL_NAME = /^(serial|disk|debugcon:0x[0-9a-f]{1,4})$/;
+const DIGEST = /^[0-9a-f]{16}$/;
+
+/** Output channels as `{ name: [count, digest, bytes | null] }`. */
+function encodeOut(out: OutputMark): CborMap {
+  const m: CborMap = {};
+  for (const [name, c] of Object.entries(out)) m[name] = [c.count, c.digest, c.bytes];
+  return m;
+}
+
+/** `out` only where the frame has it (frames of format version 1 have none). */
+const outOf = (out: OutputMark | null): { out?: OutputMark } => (out ? { out } : {});
+
+/** The `out` field, or null when absent (logs of format version 1). */
+function decodeOut(m: CborMap): OutputMark | null {
+  if (m.out === undefined || m.out === null) return null;
+  const raw = asMap(m.out, "field 'out'");
+  const names = Object.keys(raw);
+  if (names.length > MAX_CHANNELS) throw new FormatError(`field 'out' has ${names.length} channels (limit ${MAX_CHANNELS})`);
+  const out: OutputMark = {};
+  for (const name of names) {
+    if (!CHANNEL_NAME.test(name)) throw new FormatError(`field 'out' has an unknown channel ${describe(name)}`);
+    const v = raw[name];
+    if (!Array.isArray(v) || v.length !== 3) throw new FormatError(`output channel '${name}' is ${describe(v)}, not [count, digest, bytes]`);
+    const e = asMap({ count: v[0], digest: v[1], bytes: v[2] }, `output channel '${name}'`);
+    const count = uintField(e, 'count');
+    const digest = strField(e, 'digest');
+    if (!DIGEST.test(digest)) throw new FormatError(`output channel '${name}' has digest ${describe(digest)}, not 16 hex digits`);
+    let bytes: Uint8Array | null = null;
+    if (e.bytes !== null) {
+      bytes = bytesField(e, 'bytes');
+      if (bytes.length > MAX_INTERVAL_BYTES || bytes.length > count) {
+        throw new FormatError(`output channel '${name}' holds ${bytes.length} bytes of an interval (count ${count}, limit ${MAX_INTERVAL_BYTES})`);
+      }
+    }
+    out[name] = { count, digest, bytes };
+  }
+  return out;
+}
 
 function hashField(m: CborMap): Uint8Array {
   const h = bytesField(m, 'hash');

@@ -3,6 +3,7 @@
 // changing a kind, or an event kind, needs FORMAT_VERSION bumped (log-format.ts).
 
 import type { NdBlock } from './nd-block.js';
+import type { OutputMark } from './output-ledger.js';
 
 /** The recorder's ND buffer, flushed (packing: nd-pack.ts). `at`: every entry before this icount is logged. */
 export interface NdFrame extends NdBlock {
@@ -54,6 +55,8 @@ export interface CheckpointFrame {
   prev: number | null;
   state: Record<string, unknown> | null;
   pages: CheckpointPage[];
+  /** Part 0 from version 2: the output channels' counts and digests at `icount` (no bytes). */
+  out?: OutputMark | null;
 }
 
 /** A state hash (registers, RAM, device registers) at `icount`, checked on replay. */
@@ -62,6 +65,8 @@ export interface SyncFrame {
   icount: number;
   eip: number;
   hash: Uint8Array;
+  /** From version 2: every output channel's count and digest here, and a character channel's bytes since the previous sync. */
+  out?: OutputMark | null;
 }
 
 /** The last frame of a finished recording. */
@@ -74,6 +79,8 @@ export interface EndFrame {
   /** isa-debug-exit status for reason exit. */
   exitValue: number | null;
   hash: Uint8Array;
+  /** From version 2: the output channels at the end, as in a sync frame. */
+  out?: OutputMark | null;
   /** Counters for inspect: ND entries per kind, buffer exits, events, ... */
   stats: Record<string, number>;
 }

@@ -11,7 +11,7 @@ import { makeCbor } from './cbor-fields.js';
 import { crc32 } from './crc32.js';
 import { FormatError, LogError } from './log-error.js';
 import {
-  FLAG_INCOMPLETE, FLAGS_OFFSET, FORMAT_VERSION, FRAME_HEADER_BYTES, KNOWN_FLAGS, MAGIC, MAX_FRAME_BYTES, MAX_HEADER_BYTES,
+  FLAG_INCOMPLETE, FLAGS_OFFSET, FORMAT_VERSION, MIN_FORMAT_VERSION, FRAME_HEADER_BYTES, KNOWN_FLAGS, MAGIC, MAX_FRAME_BYTES, MAX_HEADER_BYTES,
   PREAMBLE_BYTES, VERSION_OFFSET, decodeHeader, type LogHeader,
 } from './log-format.js';
 import type { EndFrame, Frame } from './frames.js';
@@ -44,6 +44,8 @@ export class LogReader {
   readonly header: LogHeader;
   /** The preamble's incomplete flag: set while recording, cleared on a clean finish. */
   readonly incompleteFlag: boolean;
+  /** The file's format version (MIN_FORMAT_VERSION to FORMAT_VERSION). */
+  readonly version: number;
   /** Offset of the first frame. */
   readonly dataOffset: number;
   /** The end frame, once read. */
@@ -81,9 +83,10 @@ export class LogReader {
     }
     if (pre.length < PREAMBLE_BYTES) throw new LogError(path, pre.length, 'cut inside the preamble');
     const version = pre[VERSION_OFFSET] | (pre[VERSION_OFFSET + 1] << 8);
-    if (version !== FORMAT_VERSION) {
-      throw new LogError(path, VERSION_OFFSET, `unsupported format version ${version} (this vmrr reads version ${FORMAT_VERSION})`);
+    if (version < MIN_FORMAT_VERSION || version > FORMAT_VERSION) {
+      throw new LogError(path, VERSION_OFFSET, `unsupported format version ${version} (this vmrr reads versions ${MIN_FORMAT_VERSION} to ${FORMAT_VERSION})`);
     }
+    this.version = version;
     const flags = pre[FLAGS_OFFSET];
     if (flags & ~KNOWN_FLAGS || pre[FLAGS_OFFSET + 1] !== 0) {
       throw new LogError(path, FLAGS_OFFSET, `unknown flags 0x${(flags | (pre[FLAGS_OFFSET + 1] << 8)).toString(16)}`);

@@ -23,6 +23,8 @@ export interface CheckpointInfo {
 export interface LogSummary {
   path: string;
   header: LogHeader;
+  /** The file's format version. */
+  version: number;
   incompleteFlag: boolean;
   /** Bytes read: up to the end frame, or to the cut. */
   bytes: number;
@@ -65,7 +67,7 @@ export function summarizeLog(path: string, opts: SummarizeOptions = {}): LogSumm
   const r = LogReader.open(path);
   try {
     const s: LogSummary = {
-      path, header: r.header, incompleteFlag: r.incompleteFlag, bytes: r.dataOffset, fileBytes: 0,
+      path, header: r.header, version: r.version, incompleteFlag: r.incompleteFlag, bytes: r.dataOffset, fileBytes: 0,
       frames: { nd: z(), events: z(), checkpoint: z(), sync: z(), end: z() },
       nd: { perKind: Object.fromEntries(ND_KIND_NAMES.map((k) => [k, 0])), entries: 0, blocks: 0, bufferExits: 0, bytesPerEntry: 0 },
       events: perEventKind(), eventBytes: perEventKind(),

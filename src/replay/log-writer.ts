@@ -27,7 +27,7 @@ export interface LogWriterOptions {
 export type KindTally = Record<FrameKind, { frames: number; bytes: number }>;
 
 /** A checkpoint as the machine gives it; the writer numbers it, links it and splits it into parts. */
-export type CheckpointInput = Pick<CheckpointFrame, 'icount' | 'state' | 'pages'>;
+export type CheckpointInput = Pick<CheckpointFrame, 'icount' | 'state' | 'pages' | 'out'>;
 
 export class LogWriter {
   private readonly cbor: Encoder = makeCbor();
@@ -96,7 +96,7 @@ export class LogWriter {
     let first = -1;
     for (let part = 0; part < parts; part++) {
       const pages: CheckpointPage[] = cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME);
-      const at = this.write({ kind: 'checkpoint', icount: cp.icount, seq, part, parts, prev, state: part === 0 ? cp.state : null, pages });
+      const at = this.write({ kind: 'checkpoint', icount: cp.icount, seq, part, parts, prev, state: part === 0 ? cp.state : null, pages, out: part === 0 ? cp.out : null });
       if (part === 0) first = at;
     }
     this.lastCheckpoint = first;

@@ -13,6 +13,7 @@ import { LogWriter, type CheckpointInput } from './log-writer.js';
 import type { NdBlock } from './nd-block.js';
 import { HostInputSource, isoTime } from './input-source.js';
 import { RecordingInput } from './session-inputs.js';
+import { OutputLedger } from './output-ledger.js';
 
 /** Events held before an `events` frame is written even without a sync point. */
 const EVENT_BATCH = 256;
@@ -55,6 +56,8 @@ export class Recorder {
   readonly input: RecordingInput;
   readonly writer: FrameSink;
   readonly header: LogHeader;
+  /** The guest's output, counted and digested (the caller taps the machine's wiring with it: outputs.tap). */
+  readonly outputs = new OutputLedger();
   private pending: LogEvent[] = [];
   events = 0;
   syncs = 0;
@@ -110,14 +113,14 @@ export class Recorder {
   sync(icount: number, eip: number, hash: Uint8Array): void {
     this.input.nd.flush();
     this.flushEvents(icount);
-    this.writer.write({ kind: 'sync', icount, eip, hash });
+    this.writer.write({ kind: 'sync', icount, eip, hash, out: this.outputs.mark() });
     this.syncs++;
   }
 
   checkpoint(cp: CheckpointInput): void {
     this.input.nd.flush();
     this.flushEvents(cp.icount);
-    this.writer.writeCheckpoint(cp);
+    this.writer.writeCheckpoint({ ...cp, out: this.outputs.peek() });
   }
 
   finish(stop: StopInfo, hash: Uint8Array, stats: Record<string, number>): void {
@@ -129,6 +132,7 @@ export class Recorder {
       reason: stop.reason,
       exitValue: stop.exitValue ?? null,
       hash,
+      out: this.outputs.mark(),
       stats: { ...stats, ...this.input.nd.counters.toJSON(), events: this.events, syncs: this.syncs },
     });
   }

@@ -15,6 +15,7 @@ import { machineEventOf } from './recorder.js';
 import { hex32 } from './nd-block.js';
 import { cutReplayableTo } from './log-summary.js';
 import type { NdSourceCursor } from './nd-source.js';
+import { OutputLedger } from './output-ledger.js';
 
 /** The replay does not do what the log says the recording did. */
 export class ReplayDivergence extends Error {
@@ -33,7 +34,8 @@ export class ReplayDivergence extends Error {
 }
 
 export type ControlPoint =
-  | { kind: 'sync'; frame: SyncFrame; index: number; offset: number }
+  /** `resume`: where reading continues after this frame (a clean place to resume from a snapshot taken here). */
+  | { kind: 'sync'; frame: SyncFrame; index: number; offset: number; resume: { offset: number; index: number } }
   | { kind: 'checkpoint'; frame: CheckpointFrame; index: number; offset: number }
   | { kind: 'end'; frame: EndFrame }
   /** The log stops without an end frame; `safeIcount` is as far as it can be replayed. */
@@ -120,6 +122,9 @@ export interface FrameSource {
   readonly cut: { message: string } | null;
   /** Continue at a frame boundary found earlier (files only). */
   seek?(offset: number, index: number): void;
+  /** Offset of the next frame, and frames read so far (files only). */
+  readonly position?: number;
+  readonly framesRead?: number;
   close(): void;
 }
 
@@ -127,6 +132,8 @@ export class Replayer {
   readonly header: LogHeader;
   readonly input: ReplayingInput;
   readonly events = new EventQueue();
+  /** The replay's own output, counted as the recorder counted the recording's (the caller taps the wiring). */
+  readonly outputs = new OutputLedger();
   private readonly main: FrameSource;
   private readonly ndReader: FrameSource;
   private lastSync = 0;
@@ -156,6 +163,7 @@ export class Replayer {
   attach(cpu: CpuHandle & { eip: number }): void {
     this.input.attach(cpu);
     this.events.cpu = cpu;
+    this.outputs.position = () => cpu.icount;
   }
 
   private nextNdBlock(): { block: import('./nd-block.js').NdBlock; origin: string } | null {
@@ -180,7 +188,10 @@ export class Replayer {
         case 'sync':
           this.lastSync = fr.icount;
           this.syncs++;
-          return { kind: 'sync', frame: fr, index: f.index, offset: f.offset };
+          return {
+            kind: 'sync', frame: fr, index: f.index, offset: f.offset,
+            resume: { offset: this.main.position ?? -1, index: (this.main.framesRead ?? -1) + 1 },
+          };
         case 'checkpoint':
           if (fr.part === 0) return { kind: 'checkpoint', frame: fr, index: f.index, offset: f.offset };
           break;

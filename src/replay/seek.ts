@@ -7,6 +7,7 @@ import type { Checkpoint } from '../machine/checkpoints.js';
 import type { MachineState } from '../machine/machine-state.js';
 import type { CheckpointFrame } from './frames.js';
 import { LogReader } from './log-reader.js';
+import type { OutputMark } from './output-ledger.js';
 
 export interface SeekPoint {
   icount: number;
@@ -15,6 +16,8 @@ export interface SeekPoint {
   /** Where reading resumes: the frame after the checkpoint's last part. */
   offset: number;
   index: number;
+  /** The recording's output counts and digests at the checkpoint (null in a version 1 log). */
+  out: OutputMark | null;
 }
 
 /** The checkpoint chain for the last checkpoint at or before `icount`, or null if there is none. */
@@ -33,7 +36,7 @@ export function findSeekPoint(path: string, icount: number): SeekPoint | null {
       if (current && fr.part === fr.parts - 1) {
         const c = current.frame;
         chain.push({ v: 1, icount: c.icount, full: c.seq === 0, state: c.state as unknown as MachineState, pages: current.pages });
-        best = { icount: c.icount, chain: chain.slice(), offset: r.position, index: r.framesRead + 1 };
+        best = { icount: c.icount, chain: chain.slice(), offset: r.position, index: r.framesRead + 1, out: c.out ?? null };
         current = null;
       }
     }

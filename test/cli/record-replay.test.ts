@@ -106,14 +106,28 @@ describe.each(FIXTURES.map((f) => [f.name, f] as const))('vmrr record then vmrr 
     expect(report).toMatchObject({ complete: true, cut: null, end: { reason: 'exit', exitValue: 1 } });
   }, 30_000);
 
-  it('replay --verify prints the same guest output byte for byte, exit 0, every sync point and the final hash checked', () => {
+  it('replay (verifying by default) prints the same guest output byte for byte, exit 0, every sync point, output digest and the final hash checked', () => {
     const events = Object.values(report.events).reduce((a, e) => a + e.count, 0);
-    const r = vmrr(['replay', '--verify', log]);
+    const r = vmrr(['replay', log]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdoutBytes.equals(recorded.stdoutBytes)).toBe(true);
     expect(report.syncs.count).toBeGreaterThanOrEqual(1);
     const at = `exit at icount ${report.end!.icount}, EIP 0x${report.end!.eip.toString(16).padStart(8, '0')}`;
-    expectOneLine(r, new RegExp(`^replay identical: ${esc(log)} to its end \\(${at}\\); ${events} events, ${report.syncs.count + 1} state hashes checked$`));
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines, r.stderr).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^replay identical: ${esc(log)} to its end \\(${at}\\)$`));
+    const n = report.syncs.count;
+    expect(lines[1]).toMatch(new RegExp(`^  checked: ${n} sync point positions, ${n + 1} state hashes, ${n + 1} output digests \\((?:disk, )?serial[^;]*; (\\d+) bytes\\), the end \\(stop reason, icount, exit status\\), ${events} events delivered at their logged positions$`));
+    expect(Number(/; (\d+) bytes/.exec(lines[1])![1])).toBeGreaterThanOrEqual(recorded.stdoutBytes.length);
+  }, 30_000);
+
+  it('replay --no-verify never says identical: ran to the end, not verified, and what was not checked', () => {
+    const r = vmrr(['replay', '--no-verify', '--json', log]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = json<ReplaySummary>(r);
+    expect(s.verdict).toBe('unverified');
+    expect(s.checked).toMatchObject({ stateHashes: 0, outputMarks: 0, end: true });
+    expect(s.notChecked.join(' ')).toMatch(/--no-verify/);
   }, 30_000);
 
   it('a second recording logs other inputs, and replay --verify --json finds it identical too, every sync point checked', () => {
@@ -271,7 +285,7 @@ describe('vmrr replay of a damaged log', () => {
   });
 
   it('an unknown format version: refused at offset 8', () => {
-    expectRefused(damaged('version.vmrr', (b) => b.writeUInt16LE(2, 8)), 'unsupported format version 2', 8);
+    expectRefused(damaged('version.vmrr', (b) => b.writeUInt16LE(3, 8)), 'unsupported format version 3', 8);
   });
 
   it('absurd lengths: a header length and a frame length past their limits, refused before anything is allocated', () => {

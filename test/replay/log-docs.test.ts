@@ -17,10 +17,10 @@ describe('vmrr-log(5) and docs/log-format.md', () => {
   });
 
   it('both state the magic, the version and the limits of the code', () => {
-    expect(FORMAT_VERSION).toBe(1);
+    expect(FORMAT_VERSION).toBe(2);
     for (const text of [man, doc]) {
       expect(text).toContain(magicHex);
-      expect(text).toMatch(/version 1/);
+      expect(text).toMatch(/version 2/);
       expect(text).toContain(String(MAX_FRAME_BYTES));
       expect(text).toContain(String(MAX_PAGES_PER_FRAME));
     }

@@ -28,12 +28,12 @@ describe('log writer and reader', () => {
     expect(r.incompleteFlag).toBe(false);
   });
 
-  it('starts the file with the magic and version 1, and frames follow each other without gaps', () => {
+  it('starts the file with the magic and version 2, and frames follow each other without gaps', () => {
     const path = join(dir, 'layout.vmrr');
     writeSampleLog(path);
     const bytes = readFileSync(path);
     expect([...bytes.subarray(0, 8)]).toEqual(MAGIC);
-    expect(bytes.readUInt16LE(8)).toBe(1);
+    expect(bytes.readUInt16LE(8)).toBe(2);
     const { r, frames } = readAll(path);
     let at = r.dataOffset;
     for (const f of frames) {
