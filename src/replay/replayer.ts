@@ -219,7 +219,7 @@ export class Replayer {
   /** The reading state now (log files only: both sources must be LogReaders). */
   saveCursor(): ReplayCursor {
     const at = (src: FrameSource): { offset: number; index: number } => {
-      if (!(src instanceof LogReader)) throw new Error('only a replay of a log file has a cursor');
+      if (src.position === undefined || src.framesRead === undefined || !src.seek) throw new Error('only a replay of a log file has a cursor');
       return { offset: src.position, index: src.framesRead + 1 };
     };
     return {

@@ -36,6 +36,19 @@ describe.skipIf(!haveGdb)('vmrr run --gdb with the real gdb', () => {
     expect(r.stderr).toMatch(/interrupted/);
   }, 60_000);
 
+  it('a hardware breakpoint (Z1) stops at the timer handler, the first tick a million instructions in', async () => {
+    const v = await startVmrr(RUN);
+    const g = await runGdb(v.port, ['hbreak irq0', 'continue', 'x/2i $eip', 'echo icount=', 'monitor icount', 'kill']);
+    expect(g.out).toMatch(/Hardware assisted breakpoint 1 at 0x10115d/);
+    expect(g.out).toMatch(/Breakpoint 1, 0x0010115d in irq0 \(\)/);
+    expect(g.out).toMatch(/=> 0x10115d <irq0>:\s+push\s+%eax/);
+    // --clock virtual at 1000 MHz: the PIT's first 1 kHz tick is due 10^6 instructions in.
+    const ic = Number(/icount=(\d+)/.exec(g.out)![1]);
+    expect(ic).toBeGreaterThan(1_000_000);
+    expect(ic).toBeLessThan(1_010_000);
+    await v.done;
+  }, 60_000);
+
   it('Ctrl-C stops a running continue (T02: SIGINT)', async () => {
     // bench.mb runs for seconds: long enough to be interrupted.
     const v = await startVmrr(['run', 'fixtures/bench.mb', '--gdb', '0']);
