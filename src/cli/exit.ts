@@ -6,6 +6,7 @@ import { ConfigError } from '../machine/config.js';
 import { DiskOpenError } from '../machine/file-disk.js';
 import { InjectSpecError } from '../ft/inject.js';
 import { LogError } from '../replay/log-error.js';
+import { StateError } from '../machine/state-check.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DIVERGENCE = 1;
@@ -32,7 +33,8 @@ export function isUserError(err: unknown): err is Error {
     err instanceof ConfigError ||
     err instanceof DiskOpenError ||
     err instanceof InjectSpecError ||
-    err instanceof LogError
+    err instanceof LogError ||
+    err instanceof StateError
   );
 }
 

@@ -432,5 +432,6 @@ export function configFromFlags(f: MachineFlags, imageArg: string): MachineConfi
     tlbEntries: f.tlbEntries,
     tlbWays: f.tlbWays,
     tlbTracking: f.tlbTracking,
+    fpu: true,
   };
 }

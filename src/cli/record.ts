@@ -81,6 +81,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       syncEvery: opts.syncEvery,
       checkpointEvery: opts.checkpointEvery,
       hash,
+      guestHash: () => hasher.lastGuestHash,
       checkpoint: tracker
         ? () => {
             checkpoints++;

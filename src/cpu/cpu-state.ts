@@ -7,6 +7,7 @@
 import type { Cpu } from './cpu.js';
 import { materialize } from './flags.js';
 import { refreshAllSegs } from './segments.js';
+import type { FpuState } from './fpu/fpu.js';
 
 export interface DescriptorTableState {
   base: number;
@@ -21,9 +22,15 @@ export interface SystemSegmentState {
   type?: number;
 }
 
-/** CBOR-friendly: numbers, booleans and arrays of numbers only. */
+/**
+ * CBOR-friendly: numbers, booleans and arrays of numbers only. Version 2 adds
+ * `fpu`; it is written only when the x87 is not in its FNINIT state (and then
+ * with v: 2), so the saved state and the state hash of a guest that never
+ * touches the FPU are what version 1 gave, and version 1 states still load
+ * (absent `fpu` = FNINIT state).
+ */
 export interface CpuState {
-  v: 1;
+  v: 1 | 2;
   /** EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI (signed 32-bit, as cpu.regs holds them). */
   regs: number[];
   eip: number;
@@ -51,6 +58,7 @@ export interface CpuState {
   shutdown: boolean;
   /** Exceptions of the last delivery chain (kept for a triple fault's report). */
   faultChain: number[];
+  fpu?: FpuState;
 }
 
 /**
@@ -61,7 +69,7 @@ export function saveCpu(cpu: Cpu): CpuState {
   const { flags, lazy, lop, ldst, lsrc, lres, lbits } = cpu;
   // A copy, so that hashing a running machine never perturbs it (even in ways that should be invisible).
   const eflags = materialize({ flags, lazy, lop, ldst, lsrc, lres, lbits }) | 2;
-  return {
+  const s: CpuState = {
     v: 1,
     regs: Array.from(cpu.regs),
     eip: cpu.eip,
@@ -87,6 +95,11 @@ export function saveCpu(cpu: Cpu): CpuState {
     shutdown: cpu.shutdown,
     faultChain: cpu.faultChain.slice(),
   };
+  if (!cpu.fpu.isInitial()) {
+    s.v = 2;
+    s.fpu = cpu.fpu.save();
+  }
+  return s;
 }
 
 /**
@@ -95,7 +108,7 @@ export function saveCpu(cpu: Cpu): CpuState {
  * compiled blocks, the fetch page, the segment fast-path limits.
  */
 export function loadCpu(cpu: Cpu, s: CpuState): void {
-  if (s.v !== 1) throw new Error(`CPU state: unknown version ${String(s.v)}`);
+  if (s.v !== 1 && s.v !== 2) throw new Error(`CPU state: unknown version ${String(s.v)}`);
   checkLength('regs', s.regs, 8);
   checkLength('dr', s.dr, 8);
   for (const k of ['sreg', 'segBase', 'segLimit', 'segAttr'] as const) checkLength(k, s[k], 6);
@@ -125,6 +138,7 @@ export function loadCpu(cpu: Cpu, s: CpuState): void {
   cpu.shadowUntil = s.shadowUntil;
   cpu.shutdown = s.shutdown;
   cpu.faultChain = s.faultChain.slice();
+  cpu.fpu.load(s.v === 2 ? s.fpu : undefined);
   cpu.fault = { vector: 0, code: -1 };
   // Loop control: the next runCpu starts afresh.
   cpu.stopAt = 0;

@@ -6,6 +6,7 @@ import { PhysicalMemory } from '../memory/phys.js';
 import { Tlb, TLB_DENY_READ, TLB_DENY_WRITE, TLB_DENY_UREAD, TLB_DENY_UWRITE, type TlbGeometry } from '../memory/tlb.js';
 import { IF, LazyState, materialize, ARITH } from './flags.js';
 import type { Inst } from './inst.js';
+import { Fpu } from './fpu/fpu.js';
 
 /** Port I/O, handed in by the machine. */
 export interface IoBus {
@@ -134,6 +135,10 @@ export class Cpu implements LazyState {
   trType = 11;
   /** TSC offset set through WRMSR 0x10 (added to the source's counter). */
   tscOffset = 0;
+  /** The x87 (src/cpu/fpu/fpu.ts). */
+  readonly fpu = new Fpu();
+  /** False: no FPU (CPUID says so; x87 opcodes raise #NM when CR0.EM or TS is set, else #UD). */
+  fpuPresent = true;
 
   // Execution control.
   /** Interpretations of an instruction before a compiled block starts there (blocks.ts); 0 turns blocks off. */

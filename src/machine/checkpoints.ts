@@ -9,6 +9,8 @@ import type { Machine } from './machine.js';
 import { dirtyPageHub, type DirtySet } from './dirty-pages.js';
 import { loadMachineState, saveMachineState, type MachineState } from './machine-state.js';
 import { copyPage, pageIsZero, writePage, zeroPage, type RamPage } from './ram-pages.js';
+import { checkMachineState, StateError } from './state-check.js';
+import { PAGE_SIZE } from '../memory/phys.js';
 
 export interface Checkpoint {
   v: 1;
@@ -18,6 +20,8 @@ export interface Checkpoint {
   state: MachineState;
   /** Ascending page numbers. */
   pages: RamPage[];
+  /** Where it was read from, for errors (e.g. "run.vmrr: checkpoint 2 (frame 40 at offset 81234)"). */
+  origin?: string;
 }
 
 export interface TakeOptions {
@@ -91,8 +95,24 @@ export class CheckpointTracker {
  */
 export function applyCheckpoints(m: Machine, chain: readonly Checkpoint[]): void {
   if (chain.length === 0) throw new Error('applyCheckpoints: empty chain');
-  for (const c of chain) if (c.v !== 1) throw new Error(`checkpoint: unknown version ${String(c.v)}`);
   const pages = m.mem.pages;
+  // Everything is checked before anything is applied: a bad checkpoint leaves the machine as it was.
+  for (const c of chain) {
+    const where = c.origin ? `${c.origin}: ` : `checkpoint at icount ${c.icount}: `;
+    try {
+      if (c.v !== 1) throw new StateError(`unknown checkpoint version ${String(c.v)}`);
+      for (const pg of c.pages) {
+        if (!Number.isInteger(pg.index) || pg.index < 0 || pg.index >= pages) {
+          throw new StateError(`RAM page ${pg.index} is outside this machine's ${pages} pages`);
+        }
+        if (!(pg.data instanceof Uint8Array) || pg.data.length !== PAGE_SIZE) throw new StateError(`RAM page ${pg.index} does not hold ${PAGE_SIZE} bytes`);
+      }
+      checkMachineState(m, c.state);
+    } catch (e) {
+      if (e instanceof StateError) throw new StateError(where + e.message);
+      throw e;
+    }
+  }
   const done = new Uint8Array(pages);
   for (let k = chain.length - 1; k >= 0; k--) {
     const c = chain[k];

@@ -38,6 +38,8 @@ export interface MachineConfig {
   tlbEntries: number;
   tlbWays: number;
   tlbTracking: boolean;
+  /** An x87 FPU (CPUID announces it). Logs made before vmrr had one say nothing, and replay without it. */
+  fpu: boolean;
 }
 
 export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
@@ -54,6 +56,7 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   tlbEntries: 4096,
   tlbWays: 1,
   tlbTracking: true,
+  fpu: true,
 };
 
 /** The header's `machine` map (docs/log-format.md); key names are the format's, kept from version 1. */
@@ -73,6 +76,7 @@ export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
     tlbEntries: c.tlbEntries,
     tlbWays: c.tlbWays,
     tlbTracking: c.tlbTracking,
+    fpu: c.fpu,
   };
 }
 
@@ -99,6 +103,8 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     tlbEntries: num('tlbEntries', d.tlbEntries),
     tlbWays: num('tlbWays', d.tlbWays),
     tlbTracking: m.tlbTracking !== false,
+    // Absent: recorded before the x87 existed, on a CPU without one (CPUID differs).
+    fpu: m.fpu === true,
   };
 }
 
@@ -137,6 +143,7 @@ export function buildMachine(config: MachineConfig, input: MachineInput, wiring:
       tlbEntries: config.tlbEntries,
       tlbWays: config.tlbWays,
       tlbTracking: config.tlbTracking,
+      fpu: config.fpu,
     });
   } catch (e) {
     // A --debugcon port that a built-in device (COM1, isa-debug-exit) already has.

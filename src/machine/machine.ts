@@ -60,6 +60,8 @@ export interface MachineParts {
   tlbEntries?: number;
   tlbWays?: number;
   tlbTracking?: boolean;
+  /** An x87 FPU (default true); false: the CPU vmrr had before, x87 opcodes #UD/#NM and CPUID without FPU. */
+  fpu?: boolean;
 }
 
 export type StopReason = 'exit' | 'halt' | 'limit' | 'triple-fault' | 'interrupted';
@@ -131,6 +133,7 @@ export class Machine {
     // RDTSC follows guest time: icount-derived with the virtual clock, the input source's with the host one.
     const nd: NdSource = opts.clock === 'virtual' ? { rdtsc: () => this.cpu.icount, rdrand: (b, s) => opts.input.rdrand(b, s) } : opts.input;
     this.cpu = new Cpu(this.mem, this.bus, nd, pic, { entries: opts.tlbEntries ?? 4096, ways: opts.tlbWays ?? 1, tracking: opts.tlbTracking ?? true });
+    this.cpu.fpuPresent = opts.fpu ?? true;
     if (opts.clock === 'virtual') {
       this.clock = new VirtualClock(this.cpu, mhz);
     } else {
@@ -208,6 +211,7 @@ export class Machine {
     c.eip = 0xfff0;
     c.gdtBase = 0; c.gdtLimit = 0xffff;
     c.idtBase = 0; c.idtLimit = 0x3ff;
+    c.fpu.init();
     c.flushTlb();
   }
 

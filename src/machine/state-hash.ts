@@ -24,6 +24,8 @@ export class StateHasher {
   private primed = false;
   /** Pages rehashed by the last hash() (all of them the first time). */
   rehashed = 0;
+  /** The guest-state hash (CPU and RAM only) as of the last hashBytes(), from the same page hashes. */
+  lastGuestHash: Uint8Array = new Uint8Array(0);
 
   /** `scope` 'guest': only the CPU's state and RAM (what `diff` compares: device registers matter once the guest reads them). */
   constructor(private readonly machine: Machine, private readonly scope: 'machine' | 'guest' = 'machine') {
@@ -44,6 +46,7 @@ export class StateHasher {
     this.dirty.clear();
     this.primed = true;
     this.rehashed = n;
+    if (this.scope === 'machine') this.lastGuestHash = combine(m, this.pageHashes, 'guest');
     return combine(m, this.pageHashes, this.scope);
   }
 

@@ -191,20 +191,35 @@ function* inputsFrom(path: string, from: number): Generator<{ icount: number; ke
  * which the logs differ, and how many were equal before it. Equal states at
  * `from` and equal inputs after it mean equal executions (determinism).
  */
-function firstInputDifference(a: string, b: string, from: number): { icount: number | null; compared: number } {
+function firstInputDifference(a: string, b: string, from: number, limit = 1): { icount: number | null; compared: number; at: number[] } {
   const ia = inputsFrom(a, from), ib = inputsFrom(b, from);
   let compared = 0;
-  for (;;) {
-    const x = ia.next(), y = ib.next();
-    if (x.done && y.done) return { icount: null, compared };
-    if (x.done || y.done || x.value.key !== y.value.key) {
-      const icounts = [x.done ? Infinity : x.value.icount, y.done ? Infinity : y.value.icount];
-      ia.return(undefined);
-      ib.return(undefined);
-      return { icount: Math.min(...icounts), compared };
+  const at: number[] = [];
+  try {
+    for (;;) {
+      const x = ia.next(), y = ib.next();
+      if (x.done && y.done) break;
+      if (x.done || y.done) {
+        at.push(Math.min(x.done ? Infinity : x.value.icount, y.done ? Infinity : y.value.icount));
+        break;
+      }
+      // Paired in log order: once the logs' positions part, later pairs say nothing more.
+      if (x.value.icount !== y.value.icount) {
+        at.push(Math.min(x.value.icount, y.value.icount));
+        break;
+      }
+      if (x.value.key !== y.value.key) {
+        if (at[at.length - 1] !== x.value.icount) at.push(x.value.icount);
+        if (at.length >= limit) break;
+      } else if (at.length === 0) {
+        compared++;
+      }
     }
-    compared++;
+  } finally {
+    ia.return(undefined);
+    ib.return(undefined);
   }
+  return { icount: at[0] ?? null, compared, at };
 }
 
 /** The two sides' positions bracketing the first difference, from their logs' sync hashes. */
@@ -226,13 +241,16 @@ function bracket(a: string, b: string, fromStart: boolean): Bracket {
   for (const s of fromStart ? [] : ca.syncs) {
     const other = bySync.get(s.frame.icount);
     if (other === undefined) continue;
-    if (hexOf(other.frame.hash) !== hexOf(s.frame.hash) || other.frame.eip !== s.frame.eip) {
+    // The guest-state hashes where both logs have them: device and clock state (host time) differ between any two host-clock recordings.
+    const same = s.frame.ghash && other.frame.ghash ? hexOf(s.frame.ghash) === hexOf(other.frame.ghash) : hexOf(s.frame.hash) === hexOf(other.frame.hash);
+    if (!same || other.frame.eip !== s.frame.eip) {
       firstDiffer = s.frame.icount;
       break;
     }
     lastCommon = s.frame.icount;
+    // B can take A's whole state only where the whole states agree (device and clock state included).
     const sameOut = s.frame.out && other.frame.out && JSON.stringify(marks(s.frame.out)) === JSON.stringify(marks(other.frame.out));
-    adoptAt = sameOut ? other.resume : null;
+    adoptAt = sameOut && hexOf(s.frame.hash) === hexOf(other.frame.hash) ? other.resume : null;
   }
   return { lastCommon, firstDiffer, endA: ca.end, endB: cb.end, adoptAt };
 }
@@ -353,23 +371,29 @@ export async function diffExecutions(a: DiffSide, b: DiffSide, opts: DiffOptions
   }
   const limit = Math.min(ends, budgetEnd, Number.MAX_SAFE_INTEGER);
   // The same log on both sides (other replay options) has the same inputs: only the machines can differ.
-  const inputs = opts.fromStart ? { icount: null, compared: 0 } : firstInputDifference(a.log, b.log, lastCommon);
+  const inputs = opts.fromStart ? { icount: null, compared: 0, at: [] } : firstInputDifference(a.log, b.log, lastCommon, 64);
   if (inputs.icount !== null) hi = Math.min(hi, inputs.icount + 1);
   if (!Number.isFinite(hi)) hi = limit;
-  // The first input the logs disagree on is the usual cause: if the states are still equal just before it, that is the instruction.
-  if (inputs.icount !== null && inputs.icount > pair.icount && inputs.icount < budgetEnd) {
-    await pair.seek(inputs.icount);
+  // An input the logs disagree on is the usual cause: while the states are still equal just before one, step it.
+  // (Many differing inputs change nothing the guest sees at once, e.g. host clock reads behind the timers.)
+  let from = lastCommon;
+  for (const ic of inputs.at) {
+    if (ic < pair.icount || ic >= budgetEnd || ic >= hi) break;
+    await pair.run(ic);
     if (pair.stopped()) return interrupted(base, pair);
-    if (pair.icount === inputs.icount && !pair.differ()) {
-      const found = await stepThrough(pair, inputs.icount, inputs.icount + 1, base);
-      if (found) return found;
+    if (pair.icount !== ic || pair.differ()) {
+      hi = Math.min(hi, ic);
+      break;
     }
+    from = ic;
+    const found = await stepThrough(pair, ic, ic + 1, base);
+    if (found) return found;
   }
-  // The first interval the logs' hashes point at, then (device state the guest has not read can make those
-  // differ with CPU and RAM equal) the rest of the run.
-  for (const [from, to] of [[lastCommon, hi], [hi, limit]]) {
-    if (to <= from) continue;
-    const span = await pair.narrow(from, to);
+  // The interval left (equal at `from`, different by `hi` when the logs' hashes say so), then the rest of the run
+  // (device state the guest has not read can make the logs' hashes differ with CPU and RAM equal).
+  for (const [lo, to] of [[from, hi], [Math.max(from, hi), limit]]) {
+    if (to <= lo) continue;
+    const span = await pair.narrow(lo, to);
     if (pair.stopped()) return interrupted(base, pair);
     if (span) {
       const found = await stepThrough(pair, span.lo, span.hi, base);

@@ -5,7 +5,7 @@ import { FormatError } from './log-error.js';
 import { arrayField, asMap, bytesField, describe, optUintField, strField, uintField, type CborMap } from './cbor-fields.js';
 import { MAX_PAGES_PER_FRAME, PAGE_BYTES } from './log-format.js';
 import { MAX_ND_BUFFER } from './nd-buffer.js';
-import { packNd, unpackNd } from './nd-pack.js';
+import { KIND_BITS, KIND_BITS_V1, packNd, unpackNd } from './nd-pack.js';
 import { PackError } from './varint.js';
 import { MAX_INTERVAL_BYTES, type OutputMark } from './output-ledger.js';
 import {
@@ -29,12 +29,15 @@ const nd: FrameCodec = {
   kind: 'nd',
   encode: (f, scratch) => {
     const b = f as NdFrame;
-    return { at: b.at, n: b.count, check: b.check, data: packNd(b, scratch) };
+    return { at: b.at, n: b.count, check: b.check, kb: KIND_BITS, data: packNd(b, scratch) };
   },
   decode: (m) => {
     const n = uintField(m, 'n', MAX_ND_BUFFER);
+    // `kb`: bits of each entry's kind field (3 from format version 2; absent in version 1, which had 2).
+    const kb = m.kb === undefined ? KIND_BITS_V1 : uintField(m, 'kb', KIND_BITS);
+    if (kb !== KIND_BITS && kb !== KIND_BITS_V1) throw new FormatError(`field 'kb' is ${kb}, not ${KIND_BITS_V1} or ${KIND_BITS}`);
     try {
-      return { kind: 'nd', ...unpackNd(bytesField(m, 'data'), n, uintField(m, 'check', U32), uintField(m, 'at')) };
+      return { kind: 'nd', ...unpackNd(bytesField(m, 'data'), n, uintField(m, 'check', U32), uintField(m, 'at'), kb) };
     } catch (e) {
       if (e instanceof PackError) throw new FormatError(`bad packed ND data: ${e.message}`);
       throw e;
@@ -114,9 +117,12 @@ const sync: FrameCodec = {
   kind: 'sync',
   encode: (f) => {
     const s = f as SyncFrame;
-    return { icount: s.icount, eip: s.eip, hash: s.hash, ...(s.out ? { out: encodeOut(s.out) } : {}) };
+    return { icount: s.icount, eip: s.eip, hash: s.hash, ...(s.ghash ? { ghash: s.ghash } : {}), ...(s.out ? { out: encodeOut(s.out) } : {}) };
   },
-  decode: (m) => ({ kind: 'sync', icount: uintField(m, 'icount'), eip: uintField(m, 'eip', U32), hash: hashField(m), ...outOf(decodeOut(m)) }),
+  decode: (m) => ({
+    kind: 'sync', icount: uintField(m, 'icount'), eip: uintField(m, 'eip', U32), hash: hashField(m),
+    ...(m.ghash === undefined ? {} : { ghash: hashField(m, 'ghash') }), ...outOf(decodeOut(m)),
+  }),
 };
 
 const end: FrameCodec = {
@@ -185,9 +191,9 @@ function decodeOut(m: CborMap): OutputMark | null {
   return out;
 }
 
-function hashField(m: CborMap): Uint8Array {
-  const h = bytesField(m, 'hash');
-  if (h.length < 1 || h.length > MAX_HASH_BYTES) throw new FormatError(`field 'hash' has ${h.length} bytes (1 to ${MAX_HASH_BYTES} allowed)`);
+function hashField(m: CborMap, key = 'hash'): Uint8Array {
+  const h = bytesField(m, key);
+  if (h.length < 1 || h.length > MAX_HASH_BYTES) throw new FormatError(`field '${key}' has ${h.length} bytes (1 to ${MAX_HASH_BYTES} allowed)`);
   return h;
 }
 

@@ -65,6 +65,8 @@ export interface SyncFrame {
   icount: number;
   eip: number;
   hash: Uint8Array;
+  /** From version 2: the hash of the CPU state and RAM only (no device registers, no clock), for diff. */
+  ghash?: Uint8Array;
   /** From version 2: every output channel's count and digest here, and a character channel's bytes since the previous sync. */
   out?: OutputMark | null;
 }

@@ -1,5 +1,6 @@
 // Byte packing of an ND block inside its frame. Per entry:
-//   varint(icount delta * 4 + kind)    icount delta from the previous entry (from 0 for the first)
+//   varint(icount delta * 8 + kind)    icount delta from the previous entry (from 0 for the first);
+//                                      kind in 3 bits (room for 8 kinds; format version 1 had 2 bits)
 //   RDTSC, clock: zig-zag varint of the value minus its prediction (below)
 //   RDRAND, RDSEED: 4 bytes little-endian, raw
 // The prediction is the previous value of that kind plus the previous step of
@@ -11,9 +12,11 @@
 import { ND_CLOCK, ND_RDRAND, ND_RDSEED, ND_RDTSC, type NdBlock } from './nd-block.js';
 import { ByteCursor, PackError, putSigned, putTagged, putU32 } from './varint.js';
 
-const KIND_BITS = 2;
-/** Worst case per entry: 8 bytes of icount varint, 8 of value. */
-const MAX_ENTRY_BYTES = 16;
+/** Bits of the kind field: 3 from format version 2 (room for 8 ND kinds), 2 in version 1. */
+export const KIND_BITS = 3;
+export const KIND_BITS_V1 = 2;
+/** Worst case per entry: 9 bytes of icount varint, 9 of value. */
+const MAX_ENTRY_BYTES = 18;
 const MAX = Number.MAX_SAFE_INTEGER;
 
 /** Predicts the next counter value; both sides of the log run the same arithmetic. */
@@ -64,7 +67,7 @@ export function packNd(block: NdBlock, scratch?: Uint8Array): Uint8Array {
 }
 
 /** Unpack `count` entries into fresh typed arrays; throws PackError on anything malformed. */
-export function unpackNd(data: Uint8Array, count: number, check: number, at: number): NdBlock {
+export function unpackNd(data: Uint8Array, count: number, check: number, at: number, kindBits = KIND_BITS): NdBlock {
   // Every entry takes at least 2 bytes: refuse a huge count before allocating for it.
   if (data.length < count * 2) throw new PackError(`${data.length} bytes cannot hold ${count} entries`);
   const kinds = new Uint8Array(count);
@@ -74,9 +77,10 @@ export function unpackNd(data: Uint8Array, count: number, check: number, at: num
   const tsc = new CounterChain(), clock = new CounterChain();
   let icount = 0;
   for (let i = 0; i < count; i++) {
-    icount += cur.tagged(KIND_BITS);
+    icount += cur.tagged(kindBits);
     if (icount > MAX) throw new PackError(`entry ${i}: icount above 2^53`);
     const kind = cur.tag;
+    if (kind > ND_CLOCK) throw new PackError(`entry ${i}: unknown ND kind ${kind}`);
     kinds[i] = kind;
     icounts[i] = icount;
     if (kind === ND_RDRAND || kind === ND_RDSEED) {

@@ -110,10 +110,11 @@ export class Recorder {
     this.writer.flush();
   }
 
-  sync(icount: number, eip: number, hash: Uint8Array): void {
+  /** `ghash`: the guest-state hash (CPU and RAM), when the caller has it. */
+  sync(icount: number, eip: number, hash: Uint8Array, ghash?: Uint8Array): void {
     this.input.nd.flush();
     this.flushEvents(icount);
-    this.writer.write({ kind: 'sync', icount, eip, hash, out: this.outputs.mark() });
+    this.writer.write({ kind: 'sync', icount, eip, hash, ...(ghash && ghash.length > 0 ? { ghash } : {}), out: this.outputs.mark() });
     this.syncs++;
   }
 

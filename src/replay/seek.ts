@@ -26,16 +26,16 @@ export function findSeekPoint(path: string, icount: number): SeekPoint | null {
   try {
     const chain: Checkpoint[] = [];
     let best: SeekPoint | null = null;
-    let current: { frame: CheckpointFrame; pages: CheckpointFrame['pages'] } | null = null;
+    let current: { frame: CheckpointFrame; pages: CheckpointFrame['pages']; origin: string } | null = null;
     for (const f of r.frames()) {
       const fr = f.frame;
       if (fr.kind !== 'checkpoint') continue;
       if (fr.icount > icount) break;
-      if (fr.part === 0) current = { frame: fr, pages: [...fr.pages] };
+      if (fr.part === 0) current = { frame: fr, pages: [...fr.pages], origin: `${path}: checkpoint ${fr.seq} (frame ${f.index} at offset ${f.offset})` };
       else if (current && fr.seq === current.frame.seq) current.pages.push(...fr.pages);
       if (current && fr.part === fr.parts - 1) {
         const c = current.frame;
-        chain.push({ v: 1, icount: c.icount, full: c.seq === 0, state: c.state as unknown as MachineState, pages: current.pages });
+        chain.push({ v: 1, icount: c.icount, full: c.seq === 0, state: c.state as unknown as MachineState, pages: current.pages, origin: current.origin });
         best = { icount: c.icount, chain: chain.slice(), offset: r.position, index: r.framesRead + 1, out: c.out ?? null };
         current = null;
       }

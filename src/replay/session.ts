@@ -23,6 +23,8 @@ export interface RecordLoopOptions extends LoopHooks {
   /** Instructions between checkpoints (0: none); a multiple of syncEvery is cheapest. */
   checkpointEvery: number;
   hash: StateHashFn;
+  /** The guest-state hash (CPU and RAM) computed by the last hash() call, for diff. */
+  guestHash?: StateHashFn;
   /** The checkpoint to write now (pages dirtied since the previous one). */
   checkpoint?: () => { state: Record<string, unknown>; pages: { index: number; data: Uint8Array }[] };
 }
@@ -49,7 +51,8 @@ export async function recordLoop(machine: Machine, rec: Recorder, opts: RecordLo
     });
     if (stop.reason !== 'limit' || stop.icount >= max) return stop;
     if (stop.icount === nextSync) {
-      rec.sync(stop.icount, stop.eip, opts.hash());
+      const hash = opts.hash();
+      rec.sync(stop.icount, stop.eip, hash, opts.guestHash?.());
       nextSync = next(opts.syncEvery);
     }
     if (stop.icount === nextCkpt && opts.checkpoint) {

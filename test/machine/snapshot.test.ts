@@ -116,7 +116,7 @@ describe('saveCpu / loadCpu', { timeout: 120_000 }, () => {
   it('refuses an unknown version and wrong array sizes', () => {
     const a = boot('rtc.mb');
     const s = saveCpu(a.m.cpu);
-    expect(() => loadCpu(a.m.cpu, { ...s, v: 2 as 1 })).toThrow(/version/);
+    expect(() => loadCpu(a.m.cpu, { ...s, v: 3 as 1 })).toThrow(/version/);
     expect(() => loadCpu(a.m.cpu, { ...s, regs: [1, 2, 3] })).toThrow(/regs/);
   });
 });

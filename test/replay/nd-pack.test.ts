@@ -71,6 +71,13 @@ describe('ND packing', () => {
     expect(() => unpackNd(Uint8Array.from([...data, 0, 0]), 2, 0, 10)).toThrow(/bytes left/);
     expect(() => unpackNd(data.subarray(0, 3), 2, 0, 10)).toThrow(PackError);
     expect(() => unpackNd(data, 2, 0, 5)).toThrow(/after the flush point/);
-    expect(() => unpackNd(Uint8Array.of(0x04, 0x01), 1, 0, 10)).toThrow(/out of range/); // rdtsc at 1, value -1
+    expect(() => unpackNd(Uint8Array.of(0x08, 0x01), 1, 0, 10)).toThrow(/out of range/); // rdtsc at 1, value -1
+    expect(() => unpackNd(Uint8Array.of(0x0c, 0x01), 1, 0, 10)).toThrow(/unknown ND kind 4/); // kind 4 at 1: no such source yet
+  });
+
+  it('reads format version 1 packing (a 2-bit kind field) when told to', () => {
+    // icount 1, kind 1 (rdrand) as version 1 packed it: (1 << 2) | 1, then 4 bytes of value.
+    const b = unpackNd(Uint8Array.of(0x05, 0x2a, 0, 0, 0), 1, 0, 10, 2);
+    expect([b.kinds[0], b.icounts[0], b.values[0]]).toEqual([ND_RDRAND, 1, 42]);
   });
 });

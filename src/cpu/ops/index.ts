@@ -15,3 +15,5 @@ import './far.js';
 import './system-segments.js';
 import './selector-checks.js';
 import './fast-paths.js';
+import './fpu-arith-ops.js';
+import './fpu-load-ops.js';

@@ -6,7 +6,7 @@ import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
 import { def } from '../registry.js';
 import { ARITH, CF, IF, IOPL, VM, materialize } from '../flags.js';
-import { gp, raise, ud, V_NM } from '../faults.js';
+import { gp, ud } from '../faults.js';
 import { sysRd16, sysRd8, rd8, rd16, rd32, wr8, wr16, wr32 } from '../mem-access.js';
 import { repeatable, srcIdx, dstIdx, advSrc, advDst } from './string.js';
 
@@ -107,7 +107,7 @@ def(0x6f, insOuts(2, 1, true), insOuts(4, 2, true));
 
 const VENDOR = [0x756e6547, 0x49656e69, 0x6c65746e]; // "GenuineIntel"
 const CPUID_SIGNATURE = 0x633;
-// EDX leaf 1: PSE(3) TSC(4) MSR(5) CX8(8) CMOV(15). No FPU, no SSE.
+// EDX leaf 1: FPU(0) when present, PSE(3) TSC(4) MSR(5) CX8(8) CMOV(15) (with FPU: FCMOVcc, FCOMI). No SSE, no FXSR.
 const CPUID1_EDX = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
 const CPUID1_ECX = 1 << 30; // RDRAND
 const CPUID7_EBX = 1 << 18; // RDSEED
@@ -118,7 +118,7 @@ def(0x1a2, (cpu) => {
   const r = cpu.regs;
   let a = 0, b = 0, c = 0, d = 0;
   if (leaf === 0) { a = 7; b = VENDOR[0]; d = VENDOR[1]; c = VENDOR[2]; }
-  else if (leaf === 1) { a = CPUID_SIGNATURE; c = CPUID1_ECX; d = CPUID1_EDX; }
+  else if (leaf === 1) { a = CPUID_SIGNATURE; c = CPUID1_ECX; d = CPUID1_EDX | (cpu.fpuPresent ? 1 : 0); }
   else if (leaf === 7 && sub === 0) { b = CPUID7_EBX; }
   r[0] = a; r[3] = b; r[1] = c; r[2] = d;
 });
@@ -160,12 +160,6 @@ function rdrandOp(seed: boolean) {
 def(0x1c7, rdrandOp(false), undefined, 6);
 def(0x1c7, rdrandOp(true), undefined, 7);
 
-// ---- x87 and SSE: no FPU. EM or TS set: #NM; otherwise #UD (CPUID reports no FPU). ----
-const noFpu = (cpu: Cpu): void => {
-  if (cpu.cr0 & 0xc) raise(cpu, V_NM);
-  ud(cpu);
-};
-for (let op = 0xd8; op <= 0xdf; op++) def(op, noFpu);
-def(0x9b, (cpu) => { if ((cpu.cr0 & 0xa) === 0xa) raise(cpu, V_NM); }); // FWAIT: #NM only if MP and TS
+// ---- SSE: not implemented (CPUID does not announce it): #UD. The x87 is in fpu-*-ops.ts. ----
 for (const op of [0x110, 0x111, 0x112, 0x113, 0x114, 0x115, 0x116, 0x117, 0x128, 0x129, 0x12a, 0x12b,
   0x12c, 0x12d, 0x12e, 0x12f, 0x1ae]) def(op, (cpu) => ud(cpu));

@@ -1,0 +1,21 @@
+// `npm run fuzz [-- CASES [SEED]]`: the log fuzzer at length (100,000 cases by
+// default); prints the count of each outcome and every distinct internal error.
+import { fuzzLogs } from '../test/fuzz/harness.js';
+import { makeCorpus } from '../test/fuzz/corpus.js';
+
+const cases = Number(process.argv[2] ?? 100_000);
+const seed = Number(process.argv[3] ?? 1);
+const corpus = makeCorpus();
+const start = performance.now();
+const r = await fuzzLogs(corpus, cases, seed, {
+  onCase: (i) => {
+    if (process.stderr.isTTY && i % 100 === 0) process.stderr.write(`\r${i} / ${cases}`);
+  },
+});
+if (process.stderr.isTTY) process.stderr.write('\r');
+console.log(`fuzz: ${r.cases} cases, seed ${seed}, ${((performance.now() - start) / 1000).toFixed(0)} s`);
+for (const [k, v] of Object.entries(r.counts)) console.log(`  ${k.padEnd(9)} ${v}`);
+console.log(`  max RSS growth in one case: ${(r.maxRssGrowth / (1 << 20)).toFixed(1)} MiB`);
+for (const m of r.internal.values()) console.log(`\ninternal error: ${m}`);
+for (const h of r.hangs) console.log(`hang: ${h}`);
+process.exit(r.counts.internal + r.counts.hang > 0 ? 1 : 0);
