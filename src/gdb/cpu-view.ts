@@ -5,7 +5,7 @@
 
 import { type Cpu, CS, SS, DS, ES, FS, GS } from '../cpu/cpu.js';
 import { peekTranslate } from '../cpu/paging.js';
-import { REGISTERS, REG_CR0, REG_EFLAGS, REG_EIP, REG_SEG0, isX87 } from './registers.js';
+import { REGISTERS, REG_CR0, REG_EFLAGS, REG_EIP, REG_SEG0, REG_ST0, REG_X87_CTRL0, isX87 } from './registers.js';
 
 /** gdb's segment order (cs ss ds es fs gs) as the CPU's indices. */
 const SEG_ORDER = [CS, SS, DS, ES, FS, GS];
@@ -13,7 +13,7 @@ const SEG_ORDER = [CS, SS, DS, ES, FS, GS];
 const le32 = (v: number): Uint8Array => Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
 const fromLe32 = (b: Uint8Array): number => (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
 
-/** The 32-bit value of register `n`, or undefined for the x87 registers (no FPU). */
+/** The 32-bit value of register `n`, or undefined for the x87 registers (readRegister has them). */
 export function registerValue(cpu: Cpu, n: number): number | undefined {
   if (n < 8) return cpu.regs[n] >>> 0;
   if (n === REG_EIP) return cpu.eip >>> 0;
@@ -25,10 +25,25 @@ export function registerValue(cpu: Cpu, n: number): number | undefined {
 
 export function readRegister(cpu: Cpu, n: number): Uint8Array | undefined {
   if (n < 0 || n >= REGISTERS.length) return undefined;
-  // The vCPU has no x87 unit: its registers read as zero (gdb needs them in the core feature).
-  if (isX87(n)) return new Uint8Array(REGISTERS[n].bits / 8);
+  if (isX87(n)) return x87Register(cpu, n);
   const v = registerValue(cpu, n);
   return v === undefined ? undefined : le32(v);
+}
+
+/** st0-7 as 80-bit extended values (ST(i), relative to TOP, as gdb numbers them), then the control registers. */
+function x87Register(cpu: Cpu, n: number): Uint8Array {
+  if (!cpu.fpuPresent) return new Uint8Array(REGISTERS[n].bits / 8);
+  const f = cpu.fpu;
+  if (n < REG_X87_CTRL0) {
+    const v = f.get80(n - REG_ST0);
+    const out = new Uint8Array(10);
+    for (let k = 0; k < 8; k++) out[k] = Number((v.mant >> BigInt(8 * k)) & 0xffn);
+    const se = (v.exp & 0x7fff) | (v.sign ? 0x8000 : 0);
+    out[8] = se & 0xff;
+    out[9] = se >>> 8;
+    return out;
+  }
+  return le32([f.cw, f.statusWord(), f.tagWord(), f.fcs, f.fip, f.fds, f.fdp, f.fop][n - REG_X87_CTRL0] >>> 0);
 }
 
 /** General registers, EIP and EFLAGS can be written; segment, control and x87 registers cannot (yet). */

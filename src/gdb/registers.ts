@@ -2,8 +2,8 @@
 // the `g` packet: the i386 core feature (general, segment, x87 registers; gdb
 // 13 rejects an i386 core feature without the 16 x87 ones), then CR0/2/3/4 in
 // a system feature of vmrr's own (gdb shows registers of unknown features
-// as they are described). The vCPU has no x87 unit (CPUID says so), so the
-// x87 registers read as zero and writes to them are refused.
+// as they are described). The x87 registers come from cpu.fpu (zero when
+// the FPU is absent) and are read-only.
 
 export interface RegisterSpec {
   name: string;
