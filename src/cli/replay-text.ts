@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 import type { ReplaySummary } from './replay.js';
 import { readElfSymbols } from '../machine/elf-symbols.js';
-
-const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
+import { hex32 } from '../replay/hex.js';
 
 /** ` <function+0xoff>` for an EIP when the image is an ELF with symbols, else ''. */
 export function symbolNamer(image: string): (eip: number) => string {
