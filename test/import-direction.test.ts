@@ -18,6 +18,7 @@ const NEVER: Record<string, readonly string[]> = {
   machine: ['ft', 'cli'],
   replay: ['ft', 'cli'],
   ft: ['cli'],
+  gdb: ['cli', 'ft'],
 };
 
 function sources(dir: string): string[] {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { paintErr, paintOut } from './colour.js';
-import { OPTIONS, applyDefaults, commanderFlags, parseTlbPower, type OptionSpec } from './options.js';
+import { OPTIONS, applyDefaults, commanderFlags, parseGdbAddress, parseTlbPower, type GdbAddress, type OptionSpec } from './options.js';
 import type { UnclaimedPort } from '../devices/port-bus.js';
 import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
@@ -134,8 +134,17 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--tlb-ways <w>', 'replay with another TLB associativity than recorded', (v: string) => parseTlbPower('--tlb-ways', v, 64))
     .option('--no-tlb-tracking', 'replay without the T-bit tracking (shows the non-determinism it removes)')
     .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
-    .addHelpText('after', '\nExit status:\n  0  the replay matched the log (every sync point and the end checked), ran to the end with --no-verify, or reached --to\n  1  the replay diverged (state, output, position or exit status)\n  2  bad usage, a missing, corrupt or mismatched log or image\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-replay(1).')
+    .option('--gdb <[host:]port>', 'wait at icount 0 for gdb on TCP PORT, with reverse execution (see docs/gdb.md)', parseGdbAddress)
+    .addHelpText('after', '\nExit status:\n  0  the replay matched the log (every sync point and the end checked), ran to the end with --no-verify, or reached --to; or the gdb session ended\n  1  the replay diverged (state, output, position or exit status)\n  2  bad usage, a missing, corrupt or mismatched log or image\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-replay(1).')
     .action(async (log: string, parsed: Record<string, unknown>) => {
+      if (parsed.gdb) {
+        const { replayUnderGdb } = await import('./gdb-replay.js');
+        const g = { image: parsed.image as string | undefined, force: Boolean(parsed.force), gdb: parsed.gdb as GdbAddress };
+        const r = await withInterrupt((signal) => replayUnderGdb(log, g, { guestStdout: (b) => process.stdout.write(b), note: say, signal }));
+        say(`vmrr: gdb session ended (${r.ended}) at icount ${r.icount}`);
+        setStatus(r.ended === 'interrupted' ? EXIT_INTERRUPTED : EXIT_OK);
+        return;
+      }
       const { replayCommand } = await import('./replay.js');
       const opts = {
         image: parsed.image as string | undefined, force: Boolean(parsed.force), verify: parsed.verify !== false,

@@ -46,11 +46,18 @@ export interface MachineFlags {
   seed?: number;
 }
 
+/** Where --gdb listens. */
+export interface GdbAddress {
+  host: string;
+  port: number;
+}
+
 /** Options only `vmrr run` has. */
 export interface RunOnlyOptions {
   json: boolean;
   serial?: string;
   exitCode: ExitCodeMode;
+  gdb?: GdbAddress;
 }
 
 export type OptionKey = keyof MachineFlags | keyof RunOnlyOptions;
@@ -161,6 +168,15 @@ export function parseIoDelivery(raw: string): IoDelivery {
 export function parseExitCodeMode(raw: string): ExitCodeMode {
   if (raw === 'vmrr' || raw === 'guest') return raw;
   throw new OptionError(`--exit-code: '${raw}' is not one of: vmrr, guest`);
+}
+
+/** [HOST:]PORT for --gdb: PORT 0 lets the system pick one; HOST defaults to loopback. */
+export function parseGdbAddress(raw: string): GdbAddress {
+  const m = /^(?:(.*):)?(\d+)$/.exec(raw.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) throw new OptionError(`--gdb: '${raw}' is not [HOST:]PORT (e.g. 1234, 127.0.0.1:1234, 0 for any free port)`);
+  const host = m[1] === undefined || m[1] === '' ? '127.0.0.1' : m[1].replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -409,6 +425,18 @@ export const OPTIONS: readonly OptionSpec[] = [
       'With guest, an isa-debug-exit write of V exits with status (V<<1)|1 (only its low 8 bits ' +
       'reach the shell), as QEMU does; other ends keep their vmrr status.',
     parse: parseExitCodeMode,
+  },
+  {
+    key: 'gdb',
+    flag: '--gdb',
+    value: '[HOST:]PORT',
+    scope: 'run',
+    summary: 'stop at the first instruction and wait for gdb on TCP PORT (HOST: loopback unless given)',
+    details:
+      'Prints "waiting for gdb on HOST:PORT" on standard error (PORT 0: any free port, the one printed). ' +
+      'Connect with gdb -ex "set architecture i386" -ex "target remote :PORT". When gdb detaches the guest ' +
+      'runs on to its end; kill ends the run (reason interrupted). See docs/gdb.md.',
+    parse: parseGdbAddress,
   },
 ];
 

@@ -1,10 +1,27 @@
 // Human report of `vmrr replay`, for stderr (guest output owns stdout).
+import { readFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 import type { ReplaySummary } from './replay.js';
+import { readElfSymbols } from '../machine/elf-symbols.js';
 import { hex32 } from '../replay/hex.js';
 
+/** ` <function+0xoff>` for an EIP when the image is an ELF with symbols, else ''. */
+export function symbolNamer(image: string): (eip: number) => string {
+  let table: ReturnType<typeof readElfSymbols> = null;
+  try {
+    table = readElfSymbols(new Uint8Array(readFileSync(image)));
+  } catch {
+    // No names then: the report does not depend on them.
+  }
+  return (eip) => {
+    const n = table?.describe(eip);
+    return n ? ` <${n}>` : '';
+  };
+}
+
 export function formatReplay(r: ReplaySummary, paint: ChalkInstance): string {
-  const at = `icount ${r.icount}, EIP ${hex32(r.eip)}`;
+  const name = symbolNamer(r.image);
+  const at = `icount ${r.icount}, EIP ${hex32(r.eip)}${name(r.eip)}`;
   const lines: string[] = [];
   switch (r.verdict) {
     case 'identical':
@@ -24,7 +41,7 @@ export function formatReplay(r: ReplaySummary, paint: ChalkInstance): string {
       break;
     case 'divergence': {
       const d = r.divergence!;
-      lines.push(`${paint.bold.red('replay diverged')} at icount ${d.icount}, EIP ${hex32(d.eip)}: ${d.instruction}`);
+      lines.push(`${paint.bold.red('replay diverged')} at icount ${d.icount}, EIP ${hex32(d.eip)}${name(d.eip)}: ${d.instruction}`);
       lines.push(`  ${d.message}`);
       lines.push(`  while checking: ${d.during}`);
       lines.push(`  expected: ${d.expected}`);

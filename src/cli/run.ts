@@ -11,6 +11,7 @@ import { UsageError } from './exit.js';
 import { describeFsError } from './sinks.js';
 import type { ProgressExtra } from './progress.js';
 import { guestWiring, openGuestIo, stopFields, type StopFields } from './guest-io.js';
+import { runUnderGdb } from './gdb-run.js';
 
 export interface RunOptions extends MachineFlags, RunOnlyOptions {}
 
@@ -29,6 +30,8 @@ export interface RunIo {
   progress?(icount: number, extra?: ProgressExtra): void;
   /** Standard input, for --serial-in - (default process.stdin). */
   stdin?: Readable;
+  /** A line for the person at the terminal, e.g. "waiting for gdb on ..." (default: standard error). */
+  note?(line: string): void;
 }
 
 /** The --json object; docs/cli-json.md documents it. */
@@ -49,14 +52,18 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
     machine.load(plan);
 
     const start = performance.now();
-    const stop = await machine.runAsync({
+    const runOpts = {
       maxInsns: opts.maxInsns,
       signal: io.signal,
-      onYield: (icount) => {
+      onYield: (icount: number) => {
         g.flush();
         io.progress?.(icount);
       },
-    });
+    };
+    const note = io.note ?? ((line: string) => process.stderr.write(line + '\n'));
+    const stop = opts.gdb
+      ? await runUnderGdb(machine, opts.gdb, runOpts, { note, signal: io.signal })
+      : await machine.runAsync(runOpts);
     const wallSeconds = (performance.now() - start) / 1000;
     g.flush();
     await g.commitDisk();

@@ -57,6 +57,28 @@ export interface FaultInfo {
 }
 
 /** Thrown to abandon the current instruction; the details are in cpu.fault. */
+/**
+ * A debugger's watchpoints (src/gdb/watch-hook.ts). While `cpu.watch` is null,
+ * the default, nothing changes; while set, TLB entries for the linear pages
+ * in `pages` deny every access, so accesses there take the slow path, which
+ * reports them to `access` before touching memory.
+ */
+export interface WatchHook {
+  /** Non-zero for each linear page number (lin >>> 12) holding a watched byte. */
+  readonly pages: Uint8Array;
+  access(lin: number, size: number, write: boolean): void;
+}
+
+/**
+ * A debugger's breakpoints (src/gdb/break-hook.ts). While `cpu.breaks` is
+ * null, the default, nothing changes; while set, each time the fetch cache
+ * moves to a code page, `plant` may put trap instructions into its decoded
+ * array at the breakpoints' offsets.
+ */
+export interface BreakHook {
+  plant(insts: (Inst | undefined)[], linPage: number): void;
+}
+
 export class CpuFault {
   readonly isCpuFault = true;
 }
@@ -164,6 +186,11 @@ export class Cpu implements LazyState {
   fetchInsts: (Inst | undefined)[] = [];
   /** The decoded-code record of the fetch page (null when it is not RAM). */
   fetchCode: CodePage | null = null;
+
+  /** Debugger watchpoints (null: none; see WatchHook). */
+  watch: WatchHook | null = null;
+  /** Debugger breakpoints (null: none; see BreakHook). */
+  breaks: BreakHook | null = null;
 
   io: IoBus;
   nd: NdSource;

@@ -29,6 +29,7 @@ function refreshFetch(cpu: Cpu, lin: number): void {
   if (!cpu.mem.isRamPage(page)) {
     cpu.fetchInsts = new Array(4096);
     cpu.fetchCode = null;
+    if (cpu.breaks !== null) cpu.breaks.plant(cpu.fetchInsts, cpu.fetchLin >>> 12);
     return;
   }
   let cp: CodePage | undefined = cpu.codePages[page];
@@ -44,6 +45,7 @@ function refreshFetch(cpu: Cpu, lin: number): void {
   }
   cpu.fetchInsts = insts;
   cpu.fetchCode = cp;
+  if (cpu.breaks !== null) cpu.breaks.plant(insts, cpu.fetchLin >>> 12);
 }
 
 function runInner(cpu: Cpu): void {

@@ -13,7 +13,9 @@ import { SS } from './cpu.js';
 export function lrd8(cpu: Cpu, lin: number): number {
   const i = ((lin >>> 12) & cpu.tlbMask) << cpu.tlbShift;
   if ((cpu.tlbTag[i] & cpu.rChk) === (lin & -4096)) return cpu.ram[cpu.tlbPhys[i] | (lin & 4095)];
-  return cpu.mem.read8(translate(cpu, lin, false, cpu.cpl === 3));
+  const p = translate(cpu, lin, false, cpu.cpl === 3);
+  if (cpu.watch !== null) cpu.watch.access(lin, 1, false);
+  return cpu.mem.read8(p);
 }
 
 export function lrd16(cpu: Cpu, lin: number): number {
@@ -26,6 +28,7 @@ export function lrd16(cpu: Cpu, lin: number): number {
     }
     // A miss within one page: one walk (it fills the TLB), then the bytes.
     const p = translate(cpu, lin, false, cpu.cpl === 3);
+    if (cpu.watch !== null) cpu.watch.access(lin, 2, false);
     return cpu.mem.read8(p) | (cpu.mem.read8(p + 1) << 8);
   }
   return lrd8(cpu, lin) | (lrd8(cpu, lin + 1) << 8);
@@ -41,7 +44,9 @@ export function lrd32(cpu: Cpu, lin: number): number {
       const r = cpu.ram;
       return r[p] | (r[p + 1] << 8) | (r[p + 2] << 16) | (r[p + 3] << 24);
     }
-    return cpu.mem.read32(translate(cpu, lin, false, cpu.cpl === 3));
+    const p = translate(cpu, lin, false, cpu.cpl === 3);
+    if (cpu.watch !== null) cpu.watch.access(lin, 4, false);
+    return cpu.mem.read32(p);
   }
   return lrd16(cpu, lin) | (lrd16(cpu, lin + 2) << 16);
 }
@@ -49,6 +54,7 @@ export function lrd32(cpu: Cpu, lin: number): number {
 /** Physical address of `lin` for writing (checked; fills the TLB). */
 function wphys(cpu: Cpu, lin: number, user: boolean, size: number): number {
   const phys = translate(cpu, lin, true, user);
+  if (cpu.watch !== null) cpu.watch.access(lin, size, true);
   cpu.notePhysWrite(phys, size);
   // Refill so the next write to this page takes the fast path.
   return translate(cpu, lin, true, user);
@@ -127,7 +133,9 @@ export function probeWrite(cpu: Cpu, lin: number, size: number): void {
 // ---- supervisor (system) accesses ----
 
 export function sysRd8(cpu: Cpu, lin: number): number {
-  return cpu.mem.read8(translate(cpu, lin, false, false));
+  const p = translate(cpu, lin, false, false);
+  if (cpu.watch !== null) cpu.watch.access(lin, 1, false);
+  return cpu.mem.read8(p);
 }
 export function sysRd16(cpu: Cpu, lin: number): number {
   return sysRd8(cpu, lin) | (sysRd8(cpu, lin + 1) << 8);
@@ -135,12 +143,14 @@ export function sysRd16(cpu: Cpu, lin: number): number {
 export function sysRd32(cpu: Cpu, lin: number): number {
   if ((lin & 4095) <= 4092) {
     const p = translate(cpu, lin, false, false);
+    if (cpu.watch !== null) cpu.watch.access(lin, 4, false);
     return cpu.mem.read32(p);
   }
   return sysRd16(cpu, lin) | (sysRd16(cpu, lin + 2) << 16);
 }
 export function sysWr8(cpu: Cpu, lin: number, v: number): void {
   const p = translate(cpu, lin, true, false);
+  if (cpu.watch !== null) cpu.watch.access(lin, 1, true);
   cpu.notePhysWrite(p, 1);
   cpu.mem.write8(p, v);
 }

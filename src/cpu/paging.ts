@@ -92,6 +92,8 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean):
   else if (mem.readOnly[page] || !cpu.pageDirty[page] || cpu.codePages[page] !== undefined || tlb.marked[page] !== 0) {
     deny |= TLB_DENY_WRITE | TLB_DENY_UWRITE;
   }
+  // A debugger watches this page: every access comes back here (mem-access.ts reports it).
+  if (cpu.watch !== null && cpu.watch.pages[lin >>> 12] !== 0) deny = ALL_DENY;
   tlb.insert(lin, phys & 0xfffff000, deny, wPde, wPte);
   return phys;
 }

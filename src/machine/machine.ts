@@ -126,6 +126,8 @@ export class Machine {
    * record and replay input sources service their ND buffer exits here.
    */
   sliceHook: (() => void) | null = null;
+  /** Set by requestBreak(): the run loop stops at the end of the current CPU slice (reason 'interrupted'). */
+  private breakRequested = false;
   /** Called when the host delivers something (disk data, serial bytes) while the loop waits. */
   private hostWake: (() => void) | null = null;
   /** When runAsync lets the host's event loop run (kept across calls). */
@@ -182,6 +184,15 @@ export class Machine {
       this.hostWake = null;
       w();
     }
+  }
+
+  /**
+   * Stop run()/runAsync() after the current instruction, with reason
+   * 'interrupted' (a debugger's watchpoint hit, from inside an instruction).
+   */
+  requestBreak(): void {
+    this.breakRequested = true;
+    this.cpu.requestReturn();
   }
 
   /** Deliver one asynchronous event now, between instructions (the replay entry point). */
@@ -350,6 +361,7 @@ export class Machine {
       }
       runCpu(c, target);
       this.sliceHook?.();
+      if (this.breakRequested) return this.takeBreak();
       const end = this.ended();
       if (end) return end;
     }
@@ -365,6 +377,7 @@ export class Machine {
       if (c.icount >= yieldAt) return 'yield';
       runCpu(c, Math.min(maxInsns, yieldAt, log.nextIcount()));
       this.sliceHook?.();
+      if (this.breakRequested) return this.takeBreak();
       const end = this.ended();
       if (end) return end;
     }
@@ -395,6 +408,11 @@ export class Machine {
 
   readPhys(addr: number, len: number): Uint8Array {
     return this.mem.readBytes(addr, len);
+  }
+
+  private takeBreak(): StopInfo {
+    this.breakRequested = false;
+    return this.stop('interrupted');
   }
 
   private haltStop(): StopInfo {

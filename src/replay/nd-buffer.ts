@@ -98,6 +98,19 @@ export class NdReplayBuffer {
     return this.pos >= this.count;
   }
 
+  /** A copy at the same place in the same block (blocks are never changed once loaded). */
+  clone(): NdReplayBuffer {
+    const c = new NdReplayBuffer();
+    c.block = this.block;
+    c.origin = this.origin;
+    c.pos = this.pos;
+    c.count = this.count;
+    c.check = this.check;
+    c.badEntry = this.badEntry;
+    Object.assign(c.actual, this.actual);
+    return c;
+  }
+
   /** True once an entry was taken at another icount or as another kind. */
   get diverged(): boolean {
     return this.badEntry >= 0;

@@ -97,6 +97,14 @@ export class RecordNdSource implements NdSource {
 /** Supplies the next block of the log and says where it came from, or null when the log has no more. */
 export type NdSupply = () => { block: NdBlock; origin: string } | null;
 
+export interface NdSourceCursor {
+  readonly buf: NdReplayBuffer;
+  readonly pending: boolean;
+  readonly ended: boolean;
+  readonly lastOrigin: string;
+  readonly failure: unknown;
+}
+
 export class ReplayNdSource implements NdSource {
   readonly counters = new NdCounters();
   private buf = new NdReplayBuffer();
@@ -146,6 +154,19 @@ export class ReplayNdSource implements NdSource {
     this.pending = true;
     this.ended = false;
     this.failure = null;
+  }
+
+  /** Where the source is in the log's ND values, for an in-memory snapshot of a replay (Replayer.saveCursor). */
+  save(): NdSourceCursor {
+    return { buf: this.buf.clone(), pending: this.pending, ended: this.ended, lastOrigin: this.lastOrigin, failure: this.failure };
+  }
+
+  restore(c: NdSourceCursor): void {
+    this.buf = c.buf.clone();
+    this.pending = c.pending;
+    this.ended = c.ended;
+    this.lastOrigin = c.lastOrigin;
+    this.failure = c.failure;
   }
 
   /** At the end of a replay: everything recorded must have been consumed, at the right places. */

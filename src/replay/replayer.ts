@@ -14,6 +14,7 @@ import { ReplayingInput, type CpuHandle } from './session-inputs.js';
 import { machineEventOf } from './recorder.js';
 import { hex32 } from './hex.js';
 import { cutReplayableTo } from './log-summary.js';
+import type { NdSourceCursor } from './nd-source.js';
 import { OutputLedger } from './output-ledger.js';
 
 /** The replay does not do what the log says the recording did. */
@@ -83,6 +84,35 @@ export class EventQueue implements ScheduledEvents {
   get pendingCount(): number {
     return this.items.length - this.head;
   }
+
+  /** The events still to deliver and the counters (a replay cursor; events are never changed once read). */
+  save(): { items: LogEvent[]; delivered: number; last: LogEvent | null } {
+    return { items: this.items.slice(this.head), delivered: this.delivered, last: this.last };
+  }
+
+  restore(c: { items: LogEvent[]; delivered: number; last: LogEvent | null }): void {
+    this.items = c.items.slice();
+    this.head = 0;
+    this.delivered = c.delivered;
+    this.last = c.last;
+  }
+}
+
+/**
+ * Everything a Replayer has read and not yet used: the two cursors' places,
+ * the queued events, the ND buffer. With a machine snapshot taken at the same
+ * icount it is an in-memory checkpoint of the replay (src/gdb/replay-engine.ts).
+ */
+export interface ReplayCursor {
+  main: { offset: number; index: number };
+  nd: { offset: number; index: number };
+  events: ReturnType<EventQueue['save']>;
+  ndSource: NdSourceCursor;
+  lastClockNs: number;
+  lastSync: number;
+  lastEventsAt: number;
+  lastNdAt: number;
+  syncs: number;
 }
 
 /** Frames in log order: a LogReader over a file, or a live link from a recording primary (FT). */
@@ -184,6 +214,31 @@ export class Replayer {
     this.ndReader.seek(offset, index);
     this.events.clear();
     this.input.nd.reset();
+  }
+
+  /** The reading state now (log files only: both sources must be LogReaders). */
+  saveCursor(): ReplayCursor {
+    const at = (src: FrameSource): { offset: number; index: number } => {
+      if (src.position === undefined || src.framesRead === undefined || !src.seek) throw new Error('only a replay of a log file has a cursor');
+      return { offset: src.position, index: src.framesRead + 1 };
+    };
+    return {
+      main: at(this.main), nd: at(this.ndReader), events: this.events.save(), ndSource: this.input.nd.save(),
+      lastClockNs: this.input.lastClockNs, lastSync: this.lastSync, lastEventsAt: this.lastEventsAt, lastNdAt: this.lastNdAt, syncs: this.syncs,
+    };
+  }
+
+  /** Put the reading state back as saveCursor() found it. */
+  restoreCursor(c: ReplayCursor): void {
+    this.main.seek!(c.main.offset, c.main.index);
+    this.ndReader.seek!(c.nd.offset, c.nd.index);
+    this.events.restore(c.events);
+    this.input.nd.restore(c.ndSource);
+    this.input.lastClockNs = c.lastClockNs;
+    this.lastSync = c.lastSync;
+    this.lastEventsAt = c.lastEventsAt;
+    this.lastNdAt = c.lastNdAt;
+    this.syncs = c.syncs;
   }
 
   close(): void {

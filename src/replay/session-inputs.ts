@@ -103,6 +103,13 @@ export class ReplayingInput implements MachineInput {
   peekClockNs(): number {
     return this.lastClock;
   }
+  /** The last clock value served (part of a replay's in-memory snapshot, Replayer.saveCursor). */
+  get lastClockNs(): number {
+    return this.lastClock;
+  }
+  set lastClockNs(v: number) {
+    this.lastClock = v;
+  }
   wallClockMs(): number {
     return this.wallMs;
   }
