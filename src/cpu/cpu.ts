@@ -2,10 +2,10 @@
 // fast (software TLB, decoded-instruction pages). Behaviour lives in the
 // neighbouring modules as plain functions over this object.
 
-import { PhysicalMemory } from '../memory/phys.js';
+import type { PhysicalMemory } from '../memory/phys.js';
 import { MsrFile } from './msr.js';
 import { Tlb, TLB_DENY_READ, TLB_DENY_WRITE, TLB_DENY_UREAD, TLB_DENY_UWRITE, type TlbGeometry } from '../memory/tlb.js';
-import { IF, LazyState, materialize, ARITH } from './flags.js';
+import { IF, type LazyState, materialize, ARITH } from './flags.js';
 import type { Inst } from './inst.js';
 import { Fpu } from './fpu/fpu.js';
 

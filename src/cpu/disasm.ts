@@ -62,7 +62,7 @@ export function disassembleAt(mem: PhysReader, phys: number, addr: number, mode3
 function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
   let fwait = false;
   let fwaitAt = 0;
-  scan: for (;;) {
+  for (;;) {
     const b = st.u8();
     if (b in SEG_PREFIX) {
       st.seg = SEG_PREFIX[b];
@@ -84,7 +84,7 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
       const stop = fwait || pfx.length > 0;
       fwait = true;
       fwaitAt = pfx.length;
-      if (stop) break scan;
+      if (stop) break;
       continue;
     } else {
       st.pos--;

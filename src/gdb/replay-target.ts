@@ -9,7 +9,7 @@ import type { DebugPoints } from './points.js';
 import type { DebugTarget, ResumeControl, StopReason } from './target.js';
 import { DebugHooks } from './hooks.js';
 import { readLinear, readRegister } from './cpu-view.js';
-import { ReplayEngine, type Advance } from './replay-engine.js';
+import type { ReplayEngine, Advance } from './replay-engine.js';
 import { replayMonitor } from './replay-monitor.js';
 
 const SIGTRAP = 5;

@@ -23,7 +23,7 @@ describe('--gdb on the command line', () => {
 
   it('is in --help of run and replay', () => {
     expect(vmrr(['help', 'run']).stdout).toMatch(/--gdb <\[host:\]port>/);
-    expect(vmrr(['help', 'replay']).stdout).toMatch(/--gdb <\[host:\]port>\s+wait at icount 0 for gdb[^]*reverse\s+execution/);
+    expect(vmrr(['help', 'replay']).stdout).toMatch(/--gdb <\[host:\]port>\s+wait at icount 0 for gdb[\s\S]*reverse\s+execution/);
   });
 
   it('replay names function+offset beside an EIP when the image is an ELF with symbols', () => {

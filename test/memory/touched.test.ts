@@ -33,7 +33,7 @@ function sources(dir: string): string[] {
 }
 
 const code = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-const DIRECT = /\bram(?:16|32)?\s*\[[^\]]*\]\s*(?:[|&^+\-]?=)(?!=)|\.ram(?:16|32)?\s*\.\s*(?:set|fill|copyWithin)\s*\(|\bram\s*\.\s*(?:set|fill)\s*\(/;
+const DIRECT = /\bram(?:16|32)?\s*\[[^\]]*\]\s*(?:[|&^+-]?=)(?!=)|\.ram(?:16|32)?\s*\.\s*(?:set|fill|copyWithin)\s*\(|\bram\s*\.\s*(?:set|fill)\s*\(/;
 
 describe('every write to guest RAM marks its page', () => {
   it('only the listed modules write the RAM arrays directly', () => {

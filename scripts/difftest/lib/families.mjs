@@ -895,7 +895,7 @@ function stack(b) {
       return o16 ? 'popfw' : 'popfd';
     }
     case 'enter': {
-      let level = rng.weighted([[5, 0], [2, 1], [3, rng.range(2, 4)]]);
+      const level = rng.weighted([[5, 0], [2, 1], [3, rng.range(2, 4)]]);
       const size = rng.int(5) * 4 + (rng.chance(0.2) ? rng.int(4) : 0);
       const enc = level + (rng.chance(0.1) ? 32 : 0); // level is taken mod 32
       const drop = 4 + (level ? 4 * level : 0) + size;

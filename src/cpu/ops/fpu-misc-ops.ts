@@ -6,7 +6,7 @@ import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
 import { HandlerTable } from '../handler-table.js';
 import { ud } from '../faults.js';
-import { type F80 } from '../fpu/f80.js';
+import type { F80 } from '../fpu/f80.js';
 import { C1, INDEFINITE, type Fpu } from '../fpu/fpu.js';
 import { fpuEnter, fwait, noteInst, underflow, overflow, push80, nanResult, indefiniteTo, SKIP } from '../fpu/fpu-core.js';
 import { put, compare, setCompareCodes, type Result } from '../fpu/fpu-arith.js';
