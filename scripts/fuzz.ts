@@ -5,9 +5,14 @@ import { makeCorpus } from '../test/fuzz/corpus.js';
 
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 1);
+// `npm run fuzz -- CASES SEED ONLY`: run only case ONLY (to reproduce one), keeping its log as fuzz-case.vmrr.
+const only = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
 const corpus = makeCorpus();
 const start = performance.now();
 const r = await fuzzLogs(corpus, cases, seed, {
+  caseMs: 60_000,
+  only,
+  keep: only === undefined ? undefined : 'fuzz-case.vmrr',
   onCase: (i) => {
     if (process.stderr.isTTY && i % 100 === 0) process.stderr.write(`\r${i} / ${cases}`);
   },

@@ -26,7 +26,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Errors the user caused: reported as one line, no stack trace. */
+/** Bad usage or bad input (main.ts exits with EXIT_USAGE, 2): reported as one line, no stack trace. */
 export function isUserError(err: unknown): err is Error {
   return (
     err instanceof UsageError ||

@@ -1,8 +1,8 @@
 // The human form of an ft-check report (stderr; the guest's released output is on stdout).
 import type { ChalkInstance } from 'chalk';
 import type { FtReport } from '../ft/report.js';
+import { hex32 } from '../replay/hex.js';
 
-const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 const n = (v: number): string => v.toLocaleString('en-US');
 
 function mib(bytes: number): string {

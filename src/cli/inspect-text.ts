@@ -2,6 +2,7 @@
 // coloured only when asked (main.ts asks on a TTY without NO_COLOR).
 import { Chalk } from 'chalk';
 import type { InspectEvent, InspectNdBlock, InspectReport } from './inspect.js';
+import { hex32 } from '../replay/hex.js';
 
 export interface TextOptions {
   color: boolean;
@@ -143,10 +144,6 @@ function plural(n: number, one: string, many = one + 's'): string {
 /** 1234567 -> 1,234,567, whatever the locale. */
 function num(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-function hex32(v: number): string {
-  return '0x' + (v >>> 0).toString(16).padStart(8, '0');
 }
 
 function hex8(v: number): string {

@@ -1,8 +1,7 @@
 // Human report of `vmrr replay`, for stderr (guest output owns stdout).
 import type { ChalkInstance } from 'chalk';
 import type { ReplaySummary } from './replay.js';
-
-const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
+import { hex32 } from '../replay/hex.js';
 
 export function formatReplay(r: ReplaySummary, paint: ChalkInstance): string {
   const at = `icount ${r.icount}, EIP ${hex32(r.eip)}`;

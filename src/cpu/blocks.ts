@@ -12,23 +12,24 @@
 import type { Cpu } from './cpu.js';
 import type { Handler, Inst } from './inst.js';
 import { compileWithLibs, handlerSource } from './ops/fast-paths.js';
-import { F_BLOCK, F_ENDS_BLOCK, F_IMPLICIT_WRITE, opFacts } from './op-facts.js';
+import { F_BLOCK, F_ENDS_BLOCK, F_IMPLICIT_WRITE } from './op-facts.js';
+import { opRow } from './op-rows.js';
 
 export type BlockFn = (cpu: Cpu) => void;
 
 const MAX_BLOCK = 48;
 
-/** 0: not in a block, 1: inside one, 2: ends one (op-facts.ts rows; REP strings and LOCK stay out). */
+/** 0: not in a block, 1: inside one, 2: ends one (the row's facts; REP strings and LOCK stay out). */
 function kind(i: Inst): 0 | 1 | 2 {
   if (i.lock || i.len === 0) return 0;
-  const f = opFacts(i.op, i.reg);
+  const f = opRow(i.op, i.reg).facts;
   if (f & F_BLOCK) return i.op >= 0xa4 && i.op <= 0xaf && i.rep !== 0 ? 0 : 1;
   return f & F_ENDS_BLOCK ? 2 : 0;
 }
 
 /** Memory operands through ModRM, or the string/stack forms: these may write RAM. */
 function mayWrite(i: Inst): boolean {
-  return i.mod !== 3 || (opFacts(i.op, i.reg) & F_IMPLICIT_WRITE) !== 0;
+  return i.mod !== 3 || (opRow(i.op, i.reg).facts & F_IMPLICIT_WRITE) !== 0;
 }
 
 /** Inline effective address for 32-bit addressing; null to call the instruction's ea function. */
@@ -73,7 +74,7 @@ export function compileBlock(insts: readonly (Inst | undefined)[], off: number):
   const n = members.length;
   // A block whose last instruction may jump back to its start loops in place while it fits before stopAt.
   const last = members[n - 1];
-  const loops = (opFacts(last.op, last.reg) & F_ENDS_BLOCK) !== 0 && !(last.op === 0xff);
+  const loops = (opRow(last.op, last.reg).facts & F_ENDS_BLOCK) !== 0 && !(last.op === 0xff);
   const lines: string[] = ['const e0 = cpu.eip;', 'let k = 0;', 'try {', loops ? 'for (;;) {' : '{'];
   let d = 0;
   members.forEach((i, k) => {

@@ -162,7 +162,6 @@ export class Cpu implements LazyState {
   fetchBase = 0;
   fetchSpan = 0;
   fetchInsts: (Inst | undefined)[] = [];
-  /** The fetch page may be cached (it is RAM). */
   /** The decoded-code record of the fetch page (null when it is not RAM). */
   fetchCode: CodePage | null = null;
 

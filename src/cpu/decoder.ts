@@ -1,13 +1,14 @@
 // Instruction decoder: prefixes, opcode, ModRM/SIB, displacement and
 // immediates, into a reusable Inst with its handler and effective-address
-// function chosen once. Operand layout comes from the shared opcode table.
+// function chosen once. Operand layout, LOCK-ability and the handler come
+// from the opcode rows (op-rows.ts, dispatch.ts).
 
 import { type Cpu, FAULT } from './cpu.js';
 import { Inst, type EaFn } from './inst.js';
-import { hasModrm, resolveEntry } from './opcode-table.js';
-import { lookup, undefinedOpcode } from './registry.js';
+import { lookup, undefinedOpcode } from './dispatch.js';
 import { gp } from './faults.js';
-import { lockable } from './op-facts.js';
+import { F_LOCK } from './op-facts.js';
+import { ROWS } from './op-rows.js';
 
 // Immediate kinds.
 const I_NONE = 0, I_B = 1, I_W = 2, I_Z = 3, I_AP = 4, I_O = 5;
@@ -15,6 +16,7 @@ const I_NONE = 0, I_B = 1, I_W = 2, I_Z = 3, I_AP = 4, I_O = 5;
 const MODRM = new Uint8Array(512);
 const IMM1 = new Uint8Array(512 * 8);
 const IMM2 = new Uint8Array(512 * 8);
+const LOCKABLE = new Uint8Array(512 * 8);
 
 function immKind(code: string): number {
   switch (code) {
@@ -27,15 +29,13 @@ function immKind(code: string): number {
   }
 }
 
-for (let op = 0; op < 512; op++) {
-  const two = op >= 256;
-  MODRM[op] = hasModrm(two, op & 0xff) ? 1 : 0;
-  for (let reg = 0; reg < 8; reg++) {
-    const ent = resolveEntry(two, op & 0xff, reg);
-    const kinds = ent.o.map(immKind).filter((k) => k !== I_NONE);
-    IMM1[op * 8 + reg] = kinds[0] ?? I_NONE;
-    IMM2[op * 8 + reg] = kinds[1] ?? I_NONE;
-  }
+for (const row of ROWS) {
+  const k = (row.op << 3) | row.reg;
+  MODRM[row.op] = row.modrm ? 1 : 0;
+  const kinds = row.form.o.map(immKind).filter((kind) => kind !== I_NONE);
+  IMM1[k] = kinds[0] ?? I_NONE;
+  IMM2[k] = kinds[1] ?? I_NONE;
+  LOCKABLE[k] = row.facts & F_LOCK ? 1 : 0;
 }
 
 // ---- effective-address functions (offset in segment, unsigned) ----
@@ -168,7 +168,7 @@ export function decode(cpu: Cpu, lin: number): Inst {
   inst.imm = readImm(k1, o32, a32);
   inst.imm2 = k1 === I_AP ? rd.u16() : readImm(IMM2[k], o32, a32);
   inst.len = rd.n;
-  inst.fn = inst.lock && (inst.mod === 3 || !lockable(op, inst.reg)) ? undefinedOpcode : lookup(op, inst.reg, o32, MODRM[op] ? inst.mod : -1);
+  inst.fn = inst.lock && (inst.mod === 3 || LOCKABLE[k] === 0) ? undefinedOpcode : lookup(op, inst.reg, o32, MODRM[op] ? inst.mod : -1);
   return inst;
 }
 

@@ -5,7 +5,8 @@
 import type { DisasmState } from './disasm-reader.js';
 import { SREG } from './disasm-operands.js';
 import type { OpEntry } from './opcode-table.js';
-import { lockable } from './op-facts.js';
+import { F_LOCK } from './op-facts.js';
+import { opRow } from './op-rows.js';
 
 export const SEG_PREFIX: Readonly<Record<number, number>> = { 0x26: 0, 0x2e: 1, 0x36: 2, 0x3e: 3, 0x64: 4, 0x65: 5 };
 
@@ -21,7 +22,7 @@ export function renameHintPrefixes(st: DisasmState, code: number, ent: OpEntry):
     return;
   }
   if (st.mod === 3) return;
-  if (HLE_ANY.has(code) || (st.lastLock >= 0 && lockable(code, st.reg))) {
+  if (HLE_ANY.has(code) || (st.lastLock >= 0 && (opRow(code, st.reg).facts & F_LOCK) !== 0)) {
     st.rename(st.lastRepnz, 'xacquire');
     st.rename(st.lastRepz, 'xrelease');
   } else if (HLE_RELEASE.has(code) && ent.m === 'mov') {

@@ -1,6 +1,6 @@
 // Disassembler in Intel syntax, spelled as `objdump -Mintel` spells it so
 // listings can be checked against binutils. Mnemonics and operand layouts
-// come from the decoder's own opcode table (opcode-table.ts); this file only
+// come from the decoder's own opcode rows (op-rows.ts); this file only
 // adds the printing rules: which prefixes count as used, size keywords,
 // objdump's names for the invalid and the size-dependent forms.
 
@@ -11,7 +11,8 @@ import { spellMnemonic, stringForm, xlatOperand } from './disasm-spell.js';
 import { group15Text, hintText } from './disasm-hints.js';
 import { sseText } from './disasm-sse.js';
 import { x87Text } from './disasm-x87.js';
-import { hasModrm, ONE_BYTE, resolveEntry, TWO_BYTE, type OpEntry } from './opcode-table.js';
+import type { OpEntry } from './opcode-table.js';
+import { opRow } from './op-rows.js';
 
 export interface Disassembly {
   /** Bytes the instruction occupies (as objdump counts them for invalid ones). */
@@ -117,7 +118,8 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
     return done(t.mn, t.ops);
   }
 
-  const base = (two ? TWO_BYTE : ONE_BYTE)[op];
+  const code = two ? 0x100 | op : op;
+  const base = opRow(code, 0).mapEntry;
   const badOpcode = (): Disassembly => bad(opAt - st.start + opBytes);
   // objdump reads 0F 0F as the 3DNow! escape (ModRM, then a suffix byte naming
   // the operation); with no 3DNow! here, it is shown as objdump shows an
@@ -132,12 +134,11 @@ function decodeInto(st: DisasmState, pfx: number[]): Disassembly {
   if (base.m === '') return badOpcode();
   // objdump reads D6 (SALC) as undefined.
   if (!two && op === 0xd6) return badOpcode();
-  if (hasModrm(two, op)) readModrm(st);
-  const ent = resolveEntry(two, op, st.reg);
+  if (opRow(code, 0).modrm) readModrm(st);
+  const ent = opRow(code, st.reg).form;
   if (ent.m === '') return badOpcode();
   if (st.mod === 3 && ent.o.some((o) => o[0] === 'M')) return badOpcode();
   if (st.mod !== 3 && ent.o.some((o) => o === 'Rv')) return badOpcode();
-  const code = two ? 0x100 | op : op;
 
   // NOP is XCHG eAX,eAX; F3 makes it PAUSE, a data prefix makes objdump show the XCHG.
   if (code === 0x90) {

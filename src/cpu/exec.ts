@@ -11,7 +11,6 @@ import { gp, V_DB, V_DF, V_PF, EXCEPTION_NAMES } from './faults.js';
 import { deliverInterrupt } from './interrupts.js';
 import { lrd8 } from './mem-access.js';
 import { translate } from './paging.js';
-import './ops/index.js';
 
 setCodeFetch(lrd8);
 

@@ -1,12 +1,12 @@
-// Per-opcode facts that more than one reader needs, kept in one place: the
-// decoder (may LOCK prefix it?), the block compiler (may it sit inside a
-// compiled block, or end one? does it write memory besides through ModRM?),
-// the disassembler (LOCK-able forms get objdump's xacquire/xrelease names)
-// and the tests. Keys are (opcode, ModRM.reg): opcode 0x00-0xFF, or 0x100 +
-// second byte for 0F xx, as Inst.op; every reg for opcodes without a group.
-// Facts that depend on the decoded instance (REP present, mod = 3) stay with
-// the reader: LOCK additionally needs a memory operand, strings with REP do
-// not enter blocks.
+// Per-opcode facts that the decoder (may LOCK prefix it?), the block
+// compiler (may it sit inside a compiled block, or end one? does it write
+// memory besides through ModRM?) and the disassembler (LOCK-able forms get
+// objdump's xacquire/xrelease names) need, written once here and read by all
+// of them through the opcode rows (op-rows.ts, `row.facts`). Keys are
+// (opcode, ModRM.reg): opcode 0x00-0xFF, or 0x100 + second byte for 0F xx,
+// as Inst.op; every reg for opcodes without a group. Facts that depend on
+// the decoded instance (REP present, mod = 3) stay with the reader: LOCK
+// additionally needs a memory operand, strings with REP do not enter blocks.
 
 /** LOCK allowed (with a memory destination), per the Intel SDM vol. 2 LOCK page. */
 export const F_LOCK = 1;
@@ -20,7 +20,7 @@ export const F_IMPLICIT_WRITE = 8;
 export const F_ND = 16;
 
 /** FACTS[(op << 3) | reg]: the F_* bits of that row. */
-export const FACTS = new Uint8Array(512 * 8);
+const FACTS = new Uint8Array(512 * 8);
 
 const key = (op: number, reg: number): number => (op << 3) | reg;
 
@@ -70,7 +70,8 @@ set(F_ENDS_BLOCK, 0xff, 0xff, [2, 4]);
 set(F_IMPLICIT_WRITE, 0x50, 0x57);
 set(F_IMPLICIT_WRITE, 0x68);
 set(F_IMPLICIT_WRITE, 0x6a);
-set(F_IMPLICIT_WRITE, 0xa2, 0xab);
+set(F_IMPLICIT_WRITE, 0xa2, 0xa5); // MOV moffs, AL/eAX; MOVS
+set(F_IMPLICIT_WRITE, 0xaa, 0xab); // STOS
 set(F_IMPLICIT_WRITE, 0xe8);
 set(F_IMPLICIT_WRITE, 0xff, 0xff, [6]);
 set(F_IMPLICIT_WRITE, 0x8f);
@@ -79,12 +80,7 @@ set(F_IMPLICIT_WRITE, 0x8f);
 set(F_ND, 0x131);
 set(F_ND, 0x1c7, 0x1c7, [6, 7]);
 
-/** The facts of row (op, reg). */
+/** The facts of row (op, reg); read them through opRow(op, reg).facts. */
 export function opFacts(op: number, reg: number): number {
   return FACTS[key(op, reg)];
-}
-
-/** LOCK-able row: the decoder raises #UD for LOCK on anything else, or on a register operand. */
-export function lockable(op: number, reg: number): boolean {
-  return (FACTS[key(op, reg)] & F_LOCK) !== 0;
 }

@@ -1,6 +1,7 @@
-// The IA-32 opcode maps, in the notation of the Intel SDM volume 2 appendix A.
-// One table feeds the decoder (which operands need a ModRM byte, how many
-// immediate bytes follow) and the disassembler (mnemonics, operand order).
+// The IA-32 opcode maps, in the notation of the Intel SDM volume 2 appendix A:
+// the operand forms of the opcode rows (op-rows.ts), from which the decoder
+// learns which operands need a ModRM byte and how many immediate bytes
+// follow, and the disassembler the mnemonics and operand order.
 //
 // Operand codes: E = ModRM r/m, G = ModRM reg, M = ModRM memory only,
 // R = ModRM r/m register only, S = segment register in reg, C/D = control/

@@ -12,7 +12,7 @@ import type { ByteSource } from '../machine/events.js';
 import type { DiskBackend } from '../devices/disk-backend.js';
 import type { RecorderOptions } from '../replay/recorder.js';
 import { toHex } from '../machine/hash64.js';
-import { hex32 } from '../replay/nd-block.js';
+import { hex32 } from '../replay/hex.js';
 import { FrameLink } from './link.js';
 import { DropFilter } from './drop-filter.js';
 import type { Injection, LooseSource } from './inject.js';
@@ -22,6 +22,7 @@ import { compareDisk, compareOutputs } from './compare.js';
 import { resync } from './resync.js';
 import type { Channel } from './outputs.js';
 import type { FtDivergence, FtReport, FtResync } from './report.js';
+import { CommitLedger } from './commit-ledger.js';
 
 export interface FtCheckOptions {
   image: string;
@@ -59,60 +60,29 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
   const max = o.maxInsns ?? Number.MAX_SAFE_INTEGER;
   // A healthy secondary is never more than a round behind, so rounds are no longer than the lag allowed.
   const round = Math.max(1, o.maxLag > 0 ? Math.min(o.slice, o.maxLag) : o.slice);
-  const divergences: FtDivergence[] = [];
-  const resyncs: FtResync[] = [];
-  const open: FtDivergence[] = [];
-  const perChannel: Record<string, number> = {};
-  let released = 0;
-  let compared = 0;
-  let maxHeld = 0;
-  let latencyMax = 0;
-  let latencySum = 0;
+  const ledger = new CommitLedger(p.out, () => p.icount, o.release);
   let rounds = 0;
   let primaryMs = 0;
   let secondaryMs = 0;
   let resyncMs = 0;
   const start = o.now();
 
-  const release = (upTo: number): void => {
-    const out = p.out;
-    while (released < upTo) {
-      const ch = out.channelOf(released);
-      let j = released;
-      const bytes: number[] = [];
-      while (j < upTo && out.channelOf(j) === ch) {
-        bytes.push(out.byte(j));
-        const lat = p.icount - out.icount(j);
-        latencySum += lat;
-        if (lat > latencyMax) latencyMax = lat;
-        j++;
-      }
-      perChannel[ch] = (perChannel[ch] ?? 0) + bytes.length;
-      o.release(ch, Uint8Array.from(bytes));
-      released = j;
-    }
-    out.dropBefore(released);
-  };
-
   const doResync = (reason: FtResync['reason']): void => {
     const t0 = o.now();
     const secondaryIcount = s.icount;
     const r = resync(p, s, o.disk?.bytes);
     // The secondary now holds the state that produced the primary's output: it is committed.
-    release(p.out.length);
-    compared = p.out.length;
+    ledger.commitAll();
     s.out.skipTo(p.out.length, p.out.counts());
     s.resynced(p.icount);
     const pausedMs = o.now() - t0;
     resyncMs += pausedMs;
     const rate = primaryMs > 0 ? p.icount / primaryMs : 0;
-    resyncs.push({
+    ledger.resynced({
       icount: p.icount, reason, secondaryIcount, pages: r.pages, pageBytes: r.pageBytes, sectors: r.sectors,
       transferBytes: r.transferBytes, ramBytes: o.setup.config.ram, pausedMs, pausedInsns: Math.round(pausedMs * rate),
       hashEqual: r.hashEqual, hash: r.hash,
     });
-    for (const d of open) d.resync = resyncs.length - 1;
-    open.length = 0;
   };
 
   let pStop;
@@ -124,7 +94,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     primaryMs += o.now() - t0;
     const atSync = pStop.reason === 'limit' && pStop.icount < max;
     pHash = atSync ? p.sync(pStop) : p.finish(pStop);
-    maxHeld = Math.max(maxHeld, p.out.length - released);
+    ledger.noteHeld();
     o.progress?.(p.icount);
     if (pStop.reason === 'interrupted') break;
 
@@ -134,17 +104,13 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     rounds++;
     const where = { icount: s.icount, eip: s.machine.cpu.eip >>> 0 };
     const level = r.kind === 'reached';
-    const cmp = compareOutputs(p.out, s.out, compared, level, where);
-    compared = cmp.matched;
-    release(cmp.matched);
-    s.out.dropBefore(compared);
+    const cmp = compareOutputs(p.out, s.out, ledger.compared, level, where);
+    ledger.commitMatched(cmp.matched);
+    s.out.dropBefore(ledger.compared);
     let d: FtDivergence | null = cmp.divergence;
     if (!d && p.disk && s.disk) d = compareDisk(p.disk, s.disk, level, where);
     if (!d) d = judgeRound(r, where, () => s.hasher.hashBytes());
-    if (d) {
-      divergences.push(d);
-      open.push(d);
-    }
+    if (d) ledger.divergence(d);
     const lag = p.icount - s.icount;
     const stuck = r.kind === 'stopped' || r.kind === 'idle' || r.kind === 'failed';
     if (stuck && (lag > o.maxLag || !atSync)) doResync(lag > o.maxLag ? 'lag' : 'divergence');
@@ -167,12 +133,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
 
   const sHash = toHex(s.hasher.hashBytes());
   const primaryHash = toHex(pHash);
-  const finalHashesEqual = sHash === primaryHash;
-  const hashesEqualAfterResyncs = resyncs.every((r) => r.hashEqual);
-  const corrected = finalHashesEqual && hashesEqualAfterResyncs && divergences.every((d) => d.resync !== null);
-  const releasedEqualsPrimary = released === p.out.length && pStop.reason !== 'interrupted';
   const injections = [...s.outcomes(), ...drops.outcomes()];
-  const produced = p.out.length;
   return {
     image: o.image,
     loose: [...o.loose],
@@ -182,20 +143,13 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     rounds,
     primary: { icount: pStop.icount, reason: pStop.reason, exitValue: pStop.exitValue ?? null, hash: primaryHash },
     secondary: { icount: s.icount, reason: s.failed !== null ? 'failed' : s.stopped?.reason ?? pStop.reason, exitValue: s.machine.exitStatus >= 0 ? s.machine.exitStatus : null, hash: sHash, executed: s.executed },
-    divergences,
-    resyncs,
-    output: {
-      produced, released, perChannel, maxHeldBytes: maxHeld,
-      latencyMaxInsns: latencyMax, latencyMeanInsns: released > 0 ? Math.round(latencySum / released) : 0,
-      diskWrites: p.disk?.count ?? 0,
-    },
+    divergences: ledger.divergences,
+    resyncs: ledger.resyncs,
+    output: ledger.output(p.disk?.count ?? 0),
     link: { bytes: link.bytes, frames: link.nextIndex - 1 },
     wallSeconds: (o.now() - start) / 1000,
     timing: { primaryMs, secondaryMs, resyncMs },
-    verdict: {
-      corrected, releasedEqualsPrimary, hashesEqualAfterResyncs, finalHashesEqual,
-      ok: corrected && releasedEqualsPrimary,
-    },
+    verdict: ledger.verdict(primaryHash, sHash, pStop.reason === 'interrupted'),
   };
 }
 

@@ -1,45 +1,32 @@
 // The live link from the FT primary's recorder to its secondary: the same
-// frames a log file holds, encoded exactly as on disk (u32 length, u32
-// CRC-32, CBOR [kind code, body]), kept in memory instead of a file. A later
+// frames a log file holds, encoded exactly as on disk by the same code
+// (replay/frame-wire.ts), kept in memory instead of a file. A later
 // step can put these bytes on a socket without changing either side: the
 // primary writes through a FrameSink, the secondary reads through
 // FrameSources (independent cursors, as replay reads a file twice).
 
 import type { Encoder } from 'cbor-x';
 import { makeCbor } from '../replay/cbor-fields.js';
-import { crc32 } from '../replay/crc32.js';
-import { codecForCode, codecForKind } from '../replay/frame-codecs.js';
-import { FRAME_CODES, type CheckpointPage, type EndFrame, type Frame, type FrameKind } from '../replay/frames.js';
-import { FRAME_HEADER_BYTES, MAX_PAGES_PER_FRAME, decodeHeader, encodeHeader, type LogHeader } from '../replay/log-format.js';
+import { FormatError } from '../replay/log-error.js';
+import { checkpointParts, decodeFrameBytes, encodeFrame } from '../replay/frame-wire.js';
+import type { EndFrame, Frame, FrameKind } from '../replay/frames.js';
+import { decodeHeader, encodeHeader, type LogHeader } from '../replay/log-format.js';
 import type { CheckpointInput } from '../replay/log-writer.js';
 import type { FrameSink } from '../replay/recorder.js';
 import type { FrameSource } from '../replay/replayer.js';
 
 export type LinkFrame = { index: number; offset: number; frame: Frame };
 
-/** Encode one frame as it travels: length, CRC-32 over length and payload, payload. */
-export function encodeFrame(cbor: Encoder, frame: Frame, scratch?: Uint8Array): Uint8Array {
-  const payload = cbor.encode([FRAME_CODES[frame.kind], codecForKind(frame.kind).encode(frame, scratch)]);
-  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, payload.length, true);
-  out.set(payload, FRAME_HEADER_BYTES);
-  dv.setUint32(4, crc32(payload, 0, payload.length, crc32(out, 0, 4)), true);
-  return out;
-}
+export { encodeFrame };
 
 /** Decode what encodeFrame made; a damaged frame is an Error naming the link offset. */
 export function decodeFrame(cbor: Encoder, bytes: Uint8Array, offset: number): Frame {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const len = dv.getUint32(0, true);
-  if (len !== bytes.length - FRAME_HEADER_BYTES) throw new Error(`link: bad frame length at offset ${offset}`);
-  if (crc32(bytes, FRAME_HEADER_BYTES, bytes.length, crc32(bytes, 0, 4)) !== dv.getUint32(4, true)) {
-    throw new Error(`link: bad CRC at offset ${offset}`);
+  try {
+    return decodeFrameBytes(cbor, bytes);
+  } catch (e) {
+    if (e instanceof FormatError) throw new Error(`link: ${e.message} at offset ${offset}`);
+    throw e;
   }
-  const [code, body] = cbor.decode(bytes.subarray(FRAME_HEADER_BYTES)) as [unknown, Record<string, unknown>];
-  const codec = codecForCode(code);
-  if (!codec) throw new Error(`link: unknown frame kind ${String(code)} at offset ${offset}`);
-  return codec.decode(body);
 }
 
 /** Frames held in memory in order, numbered from 1 like a log's; the oldest can be dropped once read. */
@@ -135,13 +122,10 @@ export class FrameLink {
   }
 
   private sendCheckpoint(cp: CheckpointInput): number {
-    const parts = Math.max(1, Math.ceil(cp.pages.length / MAX_PAGES_PER_FRAME));
-    const seq = this.checkpoints++;
     let first = -1;
-    for (let part = 0; part < parts; part++) {
-      const pages: CheckpointPage[] = cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME);
-      const at = this.send({ kind: 'checkpoint', icount: cp.icount, seq, part, parts, prev: this.lastCheckpoint, state: part === 0 ? cp.state : null, pages });
-      if (part === 0) first = at;
+    for (const f of checkpointParts(cp, this.checkpoints++, this.lastCheckpoint)) {
+      const at = this.send(f);
+      if (f.part === 0) first = at;
     }
     this.lastCheckpoint = first;
     return first;

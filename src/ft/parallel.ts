@@ -22,7 +22,8 @@ import { compareDisk, compareOutputs, type DiskWrites } from './compare.js';
 import { SECTOR } from '../devices/disk-backend.js';
 import { judgeRound, type FtCheckOptions } from './checker.js';
 import { RemoteSecondary, type RemoteRound } from './remote-secondary.js';
-import type { FtDivergence, FtReport, FtResync } from './report.js';
+import type { FtReport, FtResync } from './report.js';
+import { CommitLedger } from './commit-ledger.js';
 import type { StopInfo } from '../machine/machine.js';
 
 /** How many rounds the primary runs past a round before it is judged, at most. */
@@ -53,33 +54,14 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   const round = Math.max(1, o.maxLag > 0 ? Math.min(o.slice, o.maxLag) : o.slice);
   /** Rounds the primary runs past a round before it is judged (within max-lag: held output stays bounded). */
   const lead = Math.max(1, Math.min(LEAD_ROUNDS, Math.floor(o.maxLag / round)));
-  const divergences: FtDivergence[] = [];
-  const resyncs: FtResync[] = [];
-  const open: FtDivergence[] = [];
-  const perChannel: Record<string, number> = {};
+  const ledger = new CommitLedger(p.out, () => p.icount, o.release);
   /** Per primary round since the last common point: its end's output length and disk writes, sync frame index, pages dirtied, when posted. */
   let rounds: { outAt: number; diskAt: number; syncIndex: number; pages: number[]; postedAt: number }[] = [];
-  let released = 0, compared = 0, maxHeld = 0, latencyMax = 0, latencySum = 0, judged = 0, roundCount = 0;
+  let judged = 0, roundCount = 0;
   let primaryMs = 0, secondaryMs = 0, resyncMs = 0, lastResultAt = 0;
   let sIcount = 0, sExecuted = 0, sHash = '', sReason: string | null = null, sExit = -1;
   let epoch = 0, finished = false;
   const start = o.now();
-
-  const release = (upTo: number): void => {
-    while (released < upTo) {
-      const ch = p.out.channelOf(released);
-      const bytes: number[] = [];
-      for (; released < upTo && p.out.channelOf(released) === ch; released++) {
-        bytes.push(p.out.byte(released));
-        const lat = p.icount - p.out.icount(released);
-        latencySum += lat;
-        if (lat > latencyMax) latencyMax = lat;
-      }
-      perChannel[ch] = (perChannel[ch] ?? 0) + bytes.length;
-      o.release(ch, Uint8Array.from(bytes));
-    }
-    p.out.dropBefore(released);
-  };
 
   let pStop: StopInfo = { reason: 'limit', icount: 0, eip: 0, cs: 0 };
   let pHash: Uint8Array = new Uint8Array(8);
@@ -93,7 +75,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     rounds.push({ outAt: p.out.length, diskAt: p.disk?.count ?? 0, syncIndex: link.nextIndex - 1, pages: p.tracker.pagesDirtiedSince(), postedAt: o.now() });
     p.tracker.markCommon();
     post();
-    maxHeld = Math.max(maxHeld, p.out.length - released);
+    ledger.noteHeld();
     o.progress?.(p.icount);
   };
 
@@ -107,8 +89,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     const cp = p.tracker.take({ extraPages: extra });
     const frames = checkpointFrames(cp);
     // The secondary now holds the state that produced the primary's output: it is committed.
-    release(p.out.length);
-    compared = p.out.length;
+    ledger.commitAll();
     mirror.skipTo(p.out.length, p.out.counts());
     // The disk: the primary's contents of every sector either side wrote since the last resync.
     const sectors: { lba: number; data: Uint8Array }[] = [];
@@ -129,13 +110,11 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     const pausedMs = o.now() - t0;
     resyncMs += pausedMs;
     const rate = primaryMs > 0 ? p.icount / primaryMs : 0;
-    resyncs.push({
+    ledger.resynced({
       icount: p.icount, reason, secondaryIcount, pages: cp.pages.length, pageBytes: cp.pages.length * 4096, sectors: sectors.length,
       transferBytes: frames.reduce((a, f) => a + f.length, 0) + sectors.length * (SECTOR + 8), ramBytes: o.setup.config.ram, pausedMs,
       pausedInsns: Math.round(pausedMs * rate), hashEqual: got === hash, hash,
     });
-    for (const d of open) d.resync = resyncs.length - 1;
-    open.length = 0;
     rounds = [];
     judged = 0;
     sIcount = p.icount;
@@ -165,17 +144,13 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     const r = res.r;
     const where = { icount: res.icount, eip: res.eip };
     const level = r.kind === 'reached';
-    const cmp = compareOutputs(p.out, mirror, compared, level, where, judgedRound.outAt);
-    compared = cmp.matched;
-    release(cmp.matched);
-    mirror.dropBefore(compared);
+    const cmp = compareOutputs(p.out, mirror, ledger.compared, level, where, judgedRound.outAt);
+    ledger.commitMatched(cmp.matched);
+    mirror.dropBefore(ledger.compared);
     let d = cmp.divergence;
     if (!d && p.disk) d = compareDisk(p.disk, sDisk, level, where, judgedRound.diskAt);
     if (!d) d = judgeRound(r, where, () => Uint8Array.from(Buffer.from(res.hash ?? '', 'hex')));
-    if (d) {
-      divergences.push(d);
-      open.push(d);
-    }
+    if (d) ledger.divergence(d);
     const lag = p.icount - res.icount;
     const stuck = r.kind === 'stopped' || r.kind === 'idle' || r.kind === 'failed';
     if (stuck && (lag > o.maxLag || pEnded)) {
@@ -215,22 +190,15 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   const injections = await s.call<FtReport['injections']>({ op: 'outcomes' });
   await s.close();
   const primaryHash = toHex(pHash);
-  const finalHashesEqual = sHash === primaryHash;
-  const hashesEqualAfterResyncs = resyncs.every((r) => r.hashEqual);
-  const corrected = finalHashesEqual && hashesEqualAfterResyncs && divergences.every((d) => d.resync !== null);
-  const releasedEqualsPrimary = released === p.out.length && pStop.reason !== 'interrupted';
   return {
     image: o.image, loose: [...o.loose], injections, slice: round, maxLag: o.maxLag, rounds: roundCount,
     primary: { icount: pStop.icount, reason: pStop.reason, exitValue: pStop.exitValue ?? null, hash: primaryHash },
     secondary: { icount: sIcount, reason: sReason ?? pStop.reason, exitValue: sExit >= 0 ? sExit : null, hash: sHash, executed: sExecuted },
-    divergences, resyncs,
-    output: {
-      produced: p.out.length, released, perChannel, maxHeldBytes: maxHeld, latencyMaxInsns: latencyMax,
-      latencyMeanInsns: released > 0 ? Math.round(latencySum / released) : 0, diskWrites: p.disk?.count ?? 0,
-    },
+    divergences: ledger.divergences, resyncs: ledger.resyncs,
+    output: ledger.output(p.disk?.count ?? 0),
     link: { bytes: link.bytes, frames: link.nextIndex - 1 },
     wallSeconds: (o.now() - start) / 1000,
     timing: { primaryMs, secondaryMs, resyncMs },
-    verdict: { corrected, releasedEqualsPrimary, hashesEqualAfterResyncs, finalHashesEqual, ok: corrected && releasedEqualsPrimary },
+    verdict: ledger.verdict(primaryHash, sHash, pStop.reason === 'interrupted'),
   };
 }

@@ -53,10 +53,7 @@ export class Primary {
     m.load(opts.plan);
     // What loading read (the firmware's PIT programming reads the clock) goes down the link now.
     rec.flushAll(m.cpu.icount);
-    const nd = rec.input.nd;
-    m.sliceHook = () => {
-      if (nd.pending) nd.serviceExit();
-    };
+    rec.input.installBufferExit(m);
     this.tracker = new CheckpointTracker(m);
     this.hasher = new StateHasher(m);
   }

@@ -7,7 +7,7 @@
 import { applyCheckpoints, type Checkpoint, type MachineState } from '../machine/snapshot.js';
 import type { Machine } from '../machine/machine.js';
 import { makeCbor } from '../replay/cbor-fields.js';
-import { MAX_PAGES_PER_FRAME } from '../replay/log-format.js';
+import { checkpointParts } from '../replay/frame-wire.js';
 import type { CheckpointFrame } from '../replay/frames.js';
 import { SECTOR } from '../devices/disk-backend.js';
 import { toHex } from '../machine/hash64.js';
@@ -27,17 +27,8 @@ export interface ResyncResult {
 /** A checkpoint as the link carries it: encoded checkpoint frames, as a log would hold them. */
 export function checkpointFrames(cp: Checkpoint): Uint8Array[] {
   const cbor = makeCbor();
-  const frames: Uint8Array[] = [];
-  const parts = Math.max(1, Math.ceil(cp.pages.length / MAX_PAGES_PER_FRAME));
-  for (let part = 0; part < parts; part++) {
-    const frame: CheckpointFrame = {
-      kind: 'checkpoint', icount: cp.icount, seq: 0, part, parts, prev: null,
-      state: part === 0 ? (cp.state as unknown as Record<string, unknown>) : null,
-      pages: cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME),
-    };
-    frames.push(encodeFrame(cbor, frame));
-  }
-  return frames;
+  const state = cp.state as unknown as Record<string, unknown>;
+  return checkpointParts({ icount: cp.icount, state, pages: cp.pages }, 0, null).map((f) => encodeFrame(cbor, f));
 }
 
 /** Decode checkpointFrames()' frames and restore them on `m`. */

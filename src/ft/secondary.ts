@@ -121,10 +121,7 @@ export class Secondary {
     rp.attach(this.machine.cpu);
     this.input.current = rp.input;
     this.events.current = rp.events;
-    const ndSource = rp.input.nd;
-    this.machine.sliceHook = () => {
-      if (ndSource.pending) ndSource.serviceExit();
-    };
+    rp.input.installBufferExit(this.machine);
     this.replayer = rp;
     this.ndCursor = nd;
     this.roundStart = from;

@@ -30,7 +30,8 @@ export function timerEvent(t: number): MachineEvent {
 timerEvent(0.5);
 
 export type EventKind = MachineEvent['kind'];
-export const EVENT_KINDS: readonly EventKind[] = ['timer', 'serial', 'disk'];
+/** Every event kind, in the order the log codes them (index + 1): a new kind goes at the end, with a format version bump. */
+export const EVENT_KINDS = ['timer', 'serial', 'disk'] as const satisfies readonly EventKind[];
 
 /** The devices events are delivered to. */
 export interface EventTargets {

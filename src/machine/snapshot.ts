@@ -1,6 +1,7 @@
 // Whole-machine snapshots (CPU, devices, clock, RAM) held in memory, for
-// stepping back (diff's bisection) and for tests; and the entry point to
-// the checkpoint API (checkpoints.ts), which stores RAM as dirty pages.
+// going back in a replay session (replay-session.ts) and for tests; and the
+// entry point to the checkpoint API (checkpoints.ts), which stores RAM as
+// dirty pages and is what the log, seeking and the FT resync use.
 //
 // Restoring needs a machine built with the same options (RAM size, clock
 // mode, disk or none). A BIOS image's ROM mapping is configuration, not

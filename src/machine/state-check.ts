@@ -85,6 +85,8 @@ function checkLike(raw: unknown, template: unknown, path: string, key: string): 
   // A save map's version: one this vmrr knows (its own or older; load() reads older ones).
   if (key === 'v') return checkNumber(path, raw as number, [1, Math.max(template as number, NEWEST[path] ?? 0)]);
   if (typeof raw === 'number') return checkNumber(path, raw, RANGES[path]);
+  // Text fields are settings the machine was built with (the clock's mode): they must be this machine's.
+  if (typeof raw === 'string' && raw !== template) fail(path, `is ${JSON.stringify(raw)}; this machine has ${JSON.stringify(template)}`);
   if (ArrayBuffer.isView(raw)) {
     const n = (raw as Uint8Array).length, m = (template as Uint8Array).length;
     const limit = VARIABLE[path];

@@ -67,7 +67,7 @@ const events: FrameCodec = {
     const list = arrayField(m, 'events').map((raw, i): LogEvent => {
       if (!Array.isArray(raw) || raw.length !== 4) throw new FormatError(`event ${i} is ${describe(raw)}, not [kind, icount delta, eip, value]`);
       const [code, d, eip, value] = raw as unknown[];
-      const kind = EVENT_KINDS[(code as number) - 1];
+      const kind = typeof code === 'number' ? EVENT_KINDS[code - 1] : undefined;
       if (kind === undefined) throw new FormatError(`event ${i} has unknown kind ${describe(code)}`);
       const e = asMap({ d, eip, value }, `event ${i}`);
       icount += uintField(e, 'd');

@@ -10,9 +10,9 @@ export interface NdFrame extends NdBlock {
   kind: 'nd';
 }
 
-/** Asynchronous event kinds, coded in the file as their index + 1: the machine's events (src/machine/events.ts). */
-export const EVENT_KINDS = ['timer', 'serial', 'disk'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
+/** Asynchronous event kinds, coded in the file as their index + 1: the machine's events, listed once in src/machine/events.ts. */
+export { EVENT_KINDS, type EventKind } from '../machine/events.js';
+import type { EventKind } from '../machine/events.js';
 
 /**
  * An asynchronous event, delivered on replay when icount reaches `icount`,

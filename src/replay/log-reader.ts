@@ -8,14 +8,13 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Encoder } from 'cbor-x';
 import { makeCbor } from './cbor-fields.js';
-import { crc32 } from './crc32.js';
 import { FormatError, LogError } from './log-error.js';
 import {
   FLAG_INCOMPLETE, FLAGS_OFFSET, FORMAT_VERSION, MIN_FORMAT_VERSION, FRAME_HEADER_BYTES, KNOWN_FLAGS, MAGIC, MAX_FRAME_BYTES, MAX_HEADER_BYTES,
   PREAMBLE_BYTES, VERSION_OFFSET, decodeHeader, type LogHeader,
 } from './log-format.js';
 import type { EndFrame, Frame } from './frames.js';
-import { codecForCode } from './frame-codecs.js';
+import { chunkLength, crcMatches, frameFromPayload } from './frame-wire.js';
 
 export interface ReadFrame {
   /** 1 for the first frame after the header. */
@@ -168,33 +167,28 @@ export class LogReader {
     if (offset + FRAME_HEADER_BYTES > this.size) this.refreshSize();
     if (offset + FRAME_HEADER_BYTES > this.size) return { partial: Math.max(0, this.size - offset) };
     const head = this.read(offset, FRAME_HEADER_BYTES);
-    const dv = new DataView(head.buffer, head.byteOffset, FRAME_HEADER_BYTES);
-    const length = dv.getUint32(0, true);
-    if (length === 0 || length > limit) throw new LogError(this.path, offset, `absurd length ${length} (limit ${limit})`, index);
+    let length: number;
+    try {
+      length = chunkLength(head, limit);
+    } catch (e) {
+      if (e instanceof FormatError) throw new LogError(this.path, offset, e.message, index);
+      throw e;
+    }
     const end = offset + FRAME_HEADER_BYTES + length;
     if (end > this.size) this.refreshSize();
     if (end > this.size) return { partial: this.size - offset };
     const payload = this.read(offset + FRAME_HEADER_BYTES, length);
     if (payload.length < length) return { partial: FRAME_HEADER_BYTES + payload.length };
-    if (crc32(payload, 0, length, crc32(head, 0, 4)) !== dv.getUint32(4, true)) throw new LogError(this.path, offset, 'bad CRC', index);
+    if (!crcMatches(head, payload)) throw new LogError(this.path, offset, 'bad CRC', index);
     return { payload };
   }
 
   private frame(payload: Uint8Array, offset: number, index: number): Frame {
     const raw = this.decode(payload, offset, index);
-    if (!Array.isArray(raw) || raw.length !== 2) throw new LogError(this.path, offset, 'payload is not [kind, body]', index);
-    const codec = codecForCode(raw[0]);
-    if (!codec) throw new LogError(this.path, offset, `unknown frame kind ${String(raw[0])}`, index);
     try {
-      const body = raw[1];
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FormatError('body is not a map');
-      const frame = codec.decode(body as Record<string, unknown>);
-      if (frame.kind === 'nd' && frame.count > this.header.ndBufferSize) {
-        throw new FormatError(`${frame.count} entries, more than the buffer size ${this.header.ndBufferSize}`);
-      }
-      return frame;
+      return frameFromPayload(raw, this.header.ndBufferSize);
     } catch (e) {
-      if (e instanceof FormatError) throw new LogError(this.path, offset, `bad ${codec.kind} frame (${e.message})`, index);
+      if (e instanceof FormatError) throw new LogError(this.path, offset, e.message, index);
       throw e;
     }
   }

@@ -8,11 +8,10 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { Encoder } from 'cbor-x';
 import { makeCbor } from './cbor-fields.js';
-import { crc32 } from './crc32.js';
 import { LogError } from './log-error.js';
-import { FLAG_INCOMPLETE, FLAGS_OFFSET, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MAX_HEADER_BYTES, MAX_PAGES_PER_FRAME, encodeHeader, preamble, validateHeader, type LogHeader } from './log-format.js';
-import { FRAME_CODES, type CheckpointFrame, type CheckpointPage, type EndFrame, type Frame, type FrameKind } from './frames.js';
-import { codecForKind } from './frame-codecs.js';
+import { FLAG_INCOMPLETE, FLAGS_OFFSET, FRAME_HEADER_BYTES, MAX_HEADER_BYTES, encodeHeader, preamble, validateHeader, type LogHeader } from './log-format.js';
+import type { CheckpointFrame, EndFrame, Frame, FrameKind } from './frames.js';
+import { checkpointParts, chunkHeader, encodePayload } from './frame-wire.js';
 
 export interface LogWriterOptions {
   /** Bytes of whole frames held before a write; default 64 KiB. */
@@ -56,7 +55,7 @@ export class LogWriter {
     }
     const w = new LogWriter(path, fd, header.ndBufferSize, opts);
     w.put(preamble(FLAG_INCOMPLETE));
-    w.put(frameHeader(payload));
+    w.put(chunkHeader(payload));
     w.put(payload);
     w.flush();
     return w;
@@ -90,14 +89,10 @@ export class LogWriter {
 
   /** Append a checkpoint, split into parts of at most MAX_PAGES_PER_FRAME pages; returns the offset of part 0. */
   writeCheckpoint(cp: CheckpointInput): number {
-    const parts = Math.max(1, Math.ceil(cp.pages.length / MAX_PAGES_PER_FRAME));
-    const seq = this.checkpoints++;
-    const prev = this.lastCheckpoint;
     let first = -1;
-    for (let part = 0; part < parts; part++) {
-      const pages: CheckpointPage[] = cp.pages.slice(part * MAX_PAGES_PER_FRAME, (part + 1) * MAX_PAGES_PER_FRAME);
-      const at = this.write({ kind: 'checkpoint', icount: cp.icount, seq, part, parts, prev, state: part === 0 ? cp.state : null, pages, out: part === 0 ? cp.out : null });
-      if (part === 0) first = at;
+    for (const f of checkpointParts(cp, this.checkpoints++, this.lastCheckpoint)) {
+      const at = this.write(f);
+      if (f.part === 0) first = at;
     }
     this.lastCheckpoint = first;
     this.flush();
@@ -139,15 +134,13 @@ export class LogWriter {
   }
 
   private put1(frame: Frame): number {
-    const codec = codecForKind(frame.kind);
     if (frame.kind === 'nd') {
       if (frame.count > this.ndBufferSize) throw new RangeError(`nd frame of ${frame.count} entries, more than the buffer size ${this.ndBufferSize}`);
       this.ndScratch ??= new Uint8Array(this.ndBufferSize * 16);
     }
-    const payload = this.cbor.encode([FRAME_CODES[frame.kind], codec.encode(frame, this.ndScratch ?? undefined)]);
-    if (payload.length > MAX_FRAME_BYTES) throw new RangeError(`${frame.kind} frame of ${payload.length} bytes (limit ${MAX_FRAME_BYTES})`);
+    const payload = encodePayload(this.cbor, frame, this.ndScratch ?? undefined);
     const offset = this.offset;
-    this.put(frameHeader(payload));
+    this.put(chunkHeader(payload));
     this.put(payload);
     this.frames++;
     const t = this.tally[frame.kind];
@@ -184,15 +177,6 @@ export class LogWriter {
     this.fd = -1;
     closeSync(fd);
   }
-}
-
-/** u32 length, u32 CRC-32 over those 4 bytes and then the payload. */
-function frameHeader(payload: Uint8Array): Uint8Array {
-  const h = new Uint8Array(FRAME_HEADER_BYTES);
-  const dv = new DataView(h.buffer);
-  dv.setUint32(0, payload.length, true);
-  dv.setUint32(4, crc32(payload, 0, payload.length, crc32(h, 0, 4)), true);
-  return h;
 }
 
 function z(): { frames: number; bytes: number } {

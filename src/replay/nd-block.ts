@@ -65,10 +65,10 @@ export class NdCounters {
   }
 }
 
+/** Re-exported for the modules that import it from here; defined once in hex.ts. */
+export { hex32 } from './hex.js';
+
 export function ndKindName(kind: number): string {
   return ND_KIND_NAMES[kind] ?? `kind ${kind}`;
 }
 
-export function hex32(v: number): string {
-  return '0x' + (v >>> 0).toString(16).padStart(8, '0');
-}

@@ -3,7 +3,8 @@
 // Only then does the CPU loop have to be left, so the per-instruction cost is
 // a few typed-array stores and the check-value mix, with no allocation.
 
-import { ND_CHECK_SEED, hex32, ndCheckStep, ndKindName, type NdBlock } from './nd-block.js';
+import { ND_CHECK_SEED, ndCheckStep, ndKindName, type NdBlock } from './nd-block.js';
+import { hex32 } from './hex.js';
 
 export const MAX_ND_BUFFER = 1 << 20;
 
@@ -84,7 +85,7 @@ function where(p: NdPosition): string {
 
 export class NdReplayBuffer {
   private block: NdBlock | null = null;
-  /** Says where the block came from in messages, e.g. "frame 9 at offset 4021". */
+  /** Says where the block came from in messages, e.g. "frame 9 (offset 4021)" (replayer.ts). */
   private origin = '';
   pos = 0;
   count = 0;

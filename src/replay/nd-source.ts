@@ -4,7 +4,8 @@
 // requested only when the buffer fills (record) or empties (replay).
 
 import type { NdSource } from '../cpu/cpu.js';
-import { ND_CLOCK, ND_RDRAND, ND_RDSEED, ND_RDTSC, NdCounters, hex32, ndKindName, type NdBlock } from './nd-block.js';
+import { ND_CLOCK, ND_RDRAND, ND_RDSEED, ND_RDTSC, NdCounters, ndKindName, type NdBlock } from './nd-block.js';
+import { hex32 } from './hex.js';
 import { NdDivergence, NdRecordBuffer, NdReplayBuffer } from './nd-buffer.js';
 
 /** What the sources read from the CPU for positions (the Cpu class has both fields). */
@@ -37,7 +38,7 @@ export class RecordNdSource implements NdSource {
     this.buf = new NdRecordBuffer(capacity);
   }
 
-  /** Give the source the CPU's position and a way to leave the CPU loop (e.g. () => cpu.requestExit()). */
+  /** Give the source the CPU's position and a way to leave the CPU loop (session-inputs.ts passes () => cpu.requestReturn()). */
   attach(pos: CpuPosition, exit: () => void): void {
     this.pos = pos;
     this.exit = exit;

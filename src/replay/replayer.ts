@@ -12,7 +12,7 @@ import { LogReader } from './log-reader.js';
 import type { LogHeader } from './log-format.js';
 import { ReplayingInput, type CpuHandle } from './session-inputs.js';
 import { machineEventOf } from './recorder.js';
-import { hex32 } from './nd-block.js';
+import { hex32 } from './hex.js';
 import { cutReplayableTo } from './log-summary.js';
 import { OutputLedger } from './output-ledger.js';
 

@@ -17,6 +17,22 @@ function exitFor(cpu: CpuHandle): () => void {
   return () => cpu.requestReturn();
 }
 
+/** The machine's hook called each time the CPU loop returns (Machine.sliceHook). */
+export interface SliceHookHost {
+  sliceHook: (() => void) | null;
+}
+
+/**
+ * Service the ND buffer at each buffer exit: on record, flush a full buffer;
+ * on replay, refill an empty one, or throw the divergence met inside an
+ * instruction.
+ */
+function bufferExit(nd: { readonly pending: boolean; serviceExit(): void }): () => void {
+  return () => {
+    if (nd.pending) nd.serviceExit();
+  };
+}
+
 export class RecordingInput implements MachineInput {
   readonly mode = 'record' as const;
   readonly nd: RecordNdSource;
@@ -30,6 +46,11 @@ export class RecordingInput implements MachineInput {
 
   attach(cpu: CpuHandle): void {
     this.nd.attach(cpu, exitFor(cpu));
+  }
+
+  /** Make `machine` service this source's ND buffer at every buffer exit. */
+  installBufferExit(machine: SliceHookHost): void {
+    machine.sliceHook = bufferExit(this.nd);
   }
 
   rdtsc(): number {
@@ -61,6 +82,11 @@ export class ReplayingInput implements MachineInput {
 
   attach(cpu: CpuHandle): void {
     this.nd.attach(cpu, exitFor(cpu));
+  }
+
+  /** Make `machine` service this source's ND buffer at every buffer exit. */
+  installBufferExit(machine: SliceHookHost): void {
+    machine.sliceHook = bufferExit(this.nd);
   }
 
   rdtsc(): number {

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { disassemble } from '../../src/cpu/disasm.js';
 import { disassembleAtEip, type FetchView } from '../../src/cpu/disasm-fetch.js';
 import { PhysicalMemory } from '../../src/memory/phys.js';
-import { hasModrm, ONE_BYTE, resolveEntry, TWO_BYTE } from '../../src/cpu/opcode-table.js';
+import { opRow } from '../../src/cpu/op-rows.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DATA = join(HERE, '../data/disasm');
@@ -110,7 +110,7 @@ function knownDifference(b: Uint8Array): string | null {
   const op2 = b[i + 1];
   const reg2 = (b[i + 2] >> 3) & 7;
   const mod2 = b[i + 2] >> 6;
-  const ent = TWO_BYTE[op2];
+  const ent = opRow(0x100 | op2, 0).mapEntry;
   if (ent.m === '#sse' || ent.m === '') return 'SSE, MMX, 3DNow!, the 0F 38/0F 3A maps and other 0F rows the table leaves undefined';
   if (op2 === 0x1a || op2 === 0x1b) return 'MPX (0F 1A/1B hint NOPs)';
   if (op2 === 0x01 && mod2 === 3) return 'VMX, SVM, TSX and other 0F 01 register forms';
@@ -154,10 +154,11 @@ describe('every opcode of the shared table disassembles', () => {
     it(`${two ? '0F' : 'one-byte'} map: a mnemonic or (bad) for every opcode and ModRM.reg`, () => {
       const empty: string[] = [];
       for (let op = 0; op < 256; op++) {
-        const ent = (two ? TWO_BYTE : ONE_BYTE)[op];
-        if (ent.m === '#prefix' || ent.m === '#0f') continue;
+        const code = two ? 0x100 | op : op;
+        if (opRow(code, 0).group === 'prefix') continue;
         for (let reg = 0; reg < 8; reg++) {
-          for (const mod of hasModrm(two, op) ? [0, 3] : [0]) {
+          const row = opRow(code, reg);
+          for (const mod of row.modrm ? [0, 3] : [0]) {
             const bytes = new Uint8Array(16).fill(0x11);
             let i = 0;
             if (two) bytes[i++] = 0x0f;
@@ -166,9 +167,9 @@ describe('every opcode of the shared table disassembles', () => {
             const got = disassemble(bytes, 0, 0x1000, true);
             const mn = got.text.replace(/^((es|cs|ss|ds|fs|gs|data16|addr16|lock|repz|repnz|rep) )*/, '').split(' ')[0];
             if (!mn || got.len < 1 || got.len > 15) empty.push(`${two ? '0f ' : ''}${op.toString(16)} /${reg} mod=${mod}: '${got.text}' len ${got.len}`);
-            // The table's own entry and the printed one agree on validity.
-            if (!hasModrm(two, op) && resolveEntry(two, op, reg).m !== '' && mn === '(bad)' && !(op === 0xd6 && !two)) {
-              empty.push(`${op.toString(16)}: table defines '${resolveEntry(two, op, reg).m}' but printed (bad)`);
+            // The row and the printed text agree on validity.
+            if (!row.modrm && row.form.m !== '' && mn === '(bad)' && !(op === 0xd6 && !two)) {
+              empty.push(`${op.toString(16)}: row defines '${row.form.m}' but printed (bad)`);
             }
           }
         }

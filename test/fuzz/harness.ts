@@ -185,6 +185,10 @@ async function within<T>(ms: number, body: (signal: AbortSignal) => Promise<T>):
 export interface FuzzOptions {
   caseMs?: number;
   onCase?: (i: number) => void;
+  /** Run only this case (every random choice of the others is still drawn, so it is the same case). */
+  only?: number;
+  /** Keep the case's log here (with `only`). */
+  keep?: string;
   /** Relative weights of the targets: read, inspect, replay, replay --to (default 1 each). */
   weights?: [number, number, number, number];
 }
@@ -225,6 +229,9 @@ export async function fuzzLogs(corpus: Corpus, cases: number, seed: number, opts
     writeFileSync(path, bytes);
     const target = pickTarget(r, opts.weights ?? [1, 1, 1, 1]);
     const to = seedLog.seekTo.length > 0 && r() < 0.8 ? seedLog.seekTo[Math.floor(r() * seedLog.seekTo.length)] + Math.floor(r() * 1000) : Math.floor(r() * 50_000);
+    const withEvents = r() < 0.5;
+    if (opts.only !== undefined && opts.only !== i) continue;
+    if (opts.keep) writeFileSync(opts.keep, bytes);
     const label = `seed ${seed} case ${i}: ${seedLog.name}, ${cborLevel ? 'cbor' : 'byte'} mutation, ${['read', 'inspect', 'replay', `replay --to ${to}`][target]}`;
     const rss = process.memoryUsage().rss;
     let outcome: Outcome;
@@ -241,7 +248,7 @@ export async function fuzzLogs(corpus: Corpus, cases: number, seed: number, opts
             return 'ok';
           }
           case 1:
-            await inspectCommand(path, { events: r() < 0.5 });
+            await inspectCommand(path, { events: withEvents });
             return 'ok';
           case 2:
             await replayCommand(path, { image: seedLog.image, force: false, verify: true, json: true }, { ...sinks, signal });

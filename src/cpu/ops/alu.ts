@@ -3,9 +3,13 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst, Handler } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { ARITH, CF, L_ADC, L_ADD, L_DEC, L_INC, L_LOGIC, L_SBB, L_SUB, getCF } from '../flags.js';
 import { R8, readE8, readE16, readE32, rmwLin, lrd8, lrd16, lrd32, lwr8, lwr16, lwr32 } from './operands.js';
+
+/** The alu handlers (assembled with the other tables by dispatch.ts). */
+export const ALU_HANDLERS = new HandlerTable('alu');
+const { def } = ALU_HANDLERS;
 
 const ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7;
 

@@ -1,9 +1,13 @@
 // Decimal adjust: DAA DAS AAA AAS AAM AAD.
 
 import type { Cpu } from '../cpu.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { AF, CF, OF, PF, SF, ZF, materialize, parityOf } from '../flags.js';
 import { de } from '../faults.js';
+
+/** The bcd handlers (assembled with the other tables by dispatch.ts). */
+export const BCD_HANDLERS = new HandlerTable('bcd');
+const { def } = BCD_HANDLERS;
 
 function setSZP(cpu: Cpu, v: number, extra: number, mask: number): void {
   v &= 0xff;

@@ -2,9 +2,13 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst, Handler } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { CF, ZF, materialize } from '../flags.js';
 import { rd16, rd32, wlin, lrd16, lrd32, lwr16, lwr32 } from '../mem-access.js';
+
+/** The bit handlers (assembled with the other tables by dispatch.ts). */
+export const BIT_HANDLERS = new HandlerTable('bit');
+const { def } = BIT_HANDLERS;
 
 // kind: 0 BT, 1 BTS, 2 BTR, 3 BTC
 function apply(kind: number, v: number, bit: number): number {

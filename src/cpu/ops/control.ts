@@ -3,13 +3,17 @@
 
 import { type Cpu, CS } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { testCC, getOF } from '../flags.js';
 import { gp, raise, ud, V_BR } from '../faults.js';
 import { rd16, rd32 } from '../mem-access.js';
 import { readE16, readE32 } from './operands.js';
 import { push16, push32, pop16, pop32, getSP, setSP } from '../stack.js';
 import { deliverInterrupt } from '../interrupts.js';
+
+/** The control handlers (assembled with the other tables by dispatch.ts). */
+export const CONTROL_HANDLERS = new HandlerTable('control');
+const { def } = CONTROL_HANDLERS;
 
 /** Set EIP to a near target, checking the CS limit before anything else changes. */
 export function jumpNear(cpu: Cpu, target: number, o32: boolean): void {

@@ -3,12 +3,16 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { gp, ud } from '../faults.js';
 import { rd16, rd32, wr16, wr32 } from '../mem-access.js';
 import { refreshAllSegs } from '../segments.js';
 import { requireCpl0 } from './system.js';
 import { readE16, writeE16 } from './operands.js';
+
+/** The descriptors handlers (assembled with the other tables by dispatch.ts). */
+export const DESCRIPTORS_HANDLERS = new HandlerTable('descriptors');
+const { def } = DESCRIPTORS_HANDLERS;
 
 // SGDT/SIDT store limit and base (the base's high byte is stored as-is with a 32-bit operand; 16-bit stores 24 bits, like 386+ CPUs storing 0 in the top byte... QEMU stores the full base masked to 24 bits).
 function storeTable(cpu: Cpu, i: Inst, base: number, limit: number): void {

@@ -3,7 +3,7 @@
 
 import { type Cpu, CS, SS, ESP } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { gp, np, ud, raise, V_SS } from '../faults.js';
 import { IF, IOPL, NT, RF, VM, VIF, VIP, AC, ID, TF } from '../flags.js';
 import { rd16, rd32, sysRd16 } from '../mem-access.js';
@@ -15,6 +15,10 @@ import { push16, push32, getSP, setSP, spOffset } from '../stack.js';
 import { taskSwitch, TASK_JMP, TASK_CALL, TASK_IRET } from '../tasks.js';
 import { writeFlagsChecked } from './stack-ops.js';
 import { callGate } from './gates.js';
+
+/** The far handlers (assembled with the other tables by dispatch.ts). */
+export const FAR_HANDLERS = new HandlerTable('far');
+const { def } = FAR_HANDLERS;
 
 const cd = newDesc();
 const sd = newDesc();

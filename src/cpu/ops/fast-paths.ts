@@ -6,11 +6,15 @@
 // and keep its switch). Each must behave exactly as the general handler.
 
 import type { Handler } from '../inst.js';
-import { defFast, defForm } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { ARITH, ZF, SF, CF, L_SUB, L_LOGIC, testCC } from '../flags.js';
 import { gp } from '../faults.js';
 import { rd8, rd16, rd32, wr8, wr16, wr32 } from '../mem-access.js';
 import { R8, rmwLin, lrd8, lrd16, lrd32, lwr8, lwr16, lwr32 } from './operands.js';
+
+/** Fast-path overrides of alu/move/control rows (assembled by dispatch.ts). */
+export const FAST_HANDLERS = new HandlerTable('fast');
+const { defFast, defForm } = FAST_HANDLERS;
 
 const LIBS = { R8, ARITH, rmwLin, rd8, rd16, rd32, wr8, wr16, wr32, lrd8, lrd16, lrd32, lwr8, lwr16, lwr32, gp, testCC };
 const LIB_NAMES = Object.keys(LIBS);

@@ -4,13 +4,17 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { ud } from '../faults.js';
 import { testCC } from '../flags.js';
 import { fpuEnter, noteInst, need, indefiniteTo, underflow, SKIP } from '../fpu/fpu-core.js';
 import { loadReal32, loadReal64, loadInt } from '../fpu/fpu-mem.js';
 import { arith, put, compare, setCompareCodes, type Order } from '../fpu/fpu-arith.js';
 import type { Fpu, Operand } from '../fpu/fpu.js';
+
+/** x87 handlers of this file (group 'fpu', assembled by dispatch.ts). */
+export const FPU_ARITH_HANDLERS = new HandlerTable('fpu');
+const { def } = FPU_ARITH_HANDLERS;
 
 function memSource(cpu: Cpu, op: number, seg: number, off: number): Operand | typeof SKIP {
   switch (op) {

@@ -6,7 +6,7 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { ud } from '../faults.js';
 import { materialize, ARITH, CF, PF, ZF } from '../flags.js';
 import { rd16, wr16 } from '../mem-access.js';
@@ -17,6 +17,10 @@ import { storeEnv, loadEnv } from '../fpu/fpu-env.js';
 import { C1, INDEFINITE, EXC_MASK, type Fpu, type Operand } from '../fpu/fpu.js';
 import { compareTo, fcmov, noInst } from './fpu-arith-ops.js';
 import { d9Reg, fstReg, fxch } from './fpu-misc-ops.js';
+
+/** x87 handlers of this file (group 'fpu', assembled by dispatch.ts). */
+export const FPU_LOAD_HANDLERS = new HandlerTable('fpu');
+const { def } = FPU_LOAD_HANDLERS;
 
 /** FLD/FILD/FBLD from memory. */
 function loadOp(read: (cpu: Cpu, seg: number, off: number) => Operand | typeof SKIP) {

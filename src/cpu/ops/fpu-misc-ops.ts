@@ -4,13 +4,17 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { ud } from '../faults.js';
 import { type F80 } from '../fpu/f80.js';
 import { C1, INDEFINITE, type Fpu } from '../fpu/fpu.js';
 import { fpuEnter, fwait, noteInst, underflow, overflow, push80, nanResult, indefiniteTo, SKIP } from '../fpu/fpu-core.js';
 import { put, compare, setCompareCodes, type Result } from '../fpu/fpu-arith.js';
 import { fsqrt, frndint, fscale, fxtract, fprem, trig, trigOutOfRange, f2xm1, fyl2x, fpatan, fxamCodes } from '../fpu/fpu-trans.js';
+
+/** x87 handlers of this file (group 'fpu', assembled by dispatch.ts). */
+export const FPU_MISC_HANDLERS = new HandlerTable('fpu');
+const { def } = FPU_MISC_HANDLERS;
 
 /** FLD1, FLDL2T, FLDL2E, FLDPI, FLDLG2, FLDLN2, FLDZ: 64-bit significands rounded to nearest. */
 const CONSTANTS: readonly F80[] = [

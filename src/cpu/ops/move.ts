@@ -4,7 +4,7 @@
 
 import { type Cpu, CS, SS } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { CF, PF, AF, ZF, SF, testCC, materialize, getCF } from '../flags.js';
 import { ud } from '../faults.js';
 import { rd8, rd16, rd32, wr8, wr16, wr32 } from '../mem-access.js';
@@ -13,6 +13,10 @@ import {
   R8, readE8, readE16, readE32, writeE8, writeE16, writeE32, rmwLin, lrd8, lrd16, lrd32, lwr8, lwr16, lwr32,
 } from './operands.js';
 import { alu } from './alu.js';
+
+/** The move handlers (assembled with the other tables by dispatch.ts). */
+export const MOVE_HANDLERS = new HandlerTable('move');
+const { def } = MOVE_HANDLERS;
 
 // MOV E,G / G,E
 def(0x88, (cpu, i) => writeE8(cpu, i, cpu.regs8[R8[i.reg]]));

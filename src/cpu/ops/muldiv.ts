@@ -4,10 +4,14 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { AF, ARITH, CF, OF, PF, SF, ZF, materialize, parityOf, maskOf } from '../flags.js';
 import { de } from '../faults.js';
 import { readE8, readE16, readE32 } from './operands.js';
+
+/** The muldiv handlers (assembled with the other tables by dispatch.ts). */
+export const MULDIV_HANDLERS = new HandlerTable('muldiv');
+const { def } = MULDIV_HANDLERS;
 
 function mulFlags(cpu: Cpu, low: number, overflow: boolean, bits: number): void {
   materialize(cpu);

@@ -3,11 +3,15 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { ZF, materialize } from '../flags.js';
 import { fetchDesc, newDesc, A_S } from '../segments.js';
 import { readE16, rmwLin, lrd16, lwr16 } from './operands.js';
 import { requireProtected } from './system-segments.js';
+
+/** The selector-checks handlers (assembled with the other tables by dispatch.ts). */
+export const SELECTOR_CHECKS_HANDLERS = new HandlerTable('selector-checks');
+const { def } = SELECTOR_CHECKS_HANDLERS;
 
 const d = newDesc();
 

@@ -3,9 +3,13 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst, Handler } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { AF, CF, OF, PF, SF, ZF, getCF, materialize, parityOf, maskOf } from '../flags.js';
 import { R8, rmwLin, lrd8, lrd16, lrd32, lwr8, lwr16, lwr32 } from './operands.js';
+
+/** The shift handlers (assembled with the other tables by dispatch.ts). */
+export const SHIFT_HANDLERS = new HandlerTable('shift');
+const { def } = SHIFT_HANDLERS;
 
 function szp(r: number, bits: number): number {
   const m = r & maskOf(bits);

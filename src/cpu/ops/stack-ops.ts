@@ -3,13 +3,17 @@
 
 import { type Cpu, ESP, EBP, SS } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { gp } from '../faults.js';
 import { IF, IOPL, RF, VM, VIF, VIP, AC, ID, NT } from '../flags.js';
 import { rd16, rd32, wr16, wr32 } from '../mem-access.js';
 import { loadSeg } from '../segments.js';
 import { push16, push32, pop16, pop32, getSP, setSP, spOffset } from '../stack.js';
 import { readE16, readE32, writeE16, writeE32 } from './operands.js';
+
+/** The stack handlers (assembled with the other tables by dispatch.ts). */
+export const STACK_HANDLERS = new HandlerTable('stack');
+const { def } = STACK_HANDLERS;
 
 for (let r = 0; r < 8; r++) {
   def(0x50 + r, (cpu) => push16(cpu, cpu.regs16[r << 1]), (cpu) => push32(cpu, cpu.regs[r]));

@@ -5,10 +5,14 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst, Handler } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { DF, getZF } from '../flags.js';
 import { rd8, rd16, rd32, wr8, wr16, wr32 } from '../mem-access.js';
 import { alu } from './alu.js';
+
+/** The string handlers (assembled with the other tables by dispatch.ts). */
+export const STRING_HANDLERS = new HandlerTable('string');
+const { def } = STRING_HANDLERS;
 
 type Iter = (cpu: Cpu, i: Inst) => void;
 

@@ -3,13 +3,17 @@
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { gp, np, ud } from '../faults.js';
 import { VM } from '../flags.js';
 import { sysWr8 } from '../mem-access.js';
 import { fetchDesc, newDesc, A_S, A_P } from '../segments.js';
 import { requireCpl0 } from './system.js';
 import { readE16, writeE16 } from './operands.js';
+
+/** The system-segments handlers (assembled with the other tables by dispatch.ts). */
+export const SYSTEM_SEGMENTS_HANDLERS = new HandlerTable('system-segments');
+const { def } = SYSTEM_SEGMENTS_HANDLERS;
 
 /** These instructions do not exist in real mode or V86 mode. */
 export function requireProtected(cpu: Cpu): void {

@@ -1,14 +1,18 @@
 // Privileged and machine-level instructions: HLT, CLI/STI, IN/OUT/INS/OUTS
 // with the I/O permission bitmap, CPUID, RDTSC, RDMSR/WRMSR, RDRAND/RDSEED,
-// and the x87/SSE escapes (#NM/#UD: vmrr has no FPU).
+// (the x87 is in fpu-*-ops.ts, SSE raises #UD).
 
 import type { Cpu } from '../cpu.js';
 import type { Inst } from '../inst.js';
-import { def } from '../registry.js';
+import { HandlerTable } from '../handler-table.js';
 import { ARITH, CF, IF, IOPL, VM, materialize } from '../flags.js';
 import { gp, ud } from '../faults.js';
 import { sysRd16, sysRd8, rd8, rd16, rd32, wr8, wr16, wr32 } from '../mem-access.js';
 import { repeatable, srcIdx, dstIdx, advSrc, advDst } from './string.js';
+
+/** The system handlers (assembled with the other tables by dispatch.ts). */
+export const SYSTEM_HANDLERS = new HandlerTable('system');
+const { def } = SYSTEM_HANDLERS;
 
 const iopl = (cpu: Cpu): number => (cpu.flags & IOPL) >> 12;
 
@@ -167,6 +171,4 @@ function rdrandOp(seed: boolean) {
 def(0x1c7, rdrandOp(false), undefined, 6);
 def(0x1c7, rdrandOp(true), undefined, 7);
 
-// ---- SSE: not implemented (CPUID does not announce it): #UD. The x87 is in fpu-*-ops.ts. ----
-for (const op of [0x110, 0x111, 0x112, 0x113, 0x114, 0x115, 0x116, 0x117, 0x128, 0x129, 0x12a, 0x12b,
-  0x12c, 0x12d, 0x12e, 0x12f, 0x1ae]) def(op, (cpu) => ud(cpu));
+// x87 rows are served by fpu-*-ops.ts; SSE rows name 'ud' in op-rows.ts (#UD, no handler; CPUID does not announce SSE).
