@@ -123,6 +123,7 @@ const TABLE: Record<string, Effects> = {
   rdseed: fx('system', { control: 'nd', fw: ARITH, e: 'w' }),
   sgdt: tableStore, sidt: tableStore, smsw: tableStore, lgdt: tableLoad, lidt: tableLoad,
   lmsw: fx('descriptors', { control: 'system' }), clts: fx('descriptors', { control: 'system', e: '-' }),
+  invd: fx('descriptors', { control: 'system', e: '-' }), wbinvd: fx('descriptors', { control: 'system', e: '-' }),
   invlpg: fx('descriptors', { control: 'system', e: 'addr' }),
   sldt: fx('system-segments', { e: 'w' }), str: fx('system-segments', { e: 'w' }),
   lldt: fx('system-segments', { control: 'system', mem: MEM_SYSTEM }), ltr: fx('system-segments', { control: 'system', mem: MEM_SYSTEM }),
@@ -132,7 +133,7 @@ const TABLE: Record<string, Effects> = {
   // x87 rows, one per ModRM.reg for the whole escape (register and memory forms share a row): FCMOVcc
   // read CF/ZF/PF, FCOMI/FUCOMI write ZF/PF/CF and clear OF/SF/AF, so every D8-DF row reads and may write them.
   '#fpu': fx('fpu', { fr: ARITH, fw: ARITH, e: 'rw' }), fwait: fx('fpu', { e: '-' }),
-  '#sse': ud, '#fxsave': ud, ud0: ud, ud1: ud, ud2: ud, invd: ud, wbinvd: ud, rdpmc: ud,
+  '#sse': ud, '#fxsave': ud, ud0: ud, ud1: ud, ud2: ud, rdpmc: ud,
   '#prefix': fx('prefix', { e: '-' }), '#0f': fx('prefix', { e: '-' }),
 };
 CC_SUFFIX.forEach((cc, n) => {

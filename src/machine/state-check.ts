@@ -24,7 +24,7 @@ const VARIABLE: Record<string, number> = {
  * Fields a state may lack (added to the state after version 1 of a device;
  * the device's load() gives them their power-on value).
  */
-const OPTIONAL = new Set<string>([]);
+const OPTIONAL = new Set<string>(['chipset', 'cpu.msrs']);
 
 /** Save maps whose newest version this machine may not write now (the CPU writes 2 only with the x87 in use). */
 const NEWEST: Record<string, number> = { 'cpu.v': 2 };
