@@ -26,6 +26,11 @@ const VARIABLE: Record<string, number> = {
  */
 const OPTIONAL = new Set<string>(['chipset', 'cpu.msrs']);
 
+/** Fields (or, with [], elements of an array field) that are null or a value of this kind. */
+const NULLABLE: Record<string, string> = { 'chipset.shadow.hidden[]': 'Uint8Array' };
+/** Text fields that are settings the machine was built with: they must be this machine's. */
+const SETTINGS = new Set(['clock.mode']);
+
 /** Save maps whose newest version this machine may not write now (the CPU writes 2 only with the x87 in use). */
 const NEWEST: Record<string, number> = { 'cpu.v': 2 };
 
@@ -81,12 +86,20 @@ function checkNumber(path: string, v: number, range: [number, number] | undefine
 function checkLike(raw: unknown, template: unknown, path: string, key: string): void {
   const want = kindOf(template), got = kindOf(raw);
   if (got === 'undefined' && OPTIONAL.has(path)) return;
+  const nullable = NULLABLE[path] ?? NULLABLE[path.replace(/\[\d+\]$/, '[]')];
+  if (nullable && (got === 'null' || got === nullable) && (want === 'null' || want === nullable)) {
+    if (got === 'Uint8Array' && (raw as Uint8Array).length > 1 << 20) fail(path, 'is over 1 MiB');
+    return;
+  }
   if (want !== got) fail(path, `is ${got === 'undefined' ? 'missing' : `a ${got}`}, not a ${want}`);
   // A save map's version: one this vmrr knows (its own or older; load() reads older ones).
   if (key === 'v') return checkNumber(path, raw as number, [1, Math.max(template as number, NEWEST[path] ?? 0)]);
   if (typeof raw === 'number') return checkNumber(path, raw, RANGES[path]);
-  // Text fields are settings the machine was built with (the clock's mode): they must be this machine's.
-  if (typeof raw === 'string' && raw !== template) fail(path, `is ${JSON.stringify(raw)}; this machine has ${JSON.stringify(template)}`);
+  if (typeof raw === 'string') {
+    if (SETTINGS.has(path) && raw !== template) fail(path, `is ${JSON.stringify(raw)}; this machine has ${JSON.stringify(template)}`);
+    if (raw.length > 200) fail(path, 'is a string of over 200 characters');
+    return;
+  }
   if (ArrayBuffer.isView(raw)) {
     const n = (raw as Uint8Array).length, m = (template as Uint8Array).length;
     const limit = VARIABLE[path];

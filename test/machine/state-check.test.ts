@@ -46,6 +46,17 @@ describe('checkMachineState', () => {
     bad((s) => (s.cpu.eip = Number.NaN), /'cpu.eip' is NaN/);
   });
 
+  it('nullable fields (RAM hidden under a shadowed BIOS area) take null or their kind, nothing else', () => {
+    const m = machine();
+    const s = structuredClone(saveMachineState(m)) as unknown as Record<string, any>;
+    s.chipset.shadow.hidden[0] = new Uint8Array(16384);
+    expect(checkMachineState(m, s)).toBeTruthy();
+    s.chipset.shadow.hidden[0] = 'x';
+    expect(() => checkMachineState(m, s)).toThrow(/chipset.shadow.hidden\[0\]/);
+    delete s.chipset;
+    expect(checkMachineState(m, s)).toBeTruthy(); // saved before the chipset existed: power-on state
+  });
+
   it('an x87 state (saved only once the FPU is used) is checked too', () => {
     const m = buildMachine({ ...DEFAULT_MACHINE_CONFIG }, new HostInputSource(1000));
     m.load(loadMultiboot(new Uint8Array(readFileSync('fixtures/fpu.mb')), DEFAULT_MACHINE_CONFIG.ram, 'fixtures/fpu.mb'));
