@@ -2,6 +2,7 @@
 import type { ReplayResult } from '../replay/session.js';
 import { ReplaySession } from '../replay/replay-session.js';
 import { LogError } from '../replay/log-error.js';
+import { LogReader } from '../replay/log-reader.js';
 import type { RunIo } from './run.js';
 import { UsageError } from './exit.js';
 import { BufferedSink, discardSink, type ByteSink } from './sinks.js';
@@ -33,12 +34,14 @@ export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo)
   const out: ByteSink = opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b));
   const open = { image: opts.image, force: opts.force, output: (b: number) => out.write(b), tlb: opts.tlb };
   const opened = await openReplay(log, open);
+  // With a progress line: where the log ends, for its percentage and ETA (one pass over the frames).
+  const total = io.progress ? (opts.to ?? endIcount(log)) : undefined;
   const session = new ReplaySession(log, opened, {
     verify: opts.verify,
     signal: io.signal,
     onYield: (ic) => {
       out.flush();
-      io.progress?.(ic);
+      io.progress?.(ic, total === undefined ? undefined : { total });
     },
   });
   try {
@@ -61,5 +64,20 @@ export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo)
   } finally {
     out.close();
     session.close();
+  }
+}
+
+/** The icount of a log's end frame, or undefined for a cut log. */
+function endIcount(log: string): number | undefined {
+  try {
+    const r = LogReader.open(log);
+    try {
+      for (const f of r.frames()) void f;
+      return r.end?.icount;
+    } finally {
+      r.close();
+    }
+  } catch {
+    return undefined;
   }
 }
