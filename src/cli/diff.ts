@@ -1,6 +1,7 @@
 // `vmrr diff A B`: the first instruction where two recorded executions part.
 import { diffExecutions, type DiffReport, type DiffSide } from '../replay/diff.js';
 import { ReplaySession } from '../replay/replay-session.js';
+import { hex32 } from '../replay/hex.js';
 import { openReplay } from './replay-machine.js';
 import { UsageError } from './exit.js';
 
@@ -67,7 +68,6 @@ export async function diffCommand(a: string, b: string | undefined, opts: DiffOp
   }
 }
 
-const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
 export function formatDiff(r: DiffSummary): string {
   if (r.identical) {

@@ -103,10 +103,7 @@ export class ReplayCursor {
   onResumePoint: ((p: ResumePoint) => void) | null = null;
 
   constructor(readonly machine: Machine, readonly rp: Replayer, private readonly opts: CursorOptions) {
-    const nd = rp.input.nd;
-    machine.sliceHook = () => {
-      if (nd.pending) nd.serviceExit();
-    };
+    rp.input.installBufferExit(machine);
     if (!opts.verify) this.notChecked.add('state hashes and output digests (--no-verify)');
     else if (!opts.outputs) this.notChecked.add('output digests (this replay does not count its output)');
   }

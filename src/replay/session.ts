@@ -34,10 +34,7 @@ export async function recordLoop(machine: Machine, rec: Recorder, opts: RecordLo
   const max = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
   const cpu = machine.cpu;
   const next = (every: number): number => (every > 0 ? (Math.floor(cpu.icount / every) + 1) * every : Infinity);
-  const nd = rec.input.nd;
-  machine.sliceHook = () => {
-    if (nd.pending) nd.serviceExit();
-  };
+  rec.input.installBufferExit(machine);
   let nextSync = next(opts.syncEvery);
   let nextCkpt = next(opts.checkpointEvery);
   for (;;) {
