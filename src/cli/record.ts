@@ -85,7 +85,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       syncEvery: opts.syncEvery,
       checkpointEvery: opts.checkpointEvery,
       hash,
-      guestHash: () => hasher.lastGuestHash,
+      guestHash: () => hasher.guestHashOfLast(),
       checkpoint: tracker
         ? () => {
             checkpoints++;

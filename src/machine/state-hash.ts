@@ -11,6 +11,7 @@ import type { Machine } from './machine.js';
 import { dirtyPageHub, type DirtySet } from './dirty-pages.js';
 import { Hash64, hashWords, toHex } from './hash64.js';
 import { saveMachineState } from './machine-state.js';
+import { saveCpu } from '../cpu/cpu-state.js';
 import { pageIsZero } from './ram-pages.js';
 
 const PAGE_WORDS = 1024;
@@ -24,8 +25,6 @@ export class StateHasher {
   private primed = false;
   /** Pages rehashed by the last hash() (all of them the first time). */
   rehashed = 0;
-  /** The guest-state hash (CPU and RAM only) as of the last hashBytes(), from the same page hashes. */
-  lastGuestHash: Uint8Array = new Uint8Array(0);
 
   /** `scope` 'guest': only the CPU's state and RAM (what `diff` compares: device registers matter once the guest reads them). */
   constructor(private readonly machine: Machine, private readonly scope: 'machine' | 'guest' = 'machine') {
@@ -46,8 +45,15 @@ export class StateHasher {
     this.dirty.clear();
     this.primed = true;
     this.rehashed = n;
-    if (this.scope === 'machine') this.lastGuestHash = combine(m, this.pageHashes, 'guest');
     return combine(m, this.pageHashes, this.scope);
+  }
+
+  /**
+   * The guest-state hash (CPU and RAM only) from the page hashes of the last
+   * hashBytes(): call it right after, with the machine not moved since.
+   */
+  guestHashOfLast(): Uint8Array {
+    return combine(this.machine, this.pageHashes, 'guest');
   }
 
   /** The state hash now, 16 hex digits. */
@@ -95,13 +101,13 @@ export function shortHash(hex: string): string {
 
 function combine(m: Machine, pageHashes: Int32Array, scope: 'machine' | 'guest' = 'machine'): Uint8Array {
   const h = new Hash64();
-  const s = saveMachineState(m);
   if (scope === 'guest') {
-    feed(h, s.cpu);
+    feed(h, saveCpu(m.cpu));
     h.word(pageHashes.length);
     h.words(pageHashes);
     return h.digest();
   }
+  const s = saveMachineState(m);
   // While the drive is busy its buffer is invisible to the guest and may be
   // filling at the host's pace; hostReady is the host's progress too. Both
   // would make record and replay hashes differ for no guest-visible reason.

@@ -12,7 +12,7 @@
 
 import type { Machine } from '../machine/machine.js';
 import { LogReader } from './log-reader.js';
-import type { LogEvent, SyncFrame, EndFrame } from './frames.js';
+import type { SyncFrame, EndFrame } from './frames.js';
 import { hex32, ndKindName } from './nd-block.js';
 import type { ReplaySession } from './replay-session.js';
 import type { ResumePoint } from './replay-cursor.js';
@@ -136,9 +136,8 @@ function syncPointsOf(path: string): { syncs: LoggedSync[]; end: EndFrame | null
   }
 }
 
-/** ND entries and events a log has at icounts in [from, to]. */
-export function inputsNear(path: string, from: number, to: number): Map<string, string> {
-  const found = new Map<string, string>();
+/** A log's inputs (ND values and events) at or after `from`, in log order, ending at the first sync frame after `to`. */
+function* loggedInputs(path: string, from: number, to = Infinity): Generator<{ icount: number; kind: string; value: string; key: string }> {
   const r = LogReader.open(path);
   try {
     for (const f of r.frames()) {
@@ -146,45 +145,33 @@ export function inputsNear(path: string, from: number, to: number): Map<string, 
       if (fr.kind === 'nd') {
         for (let k = 0; k < fr.count; k++) {
           const ic = fr.icounts[k];
-          if (ic < from || ic > to) continue;
-          found.set(`${ic}:${ndKindName(fr.kinds[k])}`, String(fr.values[k]));
+          if (ic >= from) yield { icount: ic, kind: ndKindName(fr.kinds[k]), value: String(fr.values[k]), key: `${ic}:${fr.kinds[k]}:${fr.values[k]}` };
         }
       } else if (fr.kind === 'events') {
-        for (const e of fr.events as LogEvent[]) {
-          if (e.icount < from || e.icount > to) continue;
-          const key = `${e.icount}:${e.kind} event`;
-          found.set(key, (found.has(key) ? found.get(key) + ', ' : '') + String(e.value));
+        for (const e of fr.events) {
+          if (e.icount >= from) yield { icount: e.icount, kind: `${e.kind} event`, value: String(e.value), key: `${e.icount}:${e.kind}:${e.eip}:${e.value}` };
         }
       } else if (fr.kind === 'sync' && fr.icount > to) {
-        break;
+        return;
       }
     }
   } finally {
     r.close();
+  }
+}
+
+/** ND entries and events a log has at icounts in [from, to], by "icount:kind". */
+export function inputsNear(path: string, from: number, to: number): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const x of loggedInputs(path, from, to)) {
+    if (x.icount > to) continue;
+    const key = `${x.icount}:${x.kind}`;
+    found.set(key, found.has(key) && x.kind.endsWith('event') ? `${found.get(key)}, ${x.value}` : x.value);
   }
   return found;
 }
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-/** A log's inputs at or after an icount, in log order: ND values and events as comparable keys. */
-function* inputsFrom(path: string, from: number): Generator<{ icount: number; key: string }> {
-  const r = LogReader.open(path);
-  try {
-    for (const f of r.frames()) {
-      const fr = f.frame;
-      if (fr.kind === 'nd') {
-        for (let k = 0; k < fr.count; k++) {
-          if (fr.icounts[k] >= from) yield { icount: fr.icounts[k], key: `${fr.icounts[k]}:${fr.kinds[k]}:${fr.values[k]}` };
-        }
-      } else if (fr.kind === 'events') {
-        for (const e of fr.events) if (e.icount >= from) yield { icount: e.icount, key: `${e.icount}:${e.kind}:${e.eip}:${e.value}` };
-      }
-    }
-  } finally {
-    r.close();
-  }
-}
 
 /**
  * The icount of the first input (ND value or event) at or after `from` in
@@ -192,7 +179,7 @@ function* inputsFrom(path: string, from: number): Generator<{ icount: number; ke
  * `from` and equal inputs after it mean equal executions (determinism).
  */
 function firstInputDifference(a: string, b: string, from: number, limit = 1): { icount: number | null; compared: number; at: number[] } {
-  const ia = inputsFrom(a, from), ib = inputsFrom(b, from);
+  const ia = loggedInputs(a, from), ib = loggedInputs(b, from);
   let compared = 0;
   const at: number[] = [];
   try {

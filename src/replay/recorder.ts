@@ -135,7 +135,7 @@ export class Recorder {
   sync(icount: number, eip: number, hash: Uint8Array, ghash?: Uint8Array): void {
     this.input.nd.flush();
     this.flushEvents(icount);
-    this.writer.write({ kind: 'sync', icount, eip, hash, ...(ghash && ghash.length > 0 ? { ghash } : {}), out: this.outputs.mark() });
+    this.writer.write({ kind: 'sync', icount, eip, hash, ...(ghash ? { ghash } : {}), out: this.outputs.mark() });
     this.syncs++;
   }
 
