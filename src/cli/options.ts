@@ -3,23 +3,17 @@
 // so the three cannot drift. Machine options are shared by run, record,
 // replay and ft-check; run-only options report or route the output of a run.
 
-import type { IoDelivery } from '../machine/scheduler.js';
 import { DEFAULT_ATA_TIMING, type AtaTiming } from '../devices/ata.js';
+import type { IoDelivery } from '../machine/scheduler.js';
 import type { ClockMode, MachineConfig, RtcBase } from '../machine/config.js';
 import { defaultRtcBase, parseRtcBase, parseSeed } from './rtc-seed.js';
+import {
+  MiB, OptionError, parseClock, parseCount, parseDebugcon, parseDiskLatency, parseDiskSectorTime, parseExitCodeMode,
+  parseGdbAddress, parseIoDelivery, parseMhz, parseRamSize, parseTlbPower,
+  type DebugconRoute, type ExitCodeMode, type GdbAddress,
+} from './option-values.js';
 
-/** A bad option value; the message is one line, fit for `vmrr: <message>`. */
-export class OptionError extends Error {
-  override name = 'OptionError';
-}
-
-/** Where --debugcon sends a port's bytes. */
-export interface DebugconRoute {
-  port: number;
-  file: string;
-}
-
-export type ExitCodeMode = 'vmrr' | 'guest';
+export * from './option-values.js';
 
 /** Machine flags as parsed: the same for every command that runs a guest (machine/config.ts is what they build). */
 export interface MachineFlags {
@@ -44,12 +38,6 @@ export interface MachineFlags {
   rtcBase?: RtcBase;
   /** --seed (absent: the host's RNG). */
   seed?: number;
-}
-
-/** Where --gdb listens. */
-export interface GdbAddress {
-  host: string;
-  port: number;
 }
 
 /** Options only `vmrr run` has. */
@@ -81,102 +69,10 @@ export interface OptionSpec {
   parse?: (raw: string, previous: unknown) => unknown;
 }
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const GiB = 1024 * MiB;
-export const MIN_RAM = 2 * MiB;
-export const MAX_RAM = 3 * GiB;
-
-/** QEMU's -m syntax: a number with an optional K, M or G suffix; no suffix means MiB. */
-export function parseRamSize(raw: string): number {
-  const m = /^(\d+)\s*([KMG])?(?:i?B)?$/i.exec(raw.trim());
-  if (!m) throw new OptionError(`--ram: '${raw}' is not a size (use e.g. 32M, 512M, 1G)`);
-  const unit = { K: KiB, M: MiB, G: GiB }[(m[2] ?? 'M').toUpperCase() as 'K' | 'M' | 'G'];
-  const bytes = Number(m[1]) * unit;
-  if (bytes < MIN_RAM || bytes > MAX_RAM) throw new OptionError(`--ram: ${raw} is out of range (2M to 3G)`);
-  if (bytes % (4 * KiB) !== 0) throw new OptionError(`--ram: ${raw} is not a multiple of 4K`);
-  return bytes;
-}
-
-/** PORT:FILE, PORT in hex (0x402) or decimal. */
-export function parseDebugcon(raw: string, previous: unknown): DebugconRoute[] {
-  const m = /^(0x[0-9a-f]+|\d+):(.+)$/i.exec(raw);
-  if (!m) throw new OptionError(`--debugcon: '${raw}' is not PORT:FILE (e.g. 0xe9:debug.log)`);
-  const port = Number(m[1]);
-  if (port > 0xffff) throw new OptionError(`--debugcon: port ${m[1]} is beyond 0xFFFF`);
-  const list = Array.isArray(previous) ? (previous as DebugconRoute[]) : [];
-  if (list.some((d) => d.port === port)) throw new OptionError(`--debugcon: port ${m[1]} given twice`);
-  return [...list, { port, file: m[2] }];
-}
-
-/** A power of two from 1 to `max`, for the TLB geometry. */
-export function parseTlbPower(flag: string, raw: string, max: number): number {
-  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > max || (n & (n - 1)) !== 0) {
-    throw new OptionError(`${flag}: '${raw}' is not a power of two from 1 to ${max}`);
-  }
-  return n;
-}
-
-/** A positive instruction count: digits (underscores allowed) or an exact power-of-ten form like 5e8. */
-export function parseCount(raw: string): number {
-  const s = raw.replace(/_/g, '');
-  const n = /^\d+$/.test(s) || /^\d+(\.\d+)?e\d+$/i.test(s) ? Number(s) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new OptionError(`--max-insns: '${raw}' is not a positive whole number`);
-  return n;
-}
-
-export function parseClock(raw: string): ClockMode {
-  if (raw === 'host' || raw === 'virtual') return raw;
-  throw new OptionError(`--clock: '${raw}' is not one of: host, virtual`);
-}
-
-/** A nominal CPU speed in MHz: a number from 1 to 100000. */
-export function parseMhz(raw: string): number {
-  const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!(n >= 1 && n <= 100000)) throw new OptionError(`--mhz: '${raw}' is not a speed from 1 to 100000 (MHz)`);
-  return n;
-}
-
-/** Longest nominal disk time accepted: 10 s of guest time per command or sector. */
-const MAX_DISK_NS = 10_000_000_000;
-const NS_PER_UNIT = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 } as const;
-
-/** A guest duration for the disk model: nanoseconds, or a whole number with ns, us, ms or s. */
-function parseDiskNs(flag: string, raw: string): number {
-  const m = /^(\d+)(ns|us|ms|s)?$/.exec(raw.trim());
-  const ns = m ? Number(m[1]) * NS_PER_UNIT[(m[2] ?? 'ns') as keyof typeof NS_PER_UNIT] : NaN;
-  if (!(ns >= 0 && ns <= MAX_DISK_NS)) {
-    throw new OptionError(`${flag}: '${raw}' is not a time from 0 to 10s (nanoseconds, or e.g. 20us, 5ms)`);
-  }
-  return ns;
-}
-
-export const parseDiskLatency = (raw: string): number => parseDiskNs('--disk-latency', raw);
-export const parseDiskSectorTime = (raw: string): number => parseDiskNs('--disk-sector-time', raw);
 
 /** The ATA service-time model of parsed options (absent values: the defaults, for callers that build options by hand). */
 export function diskTimingOf(o: Partial<Pick<MachineFlags, 'diskLatency' | 'diskSectorTime'>>): AtaTiming {
   return { commandNs: o.diskLatency ?? DEFAULT_ATA_TIMING.commandNs, sectorNs: o.diskSectorTime ?? DEFAULT_ATA_TIMING.sectorNs };
-}
-
-export function parseIoDelivery(raw: string): IoDelivery {
-  if (raw === 'nominal' || raw === 'safepoint') return raw;
-  throw new OptionError(`--io-delivery: '${raw}' is not one of: nominal, safepoint`);
-}
-
-export function parseExitCodeMode(raw: string): ExitCodeMode {
-  if (raw === 'vmrr' || raw === 'guest') return raw;
-  throw new OptionError(`--exit-code: '${raw}' is not one of: vmrr, guest`);
-}
-
-/** [HOST:]PORT for --gdb: PORT 0 lets the system pick one; HOST defaults to loopback. */
-export function parseGdbAddress(raw: string): GdbAddress {
-  const m = /^(?:(.*):)?(\d+)$/.exec(raw.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new OptionError(`--gdb: '${raw}' is not [HOST:]PORT (e.g. 1234, 127.0.0.1:1234, 0 for any free port)`);
-  const host = m[1] === undefined || m[1] === '' ? '127.0.0.1' : m[1].replace(/^\[(.*)\]$/, '$1');
-  return { host, port };
 }
 
 export const OPTIONS: readonly OptionSpec[] = [

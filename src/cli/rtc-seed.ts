@@ -3,7 +3,7 @@
 // (--seed). The host's time itself is read by the input source, never here.
 import { civilFromDays, daysFromCivil } from '../devices/calendar.js';
 import type { ClockMode, RtcBase } from '../machine/config.js';
-import { OptionError } from './options.js';
+import { OptionError } from './option-values.js';
 
 /** Where a virtual-clock RTC starts without --rtc-base or SOURCE_DATE_EPOCH: 2000-01-01T00:00:00Z. */
 export const VIRTUAL_RTC_BASE_MS = 946_684_800_000;
