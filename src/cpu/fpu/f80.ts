@@ -118,6 +118,22 @@ export function ldexp(x: number, k: number): number {
   return x * 2 ** k;
 }
 
+/** The double that is exactly `v`, or null (NaNs, which keep their 80-bit bits, and values a double cannot hold). */
+export function exactDouble(v: F80): number | null {
+  if (v.exp === 0x7fff) return v.mant === TOP ? (v.sign ? -Infinity : Infinity) : null;
+  if (v.mant === 0n) return v.exp === 0 ? (v.sign ? -0 : 0) : null;
+  if (v.exp === 0 || (v.mant & TOP) === 0n) return null; // 80-bit denormals, unnormals
+  const e = v.exp - BIAS;
+  if (e > 1023 || e < -1075) return null;
+  if (e >= -1022) {
+    if ((v.mant & 0x7ffn) !== 0n) return null;
+    const r = ldexp(Number(v.mant >> 11n), e - 52);
+    return v.sign ? -r : r;
+  }
+  const d = toDouble(v); // the double denormal range
+  return sameValue(v, d) ? d : null;
+}
+
 /** Is the double `x` exactly the extended value `v`? */
 export function sameValue(v: F80, x: number): boolean {
   const w = fromDouble(x);

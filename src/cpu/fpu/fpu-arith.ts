@@ -1,9 +1,11 @@
 // x87 arithmetic on two operands and comparisons: the invalid-operation,
-// divide-by-zero, denormal, overflow and precision responses around the
-// double computation (fpu.ts describes the precision model).
+// divide-by-zero and denormal responses, then the exact computation and
+// its one rounding (sf80.ts), with a double fast path for results a double
+// computes exactly.
 
-import { IE, DE, ZE, OE, UE, PE, C1, INDEFINITE, type Fpu, type Operand } from './fpu.js';
-import { classify, fromDouble, toDouble, type F80 } from './f80.js';
+import { IE, DE, ZE, C1, INDEFINITE, type Fpu, type Operand } from './fpu.js';
+import { classify, fromDouble, type F80 } from './f80.js';
+import { ctxOf, unpack, add, mul, div, inf, zero, type Ctx } from './sf80.js';
 import { signal, nanResult, SKIP } from './fpu-core.js';
 
 /** Operation numbers as in ModRM.reg of D8: add, mul, -, -, sub (x - y), subr (y - x), div (x / y), divr (y / x). */
@@ -47,49 +49,73 @@ function exact(op: number, a: number, b: number, r: number): boolean {
 /** The extended value of an operand. */
 export const ext = (v: Operand): F80 => (typeof v === 'number' ? fromDouble(v) : v);
 
-/** op(x, y) with the x87's exception rules; SKIP when an unmasked exception leaves the destination alone. */
-export function arith(f: Fpu, op: number, x: Operand, y: Operand): Result {
-  let a: number, b: number;
-  if (typeof x === 'number' && typeof y === 'number') {
-    a = x; b = y; // doubles held exactly: no NaN, no 80-bit denormal
-  } else {
-    const X = ext(x), Y = ext(y);
-    const nan = nanResult(f, X, Y);
-    if (nan !== null) return nan;
-    if ((classify(X) === 'denormal' || classify(Y) === 'denormal') && !signal(f, DE)) return SKIP;
-    a = toDouble(X); b = toDouble(Y);
-  }
+/**
+ * Two doubles whose double result is exact (and normal): that is also the
+ * extended result, with no flags, whatever the rounding mode, at 53- or
+ * 64-bit precision. Null when the exact path must decide.
+ */
+function fastArith(cw: number, op: number, a: number, b: number): number | null {
+  if (((cw >> 8) & 3) === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return null;
   if (op === OP_SUBR || op === OP_DIVR) {
     const t = a; a = b; b = t;
     op = op === OP_SUBR ? OP_SUB : OP_DIV;
   }
-  const ia = !Number.isFinite(a), ib = !Number.isFinite(b);
-  let invalid = false;
-  if (op === OP_ADD) invalid = ia && ib && a !== b;
-  else if (op === OP_SUB) invalid = ia && ib && a === b;
-  else if (op === OP_MUL) invalid = (ia && b === 0) || (ib && a === 0);
-  else invalid = (a === 0 && b === 0) || (ia && ib);
-  if (invalid) return signal(f, IE) ? INDEFINITE : SKIP;
-  if (op === OP_DIV && b === 0 && !ia) {
-    if (!signal(f, ZE)) return SKIP;
-    return (Object.is(a, -0) || a < 0) !== Object.is(b, -0) ? -Infinity : Infinity;
-  }
   const r = op === OP_ADD ? a + b : op === OP_SUB ? a - b : op === OP_MUL ? a * b : a / b;
-  return finish(f, r, !ia && !ib && !Number.isFinite(r), exact(op, a, b, r));
+  if (!Number.isFinite(r) || (r === 0 ? op === OP_ADD || op === OP_SUB : Math.abs(r) < 2 ** -1022)) return null;
+  return exact(op, a, b, r) ? r : null;
+}
+
+const flip = (v: F80): F80 => ({ sign: v.sign ^ 1, exp: v.exp, mant: v.mant });
+const isZero = (v: F80): boolean => v.mant === 0n && v.exp === 0;
+const invalid = (f: Fpu): Result => (signal(f, IE) ? INDEFINITE : SKIP);
+
+/** op(x, y) with the x87's exception rules; SKIP when an unmasked exception leaves the destination alone. */
+export function arith(f: Fpu, op: number, x: Operand, y: Operand): Result {
+  if (typeof x === 'number' && typeof y === 'number') {
+    const r = fastArith(f.cw, op, x, y);
+    if (r !== null) { f.sw &= ~C1; return r; }
+  }
+  const X = ext(x), Y = ext(y);
+  const nan = nanResult(f, X, Y);
+  if (nan !== null) return nan;
+  if ((classify(X) === 'denormal' || classify(Y) === 'denormal') && !signal(f, DE)) return SKIP;
+  let a = X, b = Y;
+  if (op === OP_SUBR || op === OP_DIVR) {
+    a = Y; b = X;
+    op = op === OP_SUBR ? OP_SUB : OP_DIV;
+  }
+  if (op === OP_SUB) { b = flip(b); op = OP_ADD; }
+  const ia = a.exp === 0x7fff, ib = b.exp === 0x7fff, sign = a.sign ^ b.sign;
+  const c = ctxOf(f.cw);
+  let r: F80;
+  if (op === OP_ADD) {
+    if (ia && ib && a.sign !== b.sign) return invalid(f);
+    if (ia || ib) return ia ? a : b;
+    r = add(c, unpack(a), unpack(b));
+  } else if (op === OP_MUL) {
+    if ((ia && isZero(b)) || (ib && isZero(a))) return invalid(f);
+    if (ia || ib) return inf(sign);
+    r = mul(c, unpack(a), unpack(b));
+  } else {
+    if ((isZero(a) && isZero(b)) || (ia && ib)) return invalid(f);
+    if (ia) return inf(sign);
+    if (ib) return zero(sign);
+    if (isZero(b)) return signal(f, ZE) ? inf(sign) : SKIP;
+    r = div(c, unpack(a), unpack(b));
+  }
+  return finish(f, c, r);
 }
 
 /**
- * Post-computation flags: overflow (a finite operation that gave an
- * infinity), precision, and underflow for an inexact result below the double
- * normal range: the extended result would be normal, but storing it to m64
- * (where such a result is headed) raises UE, so the flags match that store.
+ * After a rounded result: C1 (rounded up), and the flags of the rounding
+ * (PE, and UE/OE). Those are post-computation exceptions: the destination
+ * gets the result even when one is unmasked (for OE/UE the result with its
+ * exponent adjusted, which round() produced).
  */
-export function finish(f: Fpu, r: number, overflowed: boolean, isExact: boolean): Result {
+export function finish(f: Fpu, c: Ctx, r: F80): F80 {
   f.sw &= ~C1;
-  let flags = 0;
-  if (overflowed) flags |= OE | PE;
-  else if (!isExact) flags |= Math.abs(r) < 2 ** -1022 ? UE | PE : PE;
-  if (flags && !signal(f, flags) && (flags & OE) && !(f.cw & OE)) return SKIP;
+  if (c.up) f.sw |= C1;
+  if (c.flags) signal(f, c.flags);
   return r;
 }
 

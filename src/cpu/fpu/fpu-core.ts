@@ -122,8 +122,12 @@ export function nanResult(f: Fpu, a: F80, b: F80 | null): F80 | null | typeof SK
   if (ca !== 'nan' && cb !== 'nan') return null;
   if ((isSignalling(a) || (b !== null && isSignalling(b))) && !signal(f, IE)) return SKIP;
   if (ca === 'nan' && cb === 'nan' && b) {
-    // The larger significand wins (ties: the first operand).
-    return quiet(b.mant > a.mant ? b : a);
+    // A quiet NaN wins over a signalling one; else the larger significand, then the positive sign.
+    const sa = isSignalling(a), sb = isSignalling(b);
+    if (sa !== sb) return quiet(sa ? b : a);
+    const ma = a.mant & ~(1n << 62n), mb = b.mant & ~(1n << 62n);
+    if (ma !== mb) return quiet(mb > ma ? b : a);
+    return quiet(a.sign <= b.sign ? a : b);
   }
   return quiet(ca === 'nan' ? a : (b as F80));
 }

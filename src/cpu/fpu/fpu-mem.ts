@@ -11,6 +11,7 @@ import {
   doubleBits, floatBits, type F80,
 } from './f80.js';
 import { signal, quiet, SKIP } from './fpu-core.js';
+import { SINGLE, DOUBLE, ctxOf, unpack, round, bitlen, type Format, type Rounded } from './sf80.js';
 
 const TOP = 1n << 63n;
 
@@ -117,34 +118,35 @@ export function storeReal(cpu: Cpu, seg: number, off: number, vo: Operand, bytes
     }
     return true;
   }
-  const x = toDouble(v);
-  const d = bytes === 4 ? Math.fround(x) : x;
-  let flags = 0;
-  const exact = c === 'zero' || c === 'inf' || (Number.isFinite(d) && sameBits(v, d));
-  if (!exact) flags |= PE;
-  if (!Number.isFinite(d) && c !== 'inf') flags |= OE | PE;
-  const tiny = d !== 0 && Math.abs(d) < (bytes === 4 ? 2 ** -126 : 2 ** -1022);
-  if ((tiny || (d === 0 && c !== 'zero')) && !exact) flags |= UE;
-  if (flags) {
-    if (Number.isFinite(d) && roundedUp(v, d)) f.sw |= C1; else f.sw &= ~C1;
-    if (!signal(f, flags) && (flags & ~f.cw & (OE | UE))) return false;
+  const bits = bytes === 4 ? 32 : 64;
+  if (c === 'zero' || c === 'inf') {
+    f.sw &= ~C1;
+    const expAll = c === 'inf' ? (bytes === 4 ? 0xffn : 0x7ffn) << (bytes === 4 ? 23n : 52n) : 0n;
+    storeBytes(cpu, seg, off, bytes, (BigInt(v.sign) << BigInt(bits - 1)) | expAll);
+    return true;
   }
-  if (bytes === 4) storeBytes(cpu, seg, off, 4, BigInt(floatBits(d)));
-  else {
-    const [lo, hi] = doubleBits(d);
-    storeBytes(cpu, seg, off, 8, (BigInt(hi) << 32n) | BigInt(lo));
-  }
+  const fmt = bytes === 4 ? SINGLE : DOUBLE;
+  const ctx = ctxOf(f.cw, fmt);
+  const u = unpack(v);
+  const r = round(ctx, v.sign, u.m, u.q, false);
+  f.sw &= ~C1;
+  if (ctx.up) f.sw |= C1;
+  if (ctx.flags && !signal(f, ctx.flags) && (ctx.flags & ~f.cw & (OE | UE))) return false;
+  storeBytes(cpu, seg, off, bytes, encode(r, fmt, bits));
   return true;
 }
 
-function sameBits(v: F80, x: number): boolean {
-  const w = fromDouble(x);
-  return w.exp === v.exp && w.mant === v.mant;
-}
-
-function roundedUp(v: F80, d: number): boolean {
-  const w = fromDouble(Math.abs(d));
-  return w.exp > v.exp || (w.exp === v.exp && w.mant > v.mant);
+/** A rounded value in the IEEE binary32/64 layout. */
+function encode(r: Rounded, fmt: Format, bits: number): bigint {
+  const fracBits = BigInt(fmt.prec - 1);
+  const sign = BigInt(r.sign) << BigInt(bits - 1);
+  if (r.overflow && r.sig === 0n) return sign | (BigInt(2 * fmt.emax + 1) << fracBits);
+  if (r.sig === 0n) return sign;
+  const len = bitlen(r.sig);
+  const top = r.q + len - 1;
+  if (top < fmt.emin) return sign | (r.sig << BigInt(r.q - (fmt.emin - fmt.prec + 1)));
+  const frac = (r.sig << BigInt(fmt.prec - len)) & ((1n << fracBits) - 1n);
+  return sign | (BigInt(top + fmt.emax) << fracBits) | frac;
 }
 
 const INT_MAX: Record<number, bigint> = { 2: 0x7fffn, 4: 0x7fffffffn, 8: 0x7fffffffffffffffn };

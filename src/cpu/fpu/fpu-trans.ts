@@ -9,103 +9,126 @@
 // could in principle diverge (docs/platform.md). Results are double
 // precision, not the 64-bit significands of a real x87.
 
-import { IE, ZE, PE, C0, C1, C2, C3, INDEFINITE, type Fpu } from './fpu.js';
-import { classify, fromDouble, fromBigInt, toDouble, roundToInteger, ldexp, type F80 } from './f80.js';
+import { IE, DE, ZE, PE, C0, C1, C2, C3, INDEFINITE, type Fpu } from './fpu.js';
+import { classify, fromDouble, fromBigInt, toDouble, roundToInteger, type F80 } from './f80.js';
 import { signal, SKIP } from './fpu-core.js';
 import { finish, type Result } from './fpu-arith.js';
-
-const BIAS = 16383;
+import { BIAS, EXTENDED, ctxOf, unpack, sqrt, roundPack, bitlen, inf, zero, type Ctx } from './sf80.js';
 
 const invalid = (f: Fpu): Result => (signal(f, IE) ? INDEFINITE : SKIP);
 
 /** A double result of a function that is exact only in trivial cases. */
 function approx(f: Fpu, r: number, exactIf: boolean): Result {
   if (Number.isNaN(r)) return invalid(f);
-  return finish(f, r, false, exactIf);
+  const c = ctxOf(f.cw, EXTENDED);
+  if (!exactIf && Number.isFinite(r) && r !== 0) c.flags |= PE;
+  return finish(f, c, fromDouble(r));
 }
 
+/** DE for a denormal operand; false when it is unmasked (the instruction stops). */
+const denormalOk = (f: Fpu, ...v: F80[]): boolean => !v.some((x) => classify(x) === 'denormal') || signal(f, DE);
+
+/** FSQRT, rounded under precision and rounding control. */
 export function fsqrt(f: Fpu, x: F80): Result {
-  const a = toDouble(x);
-  if (a < 0 || Object.is(a, -Infinity)) return invalid(f);
-  const r = Math.sqrt(a);
-  return finish(f, r, false, !Number.isFinite(r) || r === 0 || (r * r === a && Math.abs(r) >= 2 ** -500 && mulExact(r)));
+  const c0 = classify(x);
+  if (c0 === 'zero') return x;
+  if (x.sign) return invalid(f);
+  if (c0 === 'inf') return x;
+  if (!denormalOk(f, x)) return SKIP;
+  const c = ctxOf(f.cw);
+  return finish(f, c, sqrt(c, unpack(x)));
 }
 
-/** r * r has no rounding error (Dekker's split). */
-function mulExact(r: number): boolean {
-  const t = 134217729 * r;
-  const h = t - (t - r), l = r - h;
-  const p = r * r;
-  return ((h * h - p) + 2 * h * l) + l * l === 0;
-}
-
+/** FRNDINT: round to an integer under RC (exact; PE and C1 when it changed). */
 export function frndint(f: Fpu, x: F80): Result {
   const c = classify(x);
   if (c !== 'normal' && c !== 'denormal') return x;
+  if (!denormalOk(f, x)) return SKIP;
+  f.sw &= ~C1;
   if (x.exp - BIAS >= 63) return x; // already an integer
   const r = roundToInteger(x, (f.cw >> 10) & 3);
-  f.sw &= ~C1;
-  if (r.inexact) signal(f, PE);
-  const v = fromBigInt(r.n);
-  return r.n === 0n ? { sign: x.sign, exp: 0, mant: 0n } : v;
-}
-
-/** FSCALE: ST(0) * 2^trunc(ST(1)), exact while the extended exponent range holds it. */
-export function fscale(f: Fpu, x: F80, y: F80): Result {
-  const a = toDouble(x), b = toDouble(y);
-  if (b === Infinity) return a === 0 ? invalid(f) : a > 0 ? Infinity : -Infinity;
-  if (b === -Infinity) return Number.isFinite(a) ? (x.sign ? -0 : 0) : invalid(f);
-  const n = Math.trunc(b);
-  const c = classify(x);
-  if (c === 'zero' || c === 'inf') return x;
-  if (c === 'normal' && Math.abs(n) < 0x8000) {
-    const e = x.exp + n;
-    if (e >= 1 && e <= 0x7ffe) return { sign: x.sign, exp: e, mant: x.mant };
+  if (r.inexact) {
+    const t = roundToInteger(x, 3).n;
+    if ((r.n < 0n ? -r.n : r.n) > (t < 0n ? -t : t)) f.sw |= C1;
+    signal(f, PE);
   }
-  const r = ldexp(a, Math.max(-2200, Math.min(2200, n)));
-  return finish(f, r, !Number.isFinite(r), r !== 0 && Number.isFinite(r));
+  return r.n === 0n ? zero(x.sign) : { ...fromBigInt(r.n), sign: x.sign };
 }
 
-/** FXTRACT: [exponent, significand]; zero gives ZE, -infinity and a signed zero. */
+/** FSCALE: ST(0) * 2^trunc(ST(1)), rounded to 64 bits under RC (precision control does not apply). */
+export function fscale(f: Fpu, x: F80, y: F80): Result {
+  const cx = classify(x), cy = classify(y);
+  if (cy === 'inf') {
+    if (y.sign) return cx === 'inf' ? invalid(f) : zero(x.sign);
+    return cx === 'zero' ? invalid(f) : inf(x.sign);
+  }
+  if (!denormalOk(f, x, y)) return SKIP;
+  if (cx === 'zero' || cx === 'inf') return x;
+  const t = roundToInteger(y, 3).n;
+  const n = Number(t > 0x10000n ? 0x10000n : t < -0x10000n ? -0x10000n : t);
+  const u = unpack(x);
+  const c = ctxOf(f.cw, EXTENDED);
+  return finish(f, c, roundPack(c, x.sign, u.m, u.q + n));
+}
+
+/** FXTRACT: [exponent, significand]; zero gives ZE, -infinity and the zero. */
 export function fxtract(f: Fpu, x: F80): [Result, Result] {
   const c = classify(x);
   if (c === 'zero') {
     if (!signal(f, ZE)) return [SKIP, SKIP];
-    return [-Infinity, x];
+    return [inf(1), x];
   }
-  if (c === 'inf') return [Infinity, x];
-  let v = x;
-  if (c === 'denormal') v = fromDouble(toDouble(x));
-  return [v.exp - BIAS, { sign: v.sign, exp: BIAS, mant: v.mant }];
+  if (c === 'inf') return [inf(0), x];
+  if (!denormalOk(f, x)) return [SKIP, SKIP];
+  const len = bitlen(x.mant);
+  const e = (x.exp === 0 ? 1 : x.exp) - BIAS - (64 - len);
+  return [fromBigInt(BigInt(e)), { sign: x.sign, exp: BIAS, mant: x.mant << BigInt(64 - len) }];
 }
 
 /**
- * FPREM (truncating quotient) / FPREM1 (nearest): the remainder in one step
- * (C2 = 0: complete), and the quotient's low three bits in C0, C3, C1.
+ * FPREM (truncating quotient) / FPREM1 (nearest): exact. When the exponents
+ * differ by 64 or more, a partial remainder (C2 = 1) reduces ST(0) by
+ * ST(1) * 2^(d - n), n = 32 + d mod 32, as the AMD manuals specify and Intel
+ * parts do; otherwise the remainder is complete (C2 = 0) and C0, C3, C1
+ * hold the quotient's low three bits.
  */
 export function fprem(f: Fpu, x: F80, y: F80, nearest: boolean): Result {
-  const a = toDouble(x), b = toDouble(y);
-  if (!Number.isFinite(a) || b === 0) return invalid(f);
-  if (!Number.isFinite(b) || a === 0) { setQuotient(f, 0n); return x; }
-  let r = a % b; // exact
-  let q = quotient(a, r, b);
-  if (nearest) {
-    const half = Math.abs(b) / 2, ar = Math.abs(r);
-    if (ar > half || (ar === half && (q & 1n) === 1n)) {
-      r = r - Math.sign(r) * Math.abs(b);
-      q += 1n;
-    }
+  const cx = classify(x), cy = classify(y);
+  f.sw &= ~(C0 | C1 | C2 | C3);
+  if (cx === 'inf' || cy === 'zero') return invalid(f);
+  if (!denormalOk(f, x, y)) return SKIP;
+  if (cy === 'inf' || cx === 'zero') return x;
+  const a = unpack(x), b = unpack(y);
+  const d = (a.q + bitlen(a.m)) - (b.q + bitlen(b.m));
+  const c = ctxOf(f.cw, EXTENDED);
+  if (d >= 64) {
+    const n = 32 + (d % 32);
+    const shift = d - n; // divide by y * 2^shift, truncating
+    const q = Math.min(a.q, b.q + shift);
+    const A = a.m << BigInt(a.q - q), B = b.m << BigInt(b.q + shift - q);
+    f.sw |= C2;
+    return remainder(f, c, x.sign, A % B, q);
   }
-  setQuotient(f, q);
-  return r === 0 ? (x.sign ? -0 : 0) : r;
+  if (d < -1) { setQuotient(f, 0n); return x; }
+  const q = Math.min(a.q, b.q);
+  const A = a.m << BigInt(a.q - q), B = b.m << BigInt(b.q - q);
+  let quo = A / B, r = A - quo * B, sign = x.sign;
+  if (nearest && (2n * r > B || (2n * r === B && (quo & 1n) === 1n))) {
+    quo += 1n;
+    r = B - r;
+    sign ^= 1;
+  }
+  setQuotient(f, quo);
+  if (r === 0n) return zero(x.sign);
+  return remainder(f, c, sign, r, q);
 }
 
-/** |(a - r) / b| as an exact integer (low bits only matter). */
-function quotient(a: number, r: number, b: number): bigint {
-  const A = fromDouble(Math.abs(a)), R = fromDouble(Math.abs(r)), B = fromDouble(Math.abs(b));
-  const lo = Math.min(A.exp, R.mant === 0n ? A.exp : R.exp, B.exp);
-  const scaled = (v: F80): bigint => (v.mant === 0n ? 0n : v.mant << BigInt(v.exp - lo));
-  return (scaled(A) - scaled(R)) / scaled(B);
+/** An exact remainder (a denormal one may raise UE); C0-C3 are the quotient's. */
+function remainder(f: Fpu, c: Ctx, sign: number, m: bigint, q: number): F80 {
+  if (m === 0n) return zero(sign);
+  const r = roundPack(c, sign, m, q);
+  if (c.flags) signal(f, c.flags);
+  return r;
 }
 
 function setQuotient(f: Fpu, q: bigint): void {

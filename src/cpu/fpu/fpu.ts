@@ -13,7 +13,7 @@
 // (RC) applies to integer conversions (FIST, FRNDINT) only; arithmetic and
 // stores round to nearest. docs/platform.md lists these limits.
 
-import { classify, fromDouble, toDouble, doubleBits, bitsToDouble, INDEFINITE, type F80 } from './f80.js';
+import { classify, fromDouble, exactDouble, doubleBits, bitsToDouble, INDEFINITE, type F80 } from './f80.js';
 
 /** A register or memory operand: the double it is exactly, or its extended value. */
 export type Operand = number | F80;
@@ -105,12 +105,9 @@ export class Fpu {
   /** Set ST(i) from an exact extended value, keeping the bits when a double cannot hold them. */
   set80(i: number, v: F80): void {
     const p = (this.top + i) & 7;
-    const d = toDouble(v);
-    this.val[p] = d;
-    const back = fromDouble(d);
-    // NaNs always keep their bits: a NaN's sign and payload need not survive a trip through a double.
-    const same = back.sign === v.sign && back.exp === v.exp && back.mant === v.mant && !Number.isNaN(d);
-    this.raw[p] = same ? null : { ...v };
+    const d = exactDouble(v);
+    this.val[p] = d ?? 0;
+    this.raw[p] = d === null ? { sign: v.sign, exp: v.exp, mant: v.mant } : null;
     this.empty[p] = 0;
   }
 
@@ -211,7 +208,7 @@ export class Fpu {
     s.raw.forEach((r, p) => {
       const v = r ? { sign: r[0], exp: r[1], mant: (BigInt(r[2] >>> 0) << 32n) | BigInt(r[3] >>> 0) } : null;
       this.raw[p] = v;
-      if (v) this.val[p] = toDouble(v);
+      if (v) this.val[p] = 0;
     });
     this.fip = s.fip; this.fcs = s.fcs; this.fop = s.fop; this.fdp = s.fdp; this.fds = s.fds;
   }
