@@ -7,7 +7,7 @@ import { rd8, rd16, rd32, wlin } from '../mem-access.js';
 import { lwr16, lwr32 } from '../ops/operands.js';
 import { IE, DE, OE, UE, PE, C1, type Fpu, type Operand } from './fpu.js';
 import {
-  classify, fromDouble, fromBigInt, toDouble, roundToInteger, isSignalling, bitsToDouble, bitsToFloat,
+  classify, fromDouble, fromBigInt, roundToInteger, isSignalling, bitsToDouble, bitsToFloat,
   doubleBits, floatBits, type F80,
 } from './f80.js';
 import { signal, quiet, SKIP } from './fpu-core.js';

@@ -2,28 +2,21 @@
 // square root, rounding, scaling, exponent extraction, partial remainders
 // and the transcendental functions.
 //
-// Transcendentals use JS Math (V8's fdlibm ports: deterministic for one
-// Node/V8 version, and in practice across versions, but not specified so by
-// ECMAScript). A replay is bit-identical on the same Node version; across
-// Node versions a guest that uses FSIN/FCOS/FPTAN/FPATAN/F2XM1/FYL2X(P1)
-// could in principle diverge (docs/platform.md). Results are double
-// precision, not the 64-bit significands of a real x87.
+// FSQRT, FRNDINT, FSCALE, FXTRACT and FPREM/FPREM1 are exact (one rounding
+// of the exact result, or none). The transcendentals are computed in BigInt
+// fixed point (fpu-libm.ts) and rounded once: F2XM1, FYL2X, FYL2XP1 and
+// FPATAN to 64 bits under RC; FSIN, FCOS, FPTAN and FSINCOS, as QEMU does,
+// of the argument rounded to a double and to double precision. Integer code
+// only, so replays give the same bits on every host and Node version.
 
 import { IE, DE, ZE, PE, C0, C1, C2, C3, INDEFINITE, type Fpu } from './fpu.js';
-import { classify, fromDouble, fromBigInt, toDouble, roundToInteger, type F80 } from './f80.js';
+import { classify, fromBigInt, roundToInteger, type F80 } from './f80.js';
 import { signal, SKIP } from './fpu-core.js';
 import { finish, type Result } from './fpu-arith.js';
-import { BIAS, EXTENDED, ctxOf, unpack, sqrt, roundPack, bitlen, inf, zero, type Ctx } from './sf80.js';
+import { BIAS, EXTENDED, DOUBLE, ctxOf, unpack, sqrt, round, roundPack, bitlen, inf, zero, type Ctx, type Unpacked } from './sf80.js';
+import { trigApprox, f2xm1Approx, fyl2xApprox, fyl2xp1Approx, atan2Approx, PI_FIX, type Approx } from './fpu-libm.js';
 
 const invalid = (f: Fpu): Result => (signal(f, IE) ? INDEFINITE : SKIP);
-
-/** A double result of a function that is exact only in trivial cases. */
-function approx(f: Fpu, r: number, exactIf: boolean): Result {
-  if (Number.isNaN(r)) return invalid(f);
-  const c = ctxOf(f.cw, EXTENDED);
-  if (!exactIf && Number.isFinite(r) && r !== 0) c.flags |= PE;
-  return finish(f, c, fromDouble(r));
-}
 
 /** DE for a denormal operand; false when it is unmasked (the instruction stops). */
 const denormalOk = (f: Fpu, ...v: F80[]): boolean => !v.some((x) => classify(x) === 'denormal') || signal(f, DE);
@@ -139,42 +132,117 @@ function setQuotient(f: Fpu, q: bigint): void {
   if (n & 1) f.sw |= C1;
 }
 
-/** Trigonometric argument out of range (|x| >= 2^63): C2 = 1 and ST(0) unchanged. */
+/** Round an approximation once to 64 bits under RC (precision control does not apply). */
+function approxResult(f: Fpu, a: Approx, fmt = EXTENDED, rc?: number): F80 {
+  const c = ctxOf(f.cw, fmt);
+  if (rc !== undefined) c.rc = rc;
+  return finish(f, c, roundPack(c, a.sign, a.n, a.q, true));
+}
+
+/** The argument as QEMU takes it for FSIN/FCOS/FPTAN: rounded to a double under RC. */
+function trigArg(f: Fpu, x: F80): Unpacked & { sign: number } {
+  const c = ctxOf(f.cw, DOUBLE);
+  const u = unpack(x);
+  const r = round(c, x.sign, u.m, u.q, false);
+  return r.overflow && r.sig === 0n ? { sign: x.sign, m: 1n, q: 0x10000 } : { sign: x.sign, m: r.sig, q: r.q };
+}
+
+/** Trigonometric argument out of range (above 2^63 once rounded to a double): C2 = 1 and ST(0) unchanged. */
 export function trigOutOfRange(f: Fpu, x: F80): boolean {
   const c = classify(x);
-  const out = (c === 'normal' || c === 'denormal') && x.exp - BIAS >= 63;
+  let out = false;
+  if ((c === 'normal' || c === 'denormal') && x.exp - BIAS >= 63) {
+    const d = trigArg(f, x);
+    const len = bitlen(d.m);
+    out = d.q + len - 1 > 63 || (d.q + len - 1 === 63 && d.m !== 1n << BigInt(len - 1));
+  }
   if (out) f.sw |= C2; else f.sw &= ~C2;
   return out;
 }
 
+/**
+ * FSIN, FCOS, FPTAN: as QEMU does, the function of the argument rounded to
+ * a double, correctly rounded to a double (fpu-libm.ts). An infinity is an
+ * invalid operation (the SDM; QEMU sets C2 and leaves it).
+ */
 export function trig(f: Fpu, x: F80, fn: 'sin' | 'cos' | 'tan'): Result {
-  const a = toDouble(x);
-  if (!Number.isFinite(a)) return invalid(f);
-  const r = fn === 'sin' ? Math.sin(a) : fn === 'cos' ? Math.cos(a) : Math.tan(a);
-  return approx(f, r, a === 0);
+  const c = classify(x);
+  if (c === 'inf') return invalid(f);
+  if (c === 'zero') return fn === 'cos' ? ONE : x;
+  if (!denormalOk(f, x)) return SKIP;
+  const d = trigArg(f, x);
+  if (d.m === 0n) return fn === 'cos' ? ONE : zero(x.sign);
+  return approxResult(f, trigApprox(d, fn), DOUBLE, 0);
 }
 
+const ONE: F80 = { sign: 0, exp: BIAS, mant: 1n << 63n };
+
+/** F2XM1: 2^x - 1 for |x| <= 1; a finite argument beyond that is invalid (as QEMU; the SDM leaves it undefined). */
 export function f2xm1(f: Fpu, x: F80): Result {
-  const a = toDouble(x);
-  if (a === -Infinity) return -1;
-  return approx(f, Math.expm1(a * Math.LN2), a === 0 || a === 1 || a === -1);
+  const c = classify(x);
+  if (c === 'zero') return x;
+  if (c === 'inf') return x.sign ? { sign: 1, exp: BIAS, mant: 1n << 63n } : x;
+  if (x.exp > BIAS || (x.exp === BIAS && x.mant !== 1n << 63n)) return invalid(f);
+  if (x.exp === BIAS) return x.sign ? { sign: 1, exp: BIAS - 1, mant: 1n << 63n } : x;
+  if (!denormalOk(f, x)) return SKIP;
+  return approxResult(f, f2xm1Approx({ ...unpack(x), sign: x.sign }));
 }
 
-/** FYL2X: y * log2(x); FYL2XP1: y * log2(1 + x). */
+/** Is v (finite, positive) exactly 1, and is it a power of two? */
+const isPow2 = (v: F80): boolean => v.mant !== 0n && (v.mant & (v.mant - 1n)) === 0n;
+
+/** FYL2X: y * log2(x); FYL2XP1: y * log2(1 + x) (|x| below 1 - sqrt(2)/2 ... sqrt(2) - 1, as QEMU allows). */
 export function fyl2x(f: Fpu, x: F80, y: F80, plusOne: boolean): Result {
-  const a = toDouble(x), b = toDouble(y);
-  if (plusOne ? a < -1 : a < 0) return invalid(f);
-  const l = plusOne ? Math.log1p(a) / Math.LN2 : Math.log2(a);
-  if (l === -Infinity && b !== 0 && Number.isFinite(b) && !plusOne) {
-    if (!signal(f, ZE)) return SKIP;
-    return b > 0 ? -Infinity : Infinity;
-  }
-  const r = b * l;
-  return approx(f, r, a === 1 || b === 0);
+  return plusOne ? yl2xp1(f, x, y) : yl2x(f, x, y);
 }
 
+function yl2x(f: Fpu, x: F80, y: F80): Result {
+  const cx = classify(x), cy = classify(y);
+  if (x.sign && cx !== 'zero') return invalid(f);
+  if (cx === 'zero') {
+    if (cy === 'zero') return invalid(f);
+    if (cy !== 'inf' && !signal(f, ZE)) return SKIP;
+    return inf(y.sign ^ 1);
+  }
+  if (cx === 'inf') return cy === 'zero' ? invalid(f) : inf(y.sign);
+  const below1 = x.exp < BIAS;
+  const isOne = x.exp === BIAS && x.mant === 1n << 63n;
+  if (cy === 'inf') return isOne ? invalid(f) : inf(y.sign ^ (below1 ? 1 : 0));
+  if (cy === 'zero' || isOne) return zero(y.sign ^ (below1 ? 1 : 0));
+  if (!denormalOk(f, x, y)) return SKIP;
+  if (isPow2(x)) { // log2(x) is an integer: one rounding of y * e
+    const u = unpack(x);
+    const e = u.q + bitlen(u.m) - 1;
+    const c = ctxOf(f.cw, EXTENDED);
+    const yu = unpack(y);
+    const n = BigInt(e < 0 ? -e : e);
+    return finish(f, c, roundPack(c, y.sign ^ (e < 0 ? 1 : 0), yu.m * n, yu.q));
+  }
+  return approxResult(f, fyl2xApprox(unpack(x), { ...unpack(y), sign: y.sign }));
+}
+
+function yl2xp1(f: Fpu, x: F80, y: F80): Result {
+  const cx = classify(x), cy = classify(y);
+  const bound = x.sign ? 0x95f619980c4336f7n : 0xd413cccfe7799211n;
+  if (x.exp > BIAS - 2 || (x.exp === BIAS - 2 && x.mant > bound)) return invalid(f);
+  if (cx === 'zero' || cy === 'zero' || cy === 'inf') {
+    if (cy === 'inf' && cx === 'zero') return invalid(f);
+    return cy === 'inf' ? inf(x.sign ^ y.sign) : zero(x.sign ^ y.sign);
+  }
+  if (!denormalOk(f, x, y)) return SKIP;
+  return approxResult(f, fyl2xp1Approx({ ...unpack(x), sign: x.sign }, { ...unpack(y), sign: y.sign }));
+}
+
+/** FPATAN: the angle of (x, y) = (ST(0), ST(1)), with the SDM's results for zeros and infinities. */
 export function fpatan(f: Fpu, x: F80, y: F80): Result {
-  return approx(f, Math.atan2(toDouble(y), toDouble(x)), false);
+  const cx = classify(x), cy = classify(y);
+  const k = (v: bigint): Approx => ({ sign: y.sign, n: v, q: -PI_FIX.P });
+  if (cy === 'zero') return x.sign ? approxResult(f, k(PI_FIX.pi)) : y;
+  if (cy === 'inf') return approxResult(f, k(cx === 'inf' ? (x.sign ? PI_FIX.pi34 : PI_FIX.pio4) : PI_FIX.pio2));
+  if (cx === 'zero') return approxResult(f, k(PI_FIX.pio2));
+  if (cx === 'inf') return x.sign ? approxResult(f, k(PI_FIX.pi)) : zero(y.sign);
+  if (!denormalOk(f, x, y)) return SKIP;
+  return approxResult(f, atan2Approx({ ...unpack(y), sign: y.sign }, { ...unpack(x), sign: x.sign }));
 }
 
 /** FXAM's class codes in C3 C2 C0, the sign in C1. */

@@ -78,7 +78,7 @@ function pushResult(f: Fpu, r: Result): void {
   put(f, 0, r);
 }
 
-function group6(cpu: Cpu, f: Fpu, rm: number): void {
+function group6(f: Fpu, rm: number): void {
   switch (rm) {
     case 0: return onTop(f, false, (x) => f2xm1(f, x));
     case 1: return onTop(f, true, (x, y) => fyl2x(f, x, y, false), 1, true);
@@ -90,6 +90,13 @@ function group6(cpu: Cpu, f: Fpu, rm: number): void {
     case 3: return onTop(f, true, (x, y) => fpatan(f, x, y), 1, true);
     case 4: { // FXTRACT
       if (f.isEmpty(0)) { underflow(f); indefiniteTo(f, 0); return; }
+      const nan = nanResult(f, f.get80(0), null);
+      if (nan !== null) { // a NaN (or the indefinite, IE) in both
+        if (nan === SKIP) return;
+        put(f, 0, nan);
+        pushResult(f, nan);
+        return;
+      }
       const [e, s] = fxtract(f, f.get80(0));
       if (e === SKIP) return;
       put(f, 0, e);
@@ -102,7 +109,7 @@ function group6(cpu: Cpu, f: Fpu, rm: number): void {
   }
 }
 
-function group7(cpu: Cpu, f: Fpu, rm: number): void {
+function group7(f: Fpu, rm: number): void {
   switch (rm) {
     case 0: return onTop(f, true, (x, y) => fprem(f, x, y, false));
     case 1: return onTop(f, true, (x, y) => fyl2x(f, x, y, true), 1, true);
@@ -111,6 +118,11 @@ function group7(cpu: Cpu, f: Fpu, rm: number): void {
       if (!f.isEmpty(0) && trigOutOfRange(f, f.get80(0))) return;
       if (!f.isEmpty(0) && !f.isEmpty(7)) { overflow(f); return; }
       const x = f.isEmpty(0) ? null : f.get80(0);
+      const nan = x === null ? null : nanResult(f, x, null);
+      if (nan !== null) { // a NaN operand: its quiet form (or the indefinite) in both
+        if (nan !== SKIP) { put(f, 0, nan); pushResult(f, nan); }
+        return;
+      }
       onTop(f, false, (v) => trig(f, v, 'sin'));
       if (x !== null && !(f.sw & 0x80)) pushResult(f, trig(f, x, 'cos'));
       return;
@@ -155,8 +167,8 @@ export function d9Reg(cpu: Cpu, i: Inst): void {
       }
       return;
     case 5: return push80(f, CONSTANTS[rm]);
-    case 6: return group6(cpu, f, rm);
-    default: return group7(cpu, f, rm);
+    case 6: return group6(f, rm);
+    default: return group7(f, rm);
   }
 }
 
