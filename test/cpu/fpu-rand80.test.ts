@@ -19,7 +19,7 @@ import { HostInputSource } from '../../src/replay/input-source.js';
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures');
 const RAM = 32 << 20;
 
-export const OPS = ['fadd', 'fsub', 'fsubr', 'fmul', 'fdiv', 'fdivr', 'fsqrt', 'frndint', 'fscale', 'fxtract',
+const OPS = ['fadd', 'fsub', 'fsubr', 'fmul', 'fdiv', 'fdivr', 'fsqrt', 'frndint', 'fscale', 'fxtract',
   'fprem', 'fprem1', 'fcom', 'fucom', 'fxam', 'ftst', 'fst32', 'fst64', 'fist16', 'fist32',
   'fistp64', 'fbstp', 'f2xm1', 'fyl2x', 'fyl2xp1', 'fpatan', 'fsin', 'fcos', 'fptan', 'fsincos',
   'fld64', 'fld32', 'fiadd32', 'fmul64'] as const;
