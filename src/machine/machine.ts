@@ -145,6 +145,9 @@ export class Machine {
     const nd: NdSource = opts.clock === 'virtual' ? { rdtsc: () => vclock!.tsc(), rdrand: (b, s) => opts.input.rdrand(b, s) } : opts.input;
     this.cpu = new Cpu(this.mem, this.bus, nd, pic, { entries: opts.tlbEntries ?? 4096, ways: opts.tlbWays ?? 1, tracking: opts.tlbTracking ?? true });
     this.cpu.fpuPresent = opts.fpu ?? true;
+    // x87 FERR# drives IRQ 13; a write to port 0xF0 releases it (PC/AT, QEMU's ioportF0).
+    this.cpu.fpu.ferrLine = (level) => pic.setIrq(13, level);
+    this.bus.claim('fpu-ferr', 0xf0, 1, undefined, () => this.cpu.fpu.clearFerr());
     if (opts.clock === 'virtual') {
       this.clock = vclock = new VirtualClock(this.cpu, mhz);
     } else {

@@ -163,7 +163,8 @@ function checkFpu(raw: unknown): void {
     if (!Array.isArray(x) || x.length !== 4) fail(`cpu.fpu.raw[${i}]`, 'is not null or [sign, exponent, mantissa high, mantissa low]');
     (x as unknown[]).forEach((y, j) => (typeof y === 'number' ? checkNumber(`cpu.fpu.raw[${i}][${j}]`, y, ranges[j]) : fail(`cpu.fpu.raw[${i}][${j}]`, 'is not a number')));
   });
-  const known = new Set(['cw', 'sw', 'top', 'val', 'empty', 'raw', 'fip', 'fcs', 'fop', 'fdp', 'fds']);
+  if (f.ferr !== undefined && typeof f.ferr !== 'boolean') fail('cpu.fpu.ferr', 'is not a boolean');
+  const known = new Set(['cw', 'sw', 'top', 'val', 'empty', 'raw', 'fip', 'fcs', 'fop', 'fdp', 'fds', 'ferr']);
   for (const k of Object.keys(f)) if (!known.has(k)) fail(`cpu.fpu.${k}`, 'is not a field of the x87 state');
 }
 

@@ -5,6 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { runCode, mem, f64Bytes, DATA } from './fpu-harness.js';
 import { saveCpu, loadCpu } from '../../src/cpu/cpu-state.js';
+import type { Machine } from '../../src/machine/machine.js';
 
 const FNINIT = [0xdb, 0xe3], FLD1 = [0xd9, 0xe8], FLDZ = [0xd9, 0xee], FLDPI = [0xd9, 0xeb];
 const FNSTSW_AX = [0xdf, 0xe0], FWAIT = [0x9b];
@@ -220,6 +221,33 @@ describe('x87 stack faults and exceptions', () => {
     expect(ne.bytes(12, 1)).toEqual([0]);
     // The destination was left alone: ST(0) still holds the divisor 0, ST(1) the 1.
     expect(ne.m.cpu.fpu.get(0)).toBe(0);
+  });
+
+  it('with CR0.NE=0 a pending unmasked exception raises FERR#: IRQ 13 through the PIC, once, until port 0xF0 is written', () => {
+    // PIC: master base 0x10, slave base 0x18 (IRQ 13 = vector 0x1D), only IRQ 13 (and the cascade) unmasked.
+    const pic = [0xb0, 0x11, 0xe6, 0x20, 0xe6, 0xa0, 0xb0, 0x10, 0xe6, 0x21, 0xb0, 0x18, 0xe6, 0xa1, 0xb0, 0x04, 0xe6, 0x21,
+      0xb0, 0x02, 0xe6, 0xa1, 0xb0, 0x01, 0xe6, 0x21, 0xe6, 0xa1, 0xb0, 0xfb, 0xe6, 0x21, 0xb0, 0xdf, 0xe6, 0xa1];
+    const zeroDivide = [...FNINIT, ...fldcw(0), ...FLD1, ...FLDZ, 0xde, 0xf9];
+    const marker = [0xc6, 0x05, ...le32(DATA + 12), 0x55];
+    const irq = runCode([...pic, 0xfb, ...zeroDivide, ...FWAIT, ...marker], { data: word(0x037b) });
+    expect(irq.vector).toBe(0x1d);
+    expect(irq.bytes(12, 1)).toEqual([0]);
+    expect(irq.m.cpu.fpu.ferr).toBe(true);
+    // IF=0: the request waits at the PIC; a second FWAIT does not raise it again; OUT 0xF0 releases it.
+    const held = runCode([...pic, ...zeroDivide, ...FWAIT, ...FWAIT, ...marker], { data: word(0x037b) });
+    expect(held.vector).toBe(-1);
+    expect(held.bytes(12, 1)).toEqual([0x55]);
+    expect(held.m.pic.pending()).toBe(true);
+    const levels: boolean[] = [];
+    const spy = (m: Machine): void => { m.cpu.fpu.ferrLine = (l) => levels.push(l); };
+    const released = runCode([...pic, ...zeroDivide, ...FWAIT, ...FWAIT, 0xe6, 0xf0], { data: word(0x037b), before: spy });
+    expect(released.m.cpu.fpu.ferr).toBe(false);
+    expect(levels).toEqual([true, false]);
+    levels.length = 0;
+    runCode([...pic, ...zeroDivide, ...FWAIT, 0xe6, 0xf0, ...FWAIT], { data: word(0x037b), before: spy });
+    expect(levels).toEqual([true, false, true]); // re-armed by the write
+    // The latch is FPU state: saved with it, and a state without it loads as released.
+    expect(saveCpu(held.m.cpu).fpu?.ferr).toBe(true);
   });
 
   it('FNSAVE stores the state and reinitialises; FRSTOR brings it back exactly', () => {

@@ -12,22 +12,27 @@ const CR0_MP = 2, CR0_EM = 4, CR0_TS = 8, CR0_NE = 0x20;
 
 /**
  * Entry of an x87 instruction: #NM when CR0.EM or CR0.TS is set; then, for
- * a waiting instruction, #MF for a pending unmasked exception (CR0.NE=1).
- * With NE=0 the PC's FERR#/IRQ 13 path is not modelled: the exception stays
- * pending and the instruction runs (docs/platform.md).
+ * a waiting instruction, a pending unmasked exception is reported: #MF
+ * with CR0.NE=1; with NE=0 the PC way, FERR# to IRQ 13 (once, until port
+ * 0xF0 is written), and the instruction goes on (IGNNE#), as QEMU does.
  */
 export function fpuEnter(cpu: Cpu, wait: boolean): Fpu {
   if (cpu.cr0 & (CR0_EM | CR0_TS)) raise(cpu, V_NM);
   if (!cpu.fpuPresent) raise(cpu, V_UD);
   const f = cpu.fpu;
-  if (wait && f.pending() && (cpu.cr0 & CR0_NE)) raise(cpu, V_MF);
+  if (wait && f.pending()) reportPending(cpu);
   return f;
+}
+
+function reportPending(cpu: Cpu): void {
+  if (cpu.cr0 & CR0_NE) raise(cpu, V_MF);
+  cpu.fpu.raiseFerr();
 }
 
 /** FWAIT: #NM only when MP and TS are both set; then pending exceptions. */
 export function fwait(cpu: Cpu): void {
   if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) raise(cpu, V_NM);
-  if (cpu.fpuPresent && cpu.fpu.pending() && (cpu.cr0 & CR0_NE)) raise(cpu, V_MF);
+  if (cpu.fpuPresent && cpu.fpu.pending()) reportPending(cpu);
 }
 
 /** Record the instruction for FSTENV/FSAVE: CS:EIP, opcode, and the memory operand's address. */

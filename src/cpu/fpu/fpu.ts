@@ -41,6 +41,8 @@ export interface FpuState {
   fop: number;
   fdp: number;
   fds: number;
+  /** FERR# asserted (IRQ 13 raised; written only when true, so older states load). */
+  ferr?: boolean;
 }
 
 export class Fpu {
@@ -57,6 +59,27 @@ export class Fpu {
   fop = 0;
   fdp = 0;
   fds = 0;
+  /**
+   * FERR# latched: an unmasked exception with CR0.NE=0 raised IRQ 13, and
+   * the unit ignores further errors (IGNNE#) until a write to port 0xF0
+   * clears the latch (clearFerr), as on the PC/AT and in QEMU.
+   */
+  ferr = false;
+  /** The machine's IRQ 13 line (the CPU imports no devices: src/machine/machine.ts connects it). */
+  ferrLine: ((level: boolean) => void) | null = null;
+
+  /** Assert FERR# (once until clearFerr). */
+  raiseFerr(): void {
+    if (this.ferr) return;
+    this.ferr = true;
+    this.ferrLine?.(true);
+  }
+
+  /** Port 0xF0 written: FERR#/IRQ 13 and IGNNE# released. */
+  clearFerr(): void {
+    this.ferr = false;
+    this.ferrLine?.(false);
+  }
 
   /** FNINIT (also the power-on state vmrr uses, as QEMU does). */
   init(): void {
@@ -184,7 +207,7 @@ export class Fpu {
   isInitial(): boolean {
     return this.cw === CW_INIT && this.sw === 0 && this.top === 0 && this.empty.every((e) => e === 1) &&
       this.val.every((v) => Object.is(v, 0)) && this.raw.every((r) => r === null) &&
-      this.fip === 0 && this.fcs === 0 && this.fop === 0 && this.fdp === 0 && this.fds === 0;
+      this.fip === 0 && this.fcs === 0 && this.fop === 0 && this.fdp === 0 && this.fds === 0 && !this.ferr;
   }
 
   save(): FpuState {
@@ -195,11 +218,13 @@ export class Fpu {
       empty: Array.from(this.empty, (e) => e !== 0),
       raw: this.raw.map((r) => (r ? [r.sign, r.exp, Number(r.mant >> 32n), Number(r.mant & 0xffffffffn)] : null)),
       fip: this.fip, fcs: this.fcs, fop: this.fop, fdp: this.fdp, fds: this.fds,
+      ...(this.ferr ? { ferr: true } : {}),
     };
   }
 
   load(s: FpuState | undefined): void {
     this.init();
+    this.ferr = s?.ferr === true;
     if (s === undefined) return;
     if (s.val?.length !== 16 || s.empty?.length !== 8 || s.raw?.length !== 8) throw new Error('CPU state: malformed FPU registers');
     this.cw = s.cw; this.sw = s.sw; this.top = s.top & 7;
