@@ -58,6 +58,7 @@ export function fromDouble(x: number): F80 {
   const [lo, hi] = doubleBits(x);
   const sign = hi >>> 31;
   const e = (hi >>> 20) & 0x7ff;
+  if (e !== 0 && e !== 0x7ff) return { sign, exp: e - 1023 + BIAS, mant: significand(Math.abs(x), 63 - (e - 1023)) };
   const frac = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
   if (e === 0x7ff) return frac === 0n ? { sign, exp: 0x7fff, mant: TOP } : { sign, exp: 0x7fff, mant: TOP | (1n << 62n) | (frac << 11n) };
   if (e === 0) {
@@ -66,7 +67,12 @@ export function fromDouble(x: number): F80 {
     const len = frac.toString(2).length; // msb at len - 1
     return { sign, exp: BIAS - 1074 + len - 1, mant: frac << BigInt(64 - len) };
   }
-  return { sign, exp: e - 1023 + BIAS, mant: TOP | (frac << 11n) };
+  return { sign, exp: e - 1023 + BIAS, mant: significand(Math.abs(x), 63 - (e - 1023)) };
+}
+
+/** a * 2^k as a BigInt: the 64-bit significand of a normal double, an integer a double holds exactly. */
+function significand(a: number, k: number): bigint {
+  return BigInt(k > 1000 ? a * 2 ** (k - 1000) * 2 ** 1000 : a * 2 ** k);
 }
 
 /** Classes the x87 tells apart (FXAM, the tag word, operand checks). */

@@ -3,7 +3,7 @@
 // its one rounding (sf80.ts), with a double fast path for results a double
 // computes exactly.
 
-import { IE, DE, ZE, C1, INDEFINITE, type Fpu, type Operand } from './fpu.js';
+import { IE, DE, ZE, PE, C1, INDEFINITE, type Fpu, type Operand } from './fpu.js';
 import { classify, fromDouble, type F80 } from './f80.js';
 import { ctxOf, unpack, add, mul, div, inf, zero, type Ctx } from './sf80.js';
 import { signal, nanResult, SKIP } from './fpu-core.js';
@@ -54,15 +54,37 @@ export const ext = (v: Operand): F80 => (typeof v === 'number' ? fromDouble(v) :
  * extended result, with no flags, whatever the rounding mode, at 53- or
  * 64-bit precision. Null when the exact path must decide.
  */
-function fastArith(cw: number, op: number, a: number, b: number): number | null {
-  if (((cw >> 8) & 3) === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return null;
+function fastArith(f: Fpu, op: number, a: number, b: number): number | null {
+  const cw = f.cw, pc = (cw >> 8) & 3;
+  if (pc === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return null;
   if (op === OP_SUBR || op === OP_DIVR) {
     const t = a; a = b; b = t;
     op = op === OP_SUBR ? OP_SUB : OP_DIV;
   }
   const r = op === OP_ADD ? a + b : op === OP_SUB ? a - b : op === OP_MUL ? a * b : a / b;
   if (!Number.isFinite(r) || (r === 0 ? op === OP_ADD || op === OP_SUB : Math.abs(r) < 2 ** -1022)) return null;
-  return exact(op, a, b, r) ? r : null;
+  if (exact(op, a, b, r)) { f.sw &= ~C1; return r; }
+  // 53-bit precision, round to nearest: the double operation is the x87's (a normal result, so the exponent ranges agree).
+  if (pc !== 2 || (cw & 0xc00) !== 0) return null;
+  const e = errorSign(op, a, b, r);
+  if (e === 0) return null;
+  f.sw &= ~C1;
+  if ((r > 0) !== (e > 0)) f.sw |= C1; // rounded up in magnitude
+  signal(f, PE);
+  return r;
+}
+
+/** The sign of (exact result - r) for an inexact double r = op(a, b); 0 when it cannot be told cheaply. */
+function errorSign(op: number, a: number, b: number, r: number): number {
+  if (op === OP_ADD || op === OP_SUB) {
+    const y = op === OP_SUB ? -b : b;
+    const bb = r - a;
+    return Math.sign((a - (r - bb)) + (y - bb));
+  }
+  if (op === OP_MUL) return Math.abs(r) >= 2 ** -969 ? Math.sign(mulError(a, b, r)) : 0;
+  if (Math.abs(a) < 2 ** -969 || Math.abs(r) < 2 ** -969) return 0;
+  const rb = r * b;
+  return Math.sign(((a - rb) - mulError(r, b, rb)) * b);
 }
 
 const flip = (v: F80): F80 => ({ sign: v.sign ^ 1, exp: v.exp, mant: v.mant });
@@ -72,8 +94,8 @@ const invalid = (f: Fpu): Result => (signal(f, IE) ? INDEFINITE : SKIP);
 /** op(x, y) with the x87's exception rules; SKIP when an unmasked exception leaves the destination alone. */
 export function arith(f: Fpu, op: number, x: Operand, y: Operand): Result {
   if (typeof x === 'number' && typeof y === 'number') {
-    const r = fastArith(f.cw, op, x, y);
-    if (r !== null) { f.sw &= ~C1; return r; }
+    const r = fastArith(f, op, x, y);
+    if (r !== null) return r;
   }
   const X = ext(x), Y = ext(y);
   const nan = nanResult(f, X, Y);

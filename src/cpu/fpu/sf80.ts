@@ -60,13 +60,27 @@ export function ctxOf(cw: number, fmt?: Format): Ctx {
   };
 }
 
+/** Powers of two 2^0 .. 2^511 (BigInt shifts allocate; the tables do not). */
+const POW2: bigint[] = Array.from({ length: 512 }, (_, k) => 1n << BigInt(k));
+const SHIFT: bigint[] = Array.from({ length: 512 }, (_, k) => BigInt(k));
+export const pow2 = (k: number): bigint => (k < 512 ? POW2[k] : 1n << BigInt(k));
+const big = (k: number): bigint => (k < 512 ? SHIFT[k] : BigInt(k));
+
+const scratch = new DataView(new ArrayBuffer(8));
+
 /** Number of significant bits of m (0 for 0). */
 export function bitlen(m: bigint): number {
-  let n = 0;
-  let x = m;
+  if (m < 0x100000000n) return 32 - Math.clz32(Number(m));
+  scratch.setFloat64(0, Number(m)); // rounded: the exponent can be one too high
+  const e = ((scratch.getUint16(0) >> 4) & 0x7ff) - 1023;
+  if (e >= 1024) return bitlenSlow(m);
+  return m < POW2[e] ? e : e + 1;
+}
+
+function bitlenSlow(m: bigint): number {
+  let n = 0, x = m;
   while (x >= 0x10000000000000000n) { x >>= 64n; n += 64; }
-  const hi = Number(x >> 32n);
-  return n + (hi ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x & 0xffffffffn)));
+  return n + bitlen(x);
 }
 
 export const zero = (sign: number): F80 => ({ sign, exp: 0, mant: 0n });
@@ -101,13 +115,13 @@ export function round(c: Ctx, sign: number, m: bigint, q: number, sticky: boolea
   const shift = Q - q;
   let kept: bigint, cmp: number, inexact: boolean;
   if (shift <= 0) {
-    kept = m << BigInt(-shift);
+    kept = shift === 0 ? m : m << big(-shift);
     inexact = sticky;
     cmp = -1;
   } else {
-    const b = BigInt(shift);
+    const b = big(shift);
     kept = m >> b;
-    const rem = m - (kept << b), half = 1n << (b - 1n);
+    const rem = m - (kept << b), half = pow2(shift - 1);
     inexact = sticky || rem !== 0n;
     cmp = rem > half ? 1 : rem < half ? -1 : sticky ? 1 : 0;
   }
@@ -115,13 +129,14 @@ export function round(c: Ctx, sign: number, m: bigint, q: number, sticky: boolea
   const up = inexact && roundsUp(c.rc, sign, (kept & 1n) === 1n, cmp);
   if (up) {
     kept += 1n;
-    if (kept >> BigInt(prec) !== 0n) { kept >>= 1n; q2++; }
+    if (kept === POW2[prec]) { kept = POW2[prec - 1]; q2++; }
   }
   if (inexact) c.flags |= PE;
   c.up = up;
   if (bias) c.flags |= UE;
   else if (E < emin && inexact) c.flags |= UE;
-  const top = q2 + bitlen(kept) - 1;
+  // A normal result has prec bits; a denormal one fewer (or none).
+  const top = E >= emin ? q2 + prec - 1 : kept === 0n ? emin - 1 : q2 + bitlen(kept) - 1;
   if (kept !== 0n && top > emax) {
     if (!c.maskOE) {
       c.flags |= OE;
@@ -130,7 +145,7 @@ export function round(c: Ctx, sign: number, m: bigint, q: number, sticky: boolea
     c.flags |= OE | PE;
     const toInf = c.rc === 0 || (c.rc === 1 && sign === 1) || (c.rc === 2 && sign === 0);
     c.up = toInf;
-    const max = (1n << BigInt(prec)) - 1n;
+    const max = POW2[prec] - 1n;
     return { sign, sig: toInf ? 0n : max, q: emax - prec + 1, overflow: true, bias: 0 };
   }
   return { sign, sig: kept, q: q2, overflow: false, bias };
@@ -142,8 +157,8 @@ export function pack80(r: Rounded): F80 {
   if (r.sig === 0n) return zero(r.sign);
   const len = bitlen(r.sig);
   const top = r.q + len - 1;
-  if (top >= 1 - BIAS) return { sign: r.sign, exp: top + BIAS, mant: r.sig << BigInt(64 - len) };
-  return { sign: r.sign, exp: 0, mant: r.sig << BigInt(r.q - (1 - BIAS - 63)) };
+  if (top >= 1 - BIAS) return { sign: r.sign, exp: top + BIAS, mant: len === 64 ? r.sig : r.sig << big(64 - len) };
+  return { sign: r.sign, exp: 0, mant: r.sig << big(r.q - (1 - BIAS - 63)) };
 }
 
 /** Round and pack to 80 bits. */
@@ -164,7 +179,7 @@ export function add(c: Ctx, a: Unpacked, b: Unpacked): F80 {
   if (a.m === 0n && b.m === 0n) return zero(a.sign === b.sign ? a.sign : c.rc === 1 ? 1 : 0);
   if (a.m === 0n) return roundPack(c, b.sign, b.m, b.q);
   if (b.m === 0n) return roundPack(c, a.sign, a.m, a.q);
-  const ta = a.q + bitlen(a.m), tb = b.q + bitlen(b.m);
+  const ta = a.q + (a.m >= POW2[63] ? 64 : bitlen(a.m)), tb = b.q + (b.m >= POW2[63] ? 64 : bitlen(b.m));
   // Far apart: the smaller one only moves the larger by less than an ulp (a sticky part).
   if (ta - tb > 72 || tb - ta > 72) {
     const [big, small] = ta > tb ? [a, b] : [b, a];
@@ -172,7 +187,7 @@ export function add(c: Ctx, a: Unpacked, b: Unpacked): F80 {
     return small.sign === big.sign ? roundPack(c, big.sign, m, q, true) : roundPack(c, big.sign, m - 1n, q, true);
   }
   const q = Math.min(a.q, b.q);
-  const A = a.m << BigInt(a.q - q), B = b.m << BigInt(b.q - q);
+  const A = a.q === q ? a.m : a.m << big(a.q - q), B = b.q === q ? b.m : b.m << big(b.q - q);
   const s = (a.sign ? -A : A) + (b.sign ? -B : B);
   if (s === 0n) return zero(c.rc === 1 ? 1 : 0);
   return s < 0n ? roundPack(c, 1, -s, q) : roundPack(c, 0, s, q);
@@ -194,10 +209,13 @@ export function div(c: Ctx, a: Unpacked, b: Unpacked): F80 {
   return roundPack(c, sign, quo, a.q - k - b.q, quo * b.m !== n);
 }
 
-/** Integer square root (floor). */
+/** Integer square root (floor): Newton's iteration from a double estimate. */
 export function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = 1n << BigInt((bitlen(n) >> 1) + 1);
+  if (n < 0x10000000000000n) return BigInt(Math.floor(Math.sqrt(Number(n))));
+  let s = bitlen(n) - 52;
+  s += s & 1;
+  let x = BigInt(Math.floor(Math.sqrt(Number(n >> BigInt(s))))) << BigInt(s >> 1);
+  x = (x + n / x) >> 1n; // now at or above the root
   for (;;) {
     const y = (x + n / x) >> 1n;
     if (y >= x) return x;
