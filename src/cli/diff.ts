@@ -34,7 +34,7 @@ async function openSide(log: string, tlb: DiffOptions['tlb'], opts: DiffOptions)
   const parts = await open();
   const session = new ReplaySession(log, parts, {
     verify: true,
-    autoSnapshots: 4,
+    snapshots: { max: 4, atSyncPoints: true },
     reopen: open,
     signal: opts.signal,
     onRestore: (icount) => {

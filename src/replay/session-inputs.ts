@@ -103,7 +103,7 @@ export class ReplayingInput implements MachineInput {
   peekClockNs(): number {
     return this.lastClock;
   }
-  /** The last clock value served (part of a replay's in-memory snapshot, Replayer.saveCursor). */
+  /** The last clock value served (part of a replay's in-memory snapshot, Replayer.saveReading). */
   get lastClockNs(): number {
     return this.lastClock;
   }
