@@ -18,7 +18,7 @@ import type { Machine } from '../machine/machine.js';
 import { CheckpointTracker, applyCheckpoints, type Checkpoint } from '../machine/checkpoints.js';
 import { restoreSnapshot, takeSnapshot, type Snapshot } from '../machine/snapshot.js';
 import { StateHasher } from '../machine/state-hash.js';
-import { peekTranslate } from '../cpu/paging.js';
+import { peekLinear } from '../cpu/paging.js';
 import type { Replayer } from './replayer.js';
 import { findSeekPoint, listCheckpoints } from './seek.js';
 import { ReplayCursor, type CursorState, type ReplayResult, type ResumePoint } from './replay-cursor.js';
@@ -249,16 +249,9 @@ export class ReplaySession {
     return this.hasher.hash();
   }
 
-  /** Linear memory through the guest's current paging, without side effects; null for bytes nothing maps. */
-  readMemory(lin: number, length: number): (number | null)[] {
-    const cpu = this.machine.cpu;
-    const ram = this.machine.mem.ram;
-    const out: (number | null)[] = [];
-    for (let i = 0; i < length; i++) {
-      const pa = peekTranslate(cpu, (lin + i) >>> 0);
-      out.push(pa >= 0 && pa < ram.length ? ram[pa] : null);
-    }
-    return out;
+  /** Linear memory through the guest's current paging, without side effects; stops at the first unmapped byte (undefined if none is mapped). */
+  readMemory(lin: number, length: number): Uint8Array | undefined {
+    return peekLinear(this.machine.cpu, lin, length);
   }
 
   close(): void {
