@@ -5,7 +5,8 @@
 // bit-identical, and the exception flags too, except that vmrr also reports
 // DE for a denormal operand (the SDM lists #D there; QEMU 7.2 omits it).
 // Part 2 (4 lines a pair): FSIN, FCOS, FPATAN, FYL2X: values equal or within
-// one ulp (vmrr uses JS Math, QEMU host libm or softfloat), except two QEMU
+// one ulp (both round a high-precision value; QEMU's FSIN/FCOS are glibc's,
+// not always correctly rounded; 1539 of 1600 bit-identical), except two QEMU
 // deviations from the SDM: FSIN/FCOS of an infinity (QEMU returns it
 // unchanged; the SDM says invalid operation) and which NaN FPATAN/FYL2X
 // return for two NaN operands (QEMU takes ST(0)'s; the SDM the larger
