@@ -5,6 +5,7 @@ import { OptionError, type ExitCodeMode } from './options.js';
 import { ConfigError } from '../machine/config.js';
 import { DiskOpenError } from '../machine/file-disk.js';
 import { InjectSpecError } from '../ft/inject.js';
+import { LinkError } from '../ft/wire.js';
 import { LogError } from '../replay/log-error.js';
 import { StateError } from '../machine/state-check.js';
 
@@ -37,6 +38,7 @@ export function isUserError(err: unknown): err is Error {
     err instanceof ConfigError ||
     err instanceof DiskOpenError ||
     err instanceof InjectSpecError ||
+    err instanceof LinkError ||
     err instanceof LogError ||
     err instanceof StateError
   );

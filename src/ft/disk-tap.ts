@@ -21,7 +21,7 @@ export class DiskTap implements DiskBackend {
   /** The latest contents of every sector written (a resync reads the primary's here). */
   private readonly latest = new Map<number, Uint8Array>();
 
-  constructor(private readonly inner: DiskBackend, private readonly icount: () => number) {}
+  constructor(readonly inner: DiskBackend, private readonly icount: () => number) {}
 
   get sectors(): number {
     return this.inner.sectors;
