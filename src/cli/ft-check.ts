@@ -35,6 +35,8 @@ export interface FtCheckCliOptions extends MachineFlags {
   /** Released guest output to FILE instead of standard output, and its offset ledger. */
   output?: string;
   ledger?: string;
+  /** After losing the secondary, keep trying to get a new one (full resync when it joins). */
+  rejoin?: boolean;
 }
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -101,6 +103,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
         else for (const b of bytes) s.write(b);
       },
       channel: remote?.channel,
+      rejoin: remote && opts.rejoin ? remote.rejoin : undefined,
       linkInfo: remote?.info,
       sinkBytes: () => rel?.written ?? 0,
       lost: (l) => io.warn(`the secondary was lost at icount ${l.icount} (${l.message}): the primary runs on unprotected`),

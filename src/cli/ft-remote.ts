@@ -19,6 +19,8 @@ const HANDSHAKE_MS = 15_000;
 
 export interface RemoteSecondary {
   channel(header: Uint8Array): Promise<HostChannel>;
+  /** --rejoin: after a pause of one heartbeat, a new secondary (spawned again, or at the same address). */
+  rejoin(header: Uint8Array): Promise<HostChannel>;
   info(): { peer: string; sentBytes: number; receivedBytes: number };
 }
 
@@ -28,16 +30,24 @@ export function serialInPath(opts: Pick<FtCheckCliOptions, 'serialIn'>): string 
 }
 
 export async function remoteSecondary(opts: FtCheckCliOptions, config: MachineConfig, serialIn: string | null, io: RunIo): Promise<RemoteSecondary> {
-  const where = opts.secondary === 'spawn' ? await spawnSecondary(io) : parseHostPort(opts.secondary!, '--secondary');
+  const spawned = opts.secondary === 'spawn';
+  let where = spawned ? await spawnSecondary(io) : parseHostPort(opts.secondary!, '--secondary');
   let ch: SocketChannel | null = null;
+  const hb = opts.heartbeat ?? 1000;
+  const channel = async (header: Uint8Array): Promise<HostChannel> => {
+    ch = await connectSecondary(where.host, where.port, {
+      ...helloMagic(), version, header, ramBytes: config.ram, heartbeatMs: hb,
+      serialIn, output: opts.output !== undefined ? resolve(opts.output) : null, ledger: opts.ledger !== undefined ? resolve(opts.ledger) : null,
+      diskWritable: config.diskWritable, maxInsns: opts.maxInsns ?? null,
+    }, HANDSHAKE_MS);
+    return ch;
+  };
   return {
-    channel: async (header) => {
-      ch = await connectSecondary(where.host, where.port, {
-        ...helloMagic(), version, header, ramBytes: config.ram, heartbeatMs: opts.heartbeat ?? 1000,
-        serialIn, output: opts.output !== undefined ? resolve(opts.output) : null, ledger: opts.ledger !== undefined ? resolve(opts.ledger) : null,
-        diskWritable: config.diskWritable, maxInsns: opts.maxInsns ?? null,
-      }, HANDSHAKE_MS);
-      return ch;
+    channel,
+    rejoin: async (header) => {
+      await new Promise((r) => setTimeout(r, hb));
+      if (spawned) where = await spawnSecondary(io);
+      return channel(header);
     },
     info: () => ({ peer: `${where.host}:${where.port}`, sentBytes: ch?.counters.sentBytes ?? 0, receivedBytes: ch?.counters.receivedBytes ?? 0 }),
   };

@@ -23,6 +23,7 @@ export interface FtSecondaryOptions {
 
 export type FtSecondaryResult =
   | { outcome: 'primary-ended'; peer: string; link: { receivedBytes: number; sentBytes: number } }
+  | { outcome: 'dropped'; peer: string; why: string }
   | ({ outcome: 'took-over' } & FailoverReport);
 
 export async function ftSecondaryCommand(opts: FtSecondaryOptions, io: { say(line: string): void; signal?: AbortSignal }): Promise<FtSecondaryResult> {
@@ -32,6 +33,7 @@ export async function ftSecondaryCommand(opts: FtSecondaryOptions, io: { say(lin
     host, port, version, image: opts.image, disk: opts.disk, handshakeMs: opts.handshakeTimeout, now,
     listening: (h, p) => io.say(`vmrr ft-secondary: listening on ${h}:${p}`),
   });
+  if (end.kind === 'dropped') return { outcome: 'dropped', peer: end.stats.peer, why: end.why };
   if (end.kind === 'bye') return { outcome: 'primary-ended', peer: end.stats.peer, link: { receivedBytes: end.stats.receivedBytes, sentBytes: end.stats.sentBytes } };
   io.say(`vmrr ft-secondary: lost the primary (${end.why}): taking over`);
   const h = end.hello;
@@ -48,6 +50,7 @@ export async function ftSecondaryCommand(opts: FtSecondaryOptions, io: { say(lin
 }
 
 export function formatFtSecondary(r: FtSecondaryResult): string {
+  if (r.outcome === 'dropped') return `vmrr ft-secondary: the primary at ${r.peer} dropped this secondary (${r.why}) and runs on alone: no takeover\n`;
   if (r.outcome === 'primary-ended') return `vmrr ft-secondary: the primary at ${r.peer} ended the check (${r.link.receivedBytes} bytes received, ${r.link.sentBytes} sent)\n`;
   const fb = r.firstByteMs === null ? 'no new output' : `first new byte ${r.firstByteMs.toFixed(1)} ms after the loss was noticed`;
   return `vmrr ft-secondary: took over at icount ${r.liveFromIcount}, resuming output at byte ${r.resumedAt} (${r.replayedBytes} bytes from the replay, ${r.liveBytes} live); ` +

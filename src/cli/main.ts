@@ -238,6 +238,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--threads <n>', '1: both guests in this thread, in turn; 2: the secondary in a worker thread, pipelined', intArg('--threads', 1, 2), 1)
     .option('--secondary <where>', 'the secondary in another process over TCP: [HOST:]PORT of a `vmrr ft-secondary`, or spawn (start one on loopback)')
     .option('--heartbeat <ms>', 'with --secondary: silence on the link this long means the peer is gone', intArg('--heartbeat', 10, 600_000), 1000)
+    .option('--rejoin', 'with --secondary: after losing the secondary, keep trying for a new one (spawned again, or at the same address) and give it the whole machine')
     .option('--output <file>', 'write the released guest output (COM1, port 0xE9) to FILE instead of standard output')
     .option('--ledger <file>', 'record each write of released output (who, offset, length) in FILE, one JSON line each')
     .option('--json', 'print the report as one JSON object on standard output (see docs/cli-json.md)')
@@ -291,7 +292,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--serial-in <file>', "after a takeover, COM1's input file (default: the primary's)")
     .option('--handshake-timeout <ms>', 'give up on a primary that connects but sends no hello within MS', intArg('--handshake-timeout', 10, 600_000), 10_000)
     .option('--json', 'print how the session ended as one JSON object on standard error\'s place: standard output is the guest\'s after a takeover, so the JSON goes to stderr')
-    .addHelpText('after', '\nExit status:\n  0  the primary ended the check normally, or the secondary took over and the guest ended normally\n  1  the primary was lost while the secondary had diverged: no faithful takeover\n  2  bad usage; a refused handshake (another image, disk, version or protocol), garbage on the link, no hello in time\n  3  after a takeover the guest failed (triple fault, instruction limit); 4: it halted for good\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-secondary(1).')
+    .addHelpText('after', '\nExit status:\n  0  the primary ended the check normally, or the secondary took over and the guest ended normally\n  1  the primary was lost while the secondary had diverged (no faithful takeover), or the primary dropped this secondary (silent past the heartbeat)\n  2  bad usage; a refused handshake (another image, disk, version or protocol), garbage on the link, no hello in time\n  3  after a takeover the guest failed (triple fault, instruction limit); 4: it halted for good\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-secondary(1).')
     .action(async (parsed: Record<string, unknown>) => {
       const { ftSecondaryCommand, formatFtSecondary } = await import('./ft-secondary.js');
       const { TakeoverError } = await import('../ft/failover.js');
@@ -299,7 +300,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       try {
         const r = await withInterrupt((signal) => ftSecondaryCommand({ ...(parsed as unknown as import('./ft-secondary.js').FtSecondaryOptions), json }, { say, signal }));
         process.stderr.write(json ? jsonText(r) + '\n' : formatFtSecondary(r));
-        setStatus(r.outcome === 'primary-ended' ? EXIT_OK : runExitStatus(r.stop.reason as Parameters<typeof runExitStatus>[0], r.stop.exitValue, 'vmrr'));
+        setStatus(r.outcome === 'primary-ended' ? EXIT_OK : r.outcome === 'dropped' ? EXIT_DIVERGENCE : runExitStatus(r.stop.reason as Parameters<typeof runExitStatus>[0], r.stop.exitValue, 'vmrr'));
       } catch (e) {
         if (!(e instanceof TakeoverError)) throw e;
         sayError(e.message);

@@ -48,6 +48,8 @@ export interface FtCheckOptions {
   channel?(header: Uint8Array): Promise<HostChannel>;
   /** Figures of a socket channel, for the report. */
   linkInfo?: () => { peer: string; sentBytes: number; receivedBytes: number };
+  /** After a remote secondary was lost: a new one, or null (retried each round while the primary runs alone). */
+  rejoin?(header: Uint8Array): Promise<HostChannel | null>;
   /** The remote secondary was lost: the check goes on unprotected. */
   lost?(l: { icount: number; message: string }): void;
   /** Bytes the release sink holds so far (told to the secondary, whose takeover resumes there). */
@@ -163,7 +165,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     output: ledger.output(p.disk?.count ?? 0),
     link: {
       bytes: link.bytes, frames: link.nextIndex - 1, transport: 'inline', peer: null, sentBytes: null, receivedBytes: null, roundTrips: 0,
-      resyncBytes: ledger.resyncs.reduce((a, r) => a + r.transferBytes, 0), lost: null, unprotectedInsns: 0,
+      resyncBytes: ledger.resyncs.reduce((a, r) => a + r.transferBytes, 0), lost: null, joins: [], unprotectedInsns: 0,
     },
     wallSeconds: (o.now() - start) / 1000,
     timing: { primaryMs, secondaryMs, resyncMs },

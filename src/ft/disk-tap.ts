@@ -50,6 +50,11 @@ export class DiskTap implements DiskBackend {
     return this.latest.get(lba) ?? null;
   }
 
+  /** Every sector this guest has written. */
+  writtenSectors(): number[] {
+    return [...this.latest.keys()];
+  }
+
   /** Make sector `lba` hold `data` without counting it as a guest write (a resync). */
   put(lba: number, data: Uint8Array): void {
     this.inner.write(lba, data);

@@ -22,7 +22,8 @@ import { OutputLog } from './outputs.js';
 import { compareDisk, compareOutputs, type DiskWrites } from './compare.js';
 import { SECTOR } from '../devices/disk-backend.js';
 import { judgeRound, type FtCheckOptions } from './checker.js';
-import { RemoteSecondary, type RemoteRound } from './remote-secondary.js';
+import { RemoteSecondary, type HostChannel, type RemoteRound } from './remote-secondary.js';
+import { nonZeroPages } from './secondary-host.js';
 import type { FtReport, FtResync } from './report.js';
 import { CommitLedger } from './commit-ledger.js';
 import type { StopInfo } from '../machine/machine.js';
@@ -47,11 +48,12 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   const link = new FrameLink();
   const tally = inputTally(link);
   const p = new Primary({ ...o.setup, recorder: o.recorder, link, serialIn: o.serialIn, disk: o.disk?.primary });
-  const s = local ?? new RemoteSecondary(await o.channel!(link.encodedHeader));
+  let s = local ?? new RemoteSecondary(await o.channel!(link.encodedHeader));
   // What loading read goes with the header: the secondary's own load takes those values.
   const first = link.encodedSince(1);
   // Frames can be posted at once; a failed start fails the results and requests that follow it.
-  s.start({ header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections], diskBytes: o.disk?.bytes }).catch(() => {});
+  const init = { header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections], diskBytes: o.disk?.bytes };
+  s.start(init).catch(() => {});
   let sent = 1 + first.length;
   /** Post the frames of the round the primary just ended. */
   const post = (): void => {
@@ -103,10 +105,14 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   const resync = async (reason: FtResync['reason']): Promise<void> => {
     const t0 = o.now();
     epoch++;
-    const secondaryIcount = sIcount;
-    const dirty = await s.call<{ pages: number[]; sectors: number[] }>({ op: 'dirty' });
+    const join = reason === 'join';
+    const secondaryIcount = join ? 0 : sIcount;
+    const dirty = await s.call<{ pages: number[]; sectors: number[] }>({ op: 'dirty', all: join });
     const extra = new Set<number>(dirty.pages);
     for (const r of rounds) for (const pg of r.pages) extra.add(pg);
+    // A new secondary has only the loaded image: it is sent every page either side has that is not zero, and every sector written.
+    if (join) for (const pg of nonZeroPages(p.machine)) extra.add(pg);
+    if (join && p.disk) for (const lba of p.disk.writtenSectors()) p.disk.since.add(lba);
     const cp = p.tracker.take({ extraPages: extra });
     const frames = checkpointFrames(cp);
     // The secondary now holds the state that produced the primary's output: it is committed.
@@ -195,11 +201,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     if (r.point.kind === 'end') finished = true;
   };
 
-  let lost: { icount: number; message: string } | null = null;
-  let injections: FtReport['injections'] = [];
-  let lostAtIcount = 0;
-  try {
-    await primaryRound();
+  const protectedLoop = async (): Promise<void> => {
     while (!finished && pStop.reason !== 'interrupted') {
       if (!pEnded && rounds.length - judged <= lead) {
         await primaryRound();
@@ -214,20 +216,55 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
       }
       await judge(res);
     }
-    injections = await s.call<FtReport['injections']>({ op: 'outcomes' });
-  } catch (e) {
-    // A remote secondary lost (its process died, the link broke): the primary goes on alone.
-    if (!remote || !s.failure) throw e;
-    lost = { icount: p.icount, message: s.failure.message };
-    lostAtIcount = p.icount;
-    o.lost?.(lost);
-  }
-  if (lost) {
-    // Unprotected: what the primary produced is released as it comes.
+  };
+
+  /** The primary alone: output is released as it comes. With --rejoin, a new secondary may join; true when one did. */
+  const unprotected = async (): Promise<boolean> => {
     ledger.commitAll();
+    let joining: Promise<HostChannel | null> | null = null;
+    let joined: HostChannel | null = null;
     while (!pEnded && pStop.reason !== 'interrupted') {
+      if (o.rejoin && !joining) joining = o.rejoin(link.encodedHeader).then((c) => (joined = c), () => (joining = null));
+      if (joined) {
+        s = new RemoteSecondary(joined);
+        s.start({ ...init, frames: first }).catch(() => {});
+        rounds = [];
+        judged = 0;
+        noticed = -1;
+        try {
+          await resync('join');
+          joins.push(p.icount);
+          return true;
+        } catch (e) {
+          // The new secondary was lost too: on alone, trying again.
+          if (!s.failure) throw e;
+          joining = joined = null;
+        }
+      }
       await primaryRound();
       ledger.commitAll();
+    }
+    return false;
+  };
+
+  let lost: { icount: number; message: string } | null = null;
+  let injections: FtReport['injections'] = [];
+  let unprotectedInsns = 0;
+  const joins: number[] = [];
+  for (let protectedPhase = true; protectedPhase;) {
+    protectedPhase = false;
+    try {
+      if (joins.length === 0) await primaryRound();
+      await protectedLoop();
+      injections = await s.call<FtReport['injections']>({ op: 'outcomes' });
+    } catch (e) {
+      // A remote secondary lost (its process died, the link broke): the primary goes on alone.
+      if (!remote || !s.failure) throw e;
+      lost = { icount: p.icount, message: s.failure.message.split('\n')[0] };
+      o.lost?.(lost);
+      const from = p.icount;
+      protectedPhase = await unprotected();
+      unprotectedInsns += p.icount - from;
     }
   }
   await s.close().catch(() => {});
@@ -241,10 +278,10 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
     link: {
       bytes: link.bytes, frames: link.nextIndex - 1, transport: remote ? 'tcp' : 'thread', peer: o.linkInfo?.().peer ?? null,
       sentBytes: o.linkInfo?.().sentBytes ?? null, receivedBytes: o.linkInfo?.().receivedBytes ?? null, roundTrips: s.roundTrips,
-      resyncBytes: ledger.resyncs.reduce((a, r) => a + r.transferBytes, 0), lost, unprotectedInsns: lost ? pStop.icount - lostAtIcount : 0,
+      resyncBytes: ledger.resyncs.reduce((a, r) => a + r.transferBytes, 0), lost, joins, unprotectedInsns,
     },
     wallSeconds: (o.now() - start) / 1000,
     timing: { primaryMs, secondaryMs, resyncMs },
-    verdict: ledger.verdict(primaryHash, sHash, pStop.reason === 'interrupted', lost !== null),
+    verdict: ledger.verdict(primaryHash, sHash, pStop.reason === 'interrupted', lost !== null && (joins.length === 0 || joins[joins.length - 1] < lost.icount)),
   };
 }

@@ -24,7 +24,8 @@ export interface FtDivergence {
 export interface FtResync {
   /** The primary's icount: the secondary was given the primary's state there. */
   icount: number;
-  reason: 'divergence' | 'lag';
+  /** 'join': a new secondary joined (after one was lost) and was given the whole machine. */
+  reason: 'divergence' | 'lag' | 'join';
   /** Where the secondary was when the primary paused. */
   secondaryIcount: number;
   /** RAM pages sent: dirtied on either side since the last common point. */
@@ -101,6 +102,8 @@ export interface FtLinkFigures {
   resyncBytes: number;
   /** Set when the secondary was lost: where, why; the primary ran on unprotected from there. */
   lost: { icount: number; message: string } | null;
+  /** Primary icounts where a new secondary joined by a full resync (ft-check --rejoin). */
+  joins: number[];
   /** Instructions the primary ran with no secondary (0 when protected throughout). */
   unprotectedInsns: number;
 }

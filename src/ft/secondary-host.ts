@@ -15,6 +15,8 @@
 // on from the secondary's state (takeover.ts).
 
 import { toHex } from '../machine/hash64.js';
+import { pageIsZero } from '../machine/ram-pages.js';
+import type { Machine } from '../machine/machine.js';
 import { FrameLink } from './link.js';
 import { restoreFrames } from './resync.js';
 import { DropFilter } from './drop-filter.js';
@@ -42,7 +44,7 @@ export type WorkerRequest =
   /** The primary released its output items before `upTo`: the secondary need keep only those after. */
   | { op: 'released'; upTo: number; sink: number }
   /** The pages (and disk sectors) the secondary dirtied since the last verified point; the host then runs nothing until `restore`. */
-  | { op: 'dirty' }
+  | { op: 'dirty'; all?: boolean }
   | {
     op: 'restore'; epoch: number; frames: Uint8Array[]; at: number; from: number; outLength: number; counts: [string, number][];
     /** The primary's disk: the sectors either side wrote since the last resync, and its count of writes. */
@@ -167,6 +169,8 @@ export class SecondaryHost {
         return null;
       case 'dirty': {
         this.hold = true;
+        // A joining secondary: every page not zero here must be sent, whatever the primary holds there.
+        if (req.all) return { pages: nonZeroPages(sec.machine), sectors: [] };
         const pages = new Set<number>(sec.tracker.pagesDirtiedSince());
         for (const d of this.dirtied) for (const p of d.pages) pages.add(p);
         return { pages: [...pages], sectors: sec.disk ? [...sec.disk.since] : [] };
@@ -193,6 +197,8 @@ export class SecondaryHost {
       this.base = { serial: req.serialBytes, rdrands: req.rdrands, ownSerial: sec.machine.eventCounts.serial, ownRdrands: sec.rdrands };
     }
     sec.resynced(req.at);
+    // A secondary that joined late has only the frames its load read: the next one is `from`.
+    this.link.skipTo(req.from);
     sec.beginRound(req.from);
     this.link.dropBefore(req.from);
     // Rounds on the link before `from` are behind the restored state; later ones will arrive.
@@ -239,4 +245,11 @@ export class SecondaryHost {
       for (const f of w) f();
     }
   }
+}
+
+/** Pages of RAM that are not all zero. */
+export function nonZeroPages(m: Machine): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < m.mem.pages; p++) if (!pageIsZero(m, p)) out.push(p);
+  return out;
 }

@@ -37,6 +37,8 @@ export interface ServerOptions {
 export type SessionEnd =
   /** The primary said bye: its report has the verdict. */
   | { kind: 'bye'; host: SecondaryHost; hello: Hello; stats: SessionStats }
+  /** The primary gave up on this secondary (it fell silent past the heartbeat) and runs on alone: no takeover. */
+  | { kind: 'dropped'; why: string; stats: SessionStats }
   /** The link was lost: take over from `host`. */
   | { kind: 'lost'; why: string; host: SecondaryHost; hello: Hello; setup: GuestSetup; header: LogHeader; lostAt: number; stats: SessionStats; diskPath: string | null };
 
@@ -186,6 +188,11 @@ function session(sock: Socket, o: ServerOptions): Promise<SessionEnd> {
           continue;
         }
         if (m.hb) continue;
+        if (m.dropped !== undefined) {
+          finish();
+          sock.destroy();
+          return resolve({ kind: 'dropped', why: String(m.dropped), stats });
+        }
         if (m.bye) {
           finish();
           sock.end();

@@ -91,6 +91,8 @@ export class SocketChannel implements HostChannel {
   private failed = false;
   private closing = false;
   private lastHeard = Date.now();
+  /** The watchdog starts once the secondary has built its guest (building it blocks its event loop). */
+  private armed = false;
   private readonly beat: NodeJS.Timeout;
 
   constructor(private readonly sock: Socket, private readonly reader: MessageReader, private readonly cbor: Encoder, readonly peer: string, heartbeatMs: number, handshakeBytes: number) {
@@ -108,6 +110,7 @@ export class SocketChannel implements HostChannel {
       for (const m of msgs as Record<string, unknown>[]) {
         this.counters.messagesReceived++;
         if (m.hb) continue;
+        if (m.id !== undefined || m.round !== undefined) this.armed = true;
         if (m.fatal) return this.lose(new LinkError(`the secondary at ${peer} gave up: ${String(m.fatal)}`));
         this.onMsg(m as HostReply);
       }
@@ -121,6 +124,7 @@ export class SocketChannel implements HostChannel {
       // A late tick means this side was busy (a long round or resync): the peer gets a fresh window.
       if (now - lastTick > heartbeatMs / 2) this.lastHeard = now;
       lastTick = now;
+      if (!this.armed) this.lastHeard = now;
       if (now - this.lastHeard > heartbeatMs) this.lose(new LinkError(`ft link to ${peer}: no word from the secondary for ${heartbeatMs} ms (--heartbeat)`));
       else this.write({ hb: 1 });
     }, Math.max(5, heartbeatMs / 4));
@@ -129,9 +133,12 @@ export class SocketChannel implements HostChannel {
 
   private lose(e: Error): void {
     if (this.failed || this.closing) return;
+    // If the secondary is still there, it must not take over: the primary goes on.
+    this.write({ dropped: e.message });
     this.failed = true;
     clearInterval(this.beat);
-    this.sock.destroy();
+    this.sock.end();
+    setTimeout(() => this.sock.destroy(), 100).unref();
     this.onErr(e);
   }
 
