@@ -15,6 +15,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_GUEST_FAILED = 3;
 /** The guest halted for good: HLT with interrupts off (a panic), or with nothing left to wake it. */
 export const EXIT_GUEST_HALTED = 4;
+/** ft-check / ft-secondary: the link was lost and the other side claimed the output (src/ft/arbiter.ts). */
+export const EXIT_SUPERSEDED = 5;
 /** vmrr itself failed: a bug, reported with its stack. */
 export const EXIT_INTERNAL = 70;
 /** Stopped by SIGINT, as shells report it. */

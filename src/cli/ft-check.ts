@@ -16,6 +16,7 @@ import { loadPlan, readImage, type RunIo } from './run.js';
 import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
 import { ReleaseSink } from '../ft/release-sink.js';
+import { Arbiter, SupersededError } from '../ft/arbiter.js';
 import { remoteSecondary, serialInPath } from './ft-remote.js';
 
 export interface FtCheckCliOptions extends MachineFlags {
@@ -71,6 +72,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
     }
     const config = configFromFlags(opts, path);
     const remote = opts.secondary !== undefined ? await remoteSecondary(opts, config, serialInPath(opts), io) : undefined;
+    const arbiter = new Arbiter(opts.output !== undefined ? resolve(opts.output) : null, `primary ${process.pid}`);
     const engine = opts.threads === 2 || remote ? (await import('../ft/parallel.js')).ftCheckParallel : ftCheck;
     const report = await engine({
       image: imagePath,
@@ -99,9 +101,11 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       release: (channel, bytes) => {
         const s = routes.get(channel);
         if (!s) return;
+        if (remote && arbiter.lost(remote.generation())) throw new SupersededError('the secondary took over the output (it won the arbitration after the link was lost): this primary stops');
         if (rel && s === out) rel.write(bytes);
         else for (const b of bytes) s.write(b);
       },
+      claim: remote ? () => arbiter.claim(remote.generation()) : undefined,
       channel: remote?.channel,
       rejoin: remote && opts.rejoin ? remote.rejoin : undefined,
       linkInfo: remote?.info,

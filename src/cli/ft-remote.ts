@@ -22,6 +22,8 @@ export interface RemoteSecondary {
   /** --rejoin: after a pause of one heartbeat, a new secondary (spawned again, or at the same address). */
   rejoin(header: Uint8Array): Promise<HostChannel>;
   info(): { peer: string; sentBytes: number; receivedBytes: number };
+  /** The session now (its owner file is the one to claim when its secondary is lost). */
+  generation(): number;
 }
 
 /** The serial input file, when it is one a secondary on this host could read too. */
@@ -34,12 +36,14 @@ export async function remoteSecondary(opts: FtCheckCliOptions, config: MachineCo
   let where = spawned ? await spawnSecondary(io) : parseHostPort(opts.secondary!, '--secondary');
   let ch: SocketChannel | null = null;
   const hb = opts.heartbeat ?? 1000;
+  let sessions = 0;
   const channel = async (header: Uint8Array): Promise<HostChannel> => {
     ch = await connectSecondary(where.host, where.port, {
       ...helloMagic(), version, header, ramBytes: config.ram, heartbeatMs: hb,
       serialIn, output: opts.output !== undefined ? resolve(opts.output) : null, ledger: opts.ledger !== undefined ? resolve(opts.ledger) : null,
-      diskWritable: config.diskWritable, maxInsns: opts.maxInsns ?? null,
+      diskWritable: config.diskWritable, maxInsns: opts.maxInsns ?? null, generation: sessions,
     }, HANDSHAKE_MS);
+    sessions++;
     return ch;
   };
   return {
@@ -49,6 +53,7 @@ export async function remoteSecondary(opts: FtCheckCliOptions, config: MachineCo
       if (spawned) where = await spawnSecondary(io);
       return channel(header);
     },
+    generation: () => sessions - 1,
     info: () => ({ peer: `${where.host}:${where.port}`, sentBytes: ch?.counters.sentBytes ?? 0, receivedBytes: ch?.counters.receivedBytes ?? 0 }),
   };
 }

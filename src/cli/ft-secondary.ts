@@ -43,6 +43,7 @@ export async function ftSecondaryCommand(opts: FtSecondaryOptions, io: { say(lin
     ledger: opts.ledger !== undefined ? resolve(opts.ledger) : h.ledger,
     serialIn: opts.serialIn !== undefined ? resolve(opts.serialIn) : h.serialIn,
     diskWritable: h.diskWritable,
+    me: `secondary ${process.pid}`,
     now,
     signal: io.signal,
   });

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { paintErr, paintOut } from './colour.js';
 import { OPTIONS, applyDefaults, commanderFlags, parseGdbAddress, parseTlbPower, type GdbAddress, type OptionSpec } from './options.js';
 import type { UnclaimedPort } from '../devices/port-bus.js';
-import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
+import { EXIT_DIVERGENCE, EXIT_SUPERSEDED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
 import type { RunOptions, RunSummary } from './run.js';
 import { jsonText } from './json-out.js';
@@ -243,7 +243,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--ledger <file>', 'record each write of released output (who, offset, length) in FILE, one JSON line each')
     .option('--json', 'print the report as one JSON object on standard output (see docs/cli-json.md)')
     .option('--report <file>', 'also write the JSON report to FILE')
-    .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none); also when a remote secondary was lost and the primary ran on unprotected\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec; the secondary refused the handshake, could not be reached, or spoke garbage\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-check(1).')
+    .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none); also when a remote secondary was lost and the primary ran on unprotected\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec; the secondary refused the handshake, could not be reached, or spoke garbage\n  5  the link to the secondary was lost and the secondary claimed the output (it took over): this primary stopped\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-check(1).')
     .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
       const { ftCheckCommand } = await import('./ft-check.js');
       const opts = applyDefaults(parsed) as unknown as import('./ft-check.js').FtCheckCliOptions;
@@ -292,7 +292,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--serial-in <file>', "after a takeover, COM1's input file (default: the primary's)")
     .option('--handshake-timeout <ms>', 'give up on a primary that connects but sends no hello within MS', intArg('--handshake-timeout', 10, 600_000), 10_000)
     .option('--json', 'print how the session ended as one JSON object on standard error\'s place: standard output is the guest\'s after a takeover, so the JSON goes to stderr')
-    .addHelpText('after', '\nExit status:\n  0  the primary ended the check normally, or the secondary took over and the guest ended normally\n  1  the primary was lost while the secondary had diverged (no faithful takeover), or the primary dropped this secondary (silent past the heartbeat)\n  2  bad usage; a refused handshake (another image, disk, version or protocol), garbage on the link, no hello in time\n  3  after a takeover the guest failed (triple fault, instruction limit); 4: it halted for good\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-secondary(1).')
+    .addHelpText('after', '\nExit status:\n  0  the primary ended the check normally, or the secondary took over and the guest ended normally\n  1  the primary was lost while the secondary had diverged (no faithful takeover), or the primary dropped this secondary (silent past the heartbeat)\n  2  bad usage; a refused handshake (another image, disk, version or protocol), garbage on the link, no hello in time\n  3  after a takeover the guest failed (triple fault, instruction limit); 4: it halted for good\n  5  the link was lost but the primary claimed the output (it is alive and goes on): no takeover\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-secondary(1).')
     .action(async (parsed: Record<string, unknown>) => {
       const { ftSecondaryCommand, formatFtSecondary } = await import('./ft-secondary.js');
       const { TakeoverError } = await import('../ft/failover.js');
@@ -414,6 +414,10 @@ export async function main(argv: string[]): Promise<number> {
     return status;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (err instanceof Error && err.name === 'SupersededError') {
+      sayError(err.message);
+      return EXIT_SUPERSEDED;
+    }
     if (isUserError(err)) {
       sayError(err.message);
       return EXIT_USAGE;

@@ -50,6 +50,8 @@ export interface FtCheckOptions {
   linkInfo?: () => { peer: string; sentBytes: number; receivedBytes: number };
   /** After a remote secondary was lost: a new one, or null (retried each round while the primary runs alone). */
   rejoin?(header: Uint8Array): Promise<HostChannel | null>;
+  /** The remote secondary was lost: may the primary go on releasing output (it won the arbitration)? */
+  claim?(): boolean;
   /** The remote secondary was lost: the check goes on unprotected. */
   lost?(l: { icount: number; message: string }): void;
   /** Bytes the release sink holds so far (told to the secondary, whose takeover resumes there). */

@@ -9,6 +9,7 @@ import { ReleaseSink } from './release-sink.js';
 import { takeOver } from './takeover.js';
 import type { StopInfo } from '../machine/machine.js';
 import type { Channel } from './outputs.js';
+import { Arbiter, SupersededError } from './arbiter.js';
 
 /** The secondary cannot take over: it had diverged from the primary, which died before correcting it. */
 export class TakeoverError extends Error {
@@ -22,6 +23,8 @@ export interface FailoverOptions {
   ledger: string | null;
   serialIn: string | null;
   diskWritable: boolean;
+  /** Who this secondary is, in the owner file it claims. */
+  me: string;
   now(): number;
   signal?: AbortSignal;
 }
@@ -49,6 +52,10 @@ const SINK_CHANNELS = new Set<Channel>(['serial', 'debugcon']);
 export async function failOver(o: FailoverOptions): Promise<FailoverReport> {
   const { end } = o;
   const host = end.host;
+  // The link may be cut with the primary alive: only the side that claims the output goes on.
+  if (!new Arbiter(o.output, o.me).claim(end.hello.generation ?? 0)) {
+    throw new SupersededError(`the primary kept the output (it won the arbitration after the link was lost: ${end.why}): no takeover`);
+  }
   await host.idle();
   const sec = host.sec;
   if (!sec) throw new TakeoverError('the primary was lost before the secondary was built');

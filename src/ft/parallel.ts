@@ -24,6 +24,7 @@ import { SECTOR } from '../devices/disk-backend.js';
 import { judgeRound, type FtCheckOptions } from './checker.js';
 import { RemoteSecondary, type HostChannel, type RemoteRound } from './remote-secondary.js';
 import { nonZeroPages } from './secondary-host.js';
+import { SupersededError } from './arbiter.js';
 import type { FtReport, FtResync } from './report.js';
 import { CommitLedger } from './commit-ledger.js';
 import type { StopInfo } from '../machine/machine.js';
@@ -261,6 +262,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
       // A remote secondary lost (its process died, the link broke): the primary goes on alone.
       if (!remote || !s.failure) throw e;
       lost = { icount: p.icount, message: s.failure.message.split('\n')[0] };
+      if (o.claim && !o.claim()) throw new SupersededError(`the secondary took over the output after the link was lost (${lost.message}): this primary stops`);
       o.lost?.(lost);
       const from = p.icount;
       protectedPhase = await unprotected();

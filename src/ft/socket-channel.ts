@@ -26,6 +26,8 @@ export interface Hello {
   ledger: string | null;
   diskWritable: boolean;
   maxInsns: number | null;
+  /** This session's number (0, then one more for each secondary that joins): the owner file both sides claim (arbiter.ts). */
+  generation: number;
 }
 
 export interface LinkCounters {
