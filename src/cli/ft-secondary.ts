@@ -35,7 +35,7 @@ export async function ftSecondaryCommand(opts: FtSecondaryOptions, io: { say(lin
   });
   if (end.kind === 'dropped') return { outcome: 'dropped', peer: end.stats.peer, why: end.why };
   if (end.kind === 'bye') return { outcome: 'primary-ended', peer: end.stats.peer, link: { receivedBytes: end.stats.receivedBytes, sentBytes: end.stats.sentBytes } };
-  io.say(`vmrr ft-secondary: lost the primary (${end.why}): taking over`);
+  io.say(`vmrr ft-secondary: lost the primary (${end.why}): trying to take over`);
   const h = end.hello;
   const r = await failOver({
     end,

@@ -47,21 +47,26 @@ export interface FailoverReport {
   link: { receivedBytes: number; sentBytes: number };
 }
 
+/** After winning the claim, before reading the output file's length (arbiter.ts). */
+const CLAIM_GRACE_MS = 20;
 const SINK_CHANNELS = new Set<Channel>(['serial', 'debugcon']);
 
 export async function failOver(o: FailoverOptions): Promise<FailoverReport> {
   const { end } = o;
   const host = end.host;
-  // The link may be cut with the primary alive: only the side that claims the output goes on.
-  if (!new Arbiter(o.output, o.me).claim(end.hello.generation ?? 0)) {
-    throw new SupersededError(`the primary kept the output (it won the arbitration after the link was lost: ${end.why}): no takeover`);
-  }
   await host.idle();
   const sec = host.sec;
+  // Only a secondary fit to go on claims the output (the primary may be alive, and then goes on).
   if (!sec) throw new TakeoverError('the primary was lost before the secondary was built');
   if (host.hold || sec.stopped !== null || sec.failed !== null) {
     throw new TakeoverError(`the primary was lost while the secondary had diverged (icount ${sec.icount}) and waited for a resync: it cannot take over faithfully`);
   }
+  // The link may be cut with the primary alive: only the side that claims the output goes on.
+  if (!new Arbiter(o.output, o.me).claim(end.hello.generation ?? 0)) {
+    throw new SupersededError(`the primary kept the output (it won the arbitration after the link was lost: ${end.why}): no takeover`);
+  }
+  // A primary that lost the claim may be finishing a write it checked for before: let it land first.
+  await new Promise((r) => setTimeout(r, CLAIM_GRACE_MS));
   const last = host.lastRound;
   const ended: StopInfo | null = last && last.r.kind === 'reached' && last.r.point.kind === 'end' ? last.r.stop : null;
 

@@ -136,7 +136,7 @@ function session(sock: Socket, o: ServerOptions): Promise<SessionEnd> {
     const refuse = (message: string): void => {
       if (done) return;
       finish();
-      write(hello ? { fatal: message } : { refuse: { message } });
+      write(guest ? { fatal: message } : { refuse: { message } });
       sock.end();
       setTimeout(() => sock.destroy(), 200).unref();
       reject(new LinkError(message));
@@ -149,12 +149,12 @@ function session(sock: Socket, o: ServerOptions): Promise<SessionEnd> {
       resolve({ kind: 'lost', why, host, hello, setup: guest.setup, header: guest.header, lostAt: o.now(), stats, diskPath: guest.diskPath });
     };
     const onHello = (h: Hello): void => {
-      hello = h;
       try {
         guest = checkHello(h, o);
       } catch (e) {
         return refuse((e as Error).message);
       }
+      hello = h;
       clearTimeout(handshake);
       reader.limit = guest.setup.config.ram * 2 + (64 << 20);
       host = new SecondaryHost((m) => write(m));
@@ -185,6 +185,7 @@ function session(sock: Socket, o: ServerOptions): Promise<SessionEnd> {
         if (!hello) {
           if (!m.hello || typeof m.hello !== 'object') return refuse(`${peer} did not start with a hello`);
           onHello(m.hello as Hello);
+          if (!hello) return;
           continue;
         }
         if (m.hb) continue;

@@ -32,6 +32,8 @@ export interface Workload {
    * FT check reports as a state divergence and resyncs; the output does not depend on the clock.
    */
   clock: 'virtual' | 'host';
+  /** Stop at this icount (reason 'limit') in the reference run and the check alike. */
+  maxInsns?: number;
 }
 
 /** Pure output; serial input; disk writes. */
@@ -83,6 +85,7 @@ export function reference(w: Workload, seed: number): { out: Buffer; disk: Buffe
   const dir = mkdtempSync(join(tmpdir(), 'vmrr-ftref-'));
   const args = ['run', join(FIX, w.image), '--ram', '4M', '--clock', 'virtual', '--seed', String(seed)];
   if (w.serialIn) args.push('--serial-in', join(FIX, w.serialIn));
+  if (w.maxInsns) args.push('--max-insns', String(w.maxInsns));
   let disk: string | null = null;
   if (w.disk) {
     disk = join(dir, 'disk.img');
@@ -96,7 +99,7 @@ export function reference(w: Workload, seed: number): { out: Buffer; disk: Buffe
   return ref;
 }
 
-function start(args: string[]): ChildProcess & { err: string; exited: Promise<number | null> } {
+export function startVmrr(args: string[]): ChildProcess & { err: string; exited: Promise<number | null> } {
   const c = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } }) as ChildProcess & { err: string; exited: Promise<number | null> };
   c.err = '';
   c.stderr!.setEncoding('utf8');
@@ -106,8 +109,8 @@ function start(args: string[]): ChildProcess & { err: string; exited: Promise<nu
 }
 
 /** Start a secondary on a free loopback port; resolves with it and its port. */
-export async function startSecondary(extra: string[] = []): Promise<{ proc: ReturnType<typeof start>; port: number }> {
-  const proc = start(['ft-secondary', '--listen', '127.0.0.1:0', ...extra]);
+export async function startSecondary(extra: string[] = []): Promise<{ proc: ReturnType<typeof startVmrr>; port: number }> {
+  const proc = startVmrr(['ft-secondary', '--listen', '127.0.0.1:0', ...extra]);
   for (let i = 0; i < 2000; i++) {
     const m = /listening on [^\s:]+:(\d+)/.exec(proc.err);
     if (m) return { proc, port: Number(m[1]) };
@@ -132,8 +135,9 @@ function size(p: string): number {
 /** The primary's arguments for a workload, writing to files in `dir`. */
 export function primaryArgs(w: Workload, seed: number, port: number, dir: string, extra: string[] = []): string[] {
   const args = ['ft-check', join(FIX, w.image), '--secondary', `127.0.0.1:${port}`, '--ram', '4M', '--clock', w.clock, '--seed', String(seed),
-    '--slice', String(w.slice), '--output', join(dir, 'out'), '--ledger', join(dir, 'ledger'), '--heartbeat', '3000', ...extra];
+    '--slice', String(w.slice), '--output', join(dir, 'out'), '--ledger', join(dir, 'ledger'), '--heartbeat', '3000', '--report', join(dir, 'report.json'), ...extra];
   if (w.serialIn) args.push('--serial-in', join(FIX, w.serialIn));
+  if (w.maxInsns) args.push('--max-insns', String(w.maxInsns));
   if (w.disk) {
     copyFileSync(join(FIX, w.disk), join(dir, 'disk.img'));
     args.push('--disk', join(dir, 'disk.img'), '--disk-writable');
@@ -159,7 +163,7 @@ export async function runKillCase(c: KillCase): Promise<KillOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'vmrr-ftkill-'));
   try {
     const sec = await startSecondary();
-    const pri = start(primaryArgs(c.workload, c.seed, sec.port, dir));
+    const pri = startVmrr(primaryArgs(c.workload, c.seed, sec.port, dir));
     const victim = c.victim === 'primary' ? pri : sec.proc;
     const survivor = c.victim === 'primary' ? sec.proc : pri;
     // Both must have shaken hands (the secondary says nothing until the primary is lost; the primary's output shows it).
@@ -174,7 +178,10 @@ export async function runKillCase(c: KillCase): Promise<KillOutcome> {
     }
     const status = await withTimeout(survivor.exited, 60_000, () => survivor.kill('SIGKILL'));
     await withTimeout(victim.exited, 10_000, () => victim.kill('SIGKILL'));
-    return { killed, survivorStatus: status, survivorStderr: survivor.err, ...judgeFiles(c.workload, c.seed, dir) };
+    // The primary's report, when it wrote one, says what it saw (divergences, the loss).
+    const report = existsSync(join(dir, 'report.json')) ? readFileSync(join(dir, 'report.json'), 'utf8') : '';
+    const seen = report ? JSON.stringify({ divergences: JSON.parse(report).divergences, lost: JSON.parse(report).link.lost }) : '';
+    return { killed, survivorStatus: status, survivorStderr: survivor.err + seen, ...judgeFiles(c.workload, c.seed, dir) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -200,6 +207,6 @@ export function seededCase(seed: number, i: number): KillCase {
   const r = rng(seed * 7919 + i * 104729 + 1);
   const workload = WORKLOADS[i % WORKLOADS.length];
   const victim = Math.floor(i / WORKLOADS.length) % 2 === 0 ? 'primary' : 'secondary';
-  const ref = reference(workload, 1);
-  return { workload, victim, atByte: 1 + Math.floor(r() * Math.max(1, ref.out.length - 1)), seed: 1 };
+  const ref = reference(workload, seed);
+  return { workload, victim, atByte: 1 + Math.floor(r() * Math.max(1, ref.out.length - 1)), seed };
 }
