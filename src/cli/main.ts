@@ -291,7 +291,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--ledger <file>', "after a takeover, record writes in FILE (default: the primary's --ledger)")
     .option('--serial-in <file>', "after a takeover, COM1's input file (default: the primary's)")
     .option('--handshake-timeout <ms>', 'give up on a primary that connects but sends no hello within MS', intArg('--handshake-timeout', 10, 600_000), 10_000)
-    .option('--json', 'print how the session ended as one JSON object on standard error\'s place: standard output is the guest\'s after a takeover, so the JSON goes to stderr')
+    .option('--json', 'write how the session ended as one JSON object on standard error (standard output carries the guest\'s output after a takeover; see docs/cli-json.md)')
     .addHelpText('after', '\nExit status:\n  0  the primary ended the check normally, or the secondary took over and the guest ended normally\n  1  the primary was lost while the secondary had diverged (no faithful takeover), or the primary dropped this secondary (silent past the heartbeat)\n  2  bad usage; a refused handshake (another image, disk, version or protocol), garbage on the link, no hello in time\n  3  after a takeover the guest failed (triple fault, instruction limit); 4: it halted for good\n  5  the link was lost but the primary claimed the output (it is alive and goes on): no takeover\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-secondary(1).')
     .action(async (parsed: Record<string, unknown>) => {
       const { ftSecondaryCommand, formatFtSecondary } = await import('./ft-secondary.js');
