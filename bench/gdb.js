@@ -49,7 +49,7 @@ let end = 0;
 for (let k = 0; k < 2; k++) {
   e = await open();
   t0 = performance.now();
-  e.seekTo(Number.MAX_SAFE_INTEGER);
+  await e.seekTo(Number.MAX_SAFE_INTEGER);
   end = e.icount;
   plain = Math.max(plain, end / (ms(t0) / 1000) / 1e6);
 }
@@ -78,7 +78,7 @@ say(`forward continue with one software breakpoint: ${withBp.toFixed(1)} MIPS; w
 // 1,000 reverse-stepi from the end.
 e = await open();
 t = new ReplayTarget(e);
-e.seekTo(Number.MAX_SAFE_INTEGER);
+await e.seekTo(Number.MAX_SAFE_INTEGER);
 const steps = [];
 for (let k = 0; k < 1000; k++) {
   t0 = performance.now();
@@ -89,21 +89,21 @@ say(`1,000 reverse-stepi from icount ${end}: first ${steps[0].toFixed(0)} ms; th
 
 // reverse-continue to a breakpoint `back` instructions before the end, beside forward replay of that distance.
 const target = end - back;
-e.seekTo(target);
+await e.seekTo(target);
 const pc = pcLinear(e.machine.cpu);
 // The first position at or after `target` where the PC is pc; the breakpoint there is the last hit before the end only if pc recurs rarely, so count hits.
 const bpts = new DebugPoints();
 bpts.apply(`Z0,${pc.toString(16)},1`);
 t.pointsChanged(bpts);
-e.seekTo(end);
+await e.seekTo(end);
 t0 = performance.now();
 const r = await t.reverseResume({ points: bpts, signal: new AbortController().signal });
 const rc = ms(t0);
 const landed = e.icount;
 t.pointsChanged(new DebugPoints());
-e.seekTo(target);
+await e.seekTo(target);
 t0 = performance.now();
-e.advance(end);
+await e.advance(end);
 const fwd = ms(t0);
 say(`reverse-continue from ${end} to the last hit of a breakpoint at 0x${pc.toString(16)} (icount ${landed}, ${end - landed} back; ${r.kind}): ${rc.toFixed(0)} ms; forward replay of ${back} instructions: ${fwd.toFixed(0)} ms`);
 
@@ -111,12 +111,12 @@ say(`reverse-continue from ${end} to the last hit of a breakpoint at 0x${pc.toSt
 const never = new DebugPoints();
 never.apply('Z0,fffffff0,1');
 t.pointsChanged(never);
-e.seekTo(end);
+await e.seekTo(end);
 t0 = performance.now();
 const r2 = await t.reverseResume({ points: never, signal: new AbortController().signal });
 const scan = ms(t0);
 t.pointsChanged(new DebugPoints());
-e.seekTo(0);
+await e.seekTo(0);
 t0 = performance.now();
-e.advance(end);
+await e.advance(end);
 say(`reverse-continue from ${end} with a breakpoint never hit (${r2.kind} ${r2.end ?? ''}): ${scan.toFixed(0)} ms; forward replay of the whole log: ${ms(t0).toFixed(0)} ms`);

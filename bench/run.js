@@ -1,10 +1,12 @@
 // `npm run bench`: guest MIPS (retired instructions / wall seconds) on the
-// CPU-bound fixture, run in this process several times, and peak RSS.
+// CPU-bound fixture, run in this process several times, peak RSS, and the
+// CLI's start-up time (`vmrr --version`, median of 5 processes).
 // Usage: node bench/run.js [--quick] [--runs N] [--image FILE] [--json]
 //   --quick  the short fixture (about 10^7 instructions), 3 runs: a smoke test, not a figure
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { Machine } from '../dist/machine/machine.js';
 import { loadMultiboot } from '../dist/machine/loaders.js';
 import { HostInputSource } from '../dist/replay/input-source.js';
@@ -54,8 +56,18 @@ const mips = results.map((r) => r.mips).sort((a, b) => a - b);
 const median = mips.length % 2 ? mips[(mips.length - 1) / 2] : (mips[mips.length / 2 - 1] + mips[mips.length / 2]) / 2;
 // maxRSS is in KiB.
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+// Start-up: a whole process, as a user or a CI script pays it.
+const bin = new URL('../bin/vmrr.js', import.meta.url).pathname;
+const starts = [0, 1, 2, 3, 4].map(() => {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [bin, '--version']);
+  if (r.status !== 0) throw new Error(`vmrr --version exited ${r.status}`);
+  return performance.now() - t0;
+}).sort((a, b) => a - b);
+const startupMs = starts[2];
 const summary = {
   image,
+  startupMs,
   runs,
   icount: results[0].icount,
   mipsMedian: median,
@@ -68,4 +80,5 @@ if (args.json) {
 } else {
   console.log(`guest MIPS: median ${median.toFixed(1)}, min ${mips[0].toFixed(1)}, max ${mips[mips.length - 1].toFixed(1)}`);
   console.log(`peak RSS: ${peakRssMiB.toFixed(1)} MiB`);
+  console.log(`start-up (vmrr --version, a whole process): median ${startupMs.toFixed(0)} ms of 5`);
 }

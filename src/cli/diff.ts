@@ -4,10 +4,13 @@ import { ReplaySession } from '../replay/replay-session.js';
 import { hex32 } from '../replay/hex.js';
 import { openReplay } from './replay-machine.js';
 import { UsageError } from './exit.js';
+import { symbolNamer } from './replay-text.js';
 
 export interface DiffSummary extends DiffReport {
   a: string;
   b: string;
+  /** `function+0xoffset` of `eip` from the image's ELF symbols; null without symbols or an EIP. */
+  symbol: string | null;
 }
 
 export interface DiffOptions {
@@ -26,15 +29,17 @@ async function openSide(log: string, tlb: DiffOptions['tlb'], opts: DiffOptions)
   const outputAt: number[] = [];
   const at = outputAt;
   let machine: { cpu: { icount: number } } | null = null;
+  let image = '';
   const open = async () => {
     const o = await openReplay(log, { output: (x) => { output.push(x); at.push(machine?.cpu.icount ?? 0); }, tlb });
     machine = o.machine;
+    image = o.imagePath;
     return o;
   };
   const parts = await open();
   const session = new ReplaySession(log, parts, {
     verify: true,
-    autoSnapshots: 4,
+    snapshots: { max: 4, atSyncPoints: true },
     reopen: open,
     signal: opts.signal,
     onRestore: (icount) => {
@@ -44,7 +49,7 @@ async function openSide(log: string, tlb: DiffOptions['tlb'], opts: DiffOptions)
       at.length = n;
     },
   });
-  return { log, session, output, outputAt };
+  return { log, session, output, outputAt, image };
 }
 
 export async function diffCommand(a: string, b: string | undefined, opts: DiffOptions = {}): Promise<DiffSummary> {
@@ -59,7 +64,8 @@ export async function diffCommand(a: string, b: string | undefined, opts: DiffOp
       }
       // One log against its own replay: its sync hashes say nothing about the other configuration.
       const r = await diffExecutions(sa, sb, { fromStart: sameLog, budget: opts.budget, signal: opts.signal, onProgress: opts.onProgress });
-      return { a, b: sameLog ? `${a} (replayed with ${describeTlb(opts.tlb)})` : bPath, ...r };
+      const name = r.eip === null || !sa.image ? '' : symbolNamer(sa.image)(r.eip);
+      return { a, b: sameLog ? `${a} (replayed with ${describeTlb(opts.tlb)})` : bPath, ...r, symbol: name ? name.slice(2, -1) : null };
     } finally {
       sb.session.close();
     }
@@ -77,7 +83,8 @@ export function formatDiff(r: DiffSummary): string {
   }
   if (r.icount === null) return `${r.note}\n`;
   // (an interrupted or budget-limited search says so in its note, with no icount)
-  const lines = [`first difference at icount ${r.icount}, EIP ${hex32(r.eip!)}: ${r.instruction}`];
+  const sym = r.symbol ? ` <${r.symbol}>` : '';
+  const lines = [`first difference at icount ${r.icount}, EIP ${hex32(r.eip!)}${sym}: ${r.instruction}`];
   const upTo = r.firstDifferingSync !== null ? `; the logs' hashes first differ at sync point icount ${r.firstDifferingSync}` : '';
   lines.push(`  (both states last agreed at sync point icount ${r.lastCommonSync}${upTo}; ${r.stepped} instructions single-stepped)`);
   for (const i of r.inputs) lines.push(`  input ${i.kind} at icount ${i.icount}: ${r.a} gave ${i.a ?? 'nothing'}, ${r.b} gave ${i.b ?? 'nothing'}`);

@@ -3,6 +3,7 @@
 import { Chalk } from 'chalk';
 import type { InspectEvent, InspectNdBlock, InspectReport } from './inspect.js';
 import { hex32 } from '../replay/hex.js';
+import { symbolNamer } from './replay-text.js';
 
 export interface TextOptions {
   color: boolean;
@@ -21,6 +22,8 @@ export function formatInspect(r: InspectReport, opts: TextOptions): string {
   out.push(r.end ? c.green(`complete: the recorder finished at icount ${num(r.end.icount)}`) : c.yellow(cutLine(r)));
 
   const h = r.header;
+  // Names beside EIPs when the recorded image is an ELF with symbols and is still there.
+  const name = symbolNamer(h.imagePath);
   title('Recording');
   row('tool version', h.toolVersion);
   row('created', h.created);
@@ -58,7 +61,7 @@ export function formatInspect(r: InspectReport, opts: TextOptions): string {
     const e = r.end;
     title('End');
     row('icount', num(e.icount));
-    row('EIP', hex32(e.eip));
+    row('EIP', hex32(e.eip) + name(e.eip));
     row('reason', e.reason);
     row('exit value', e.exitValue === null ? 'none' : `${e.exitValue} (${hex32(e.exitValue)})`);
     row('final hash', e.hash);
@@ -76,7 +79,7 @@ export function formatInspect(r: InspectReport, opts: TextOptions): string {
   if (r.eventList && r.ndBlocks) {
     title('Events and ND blocks, in file order');
     out.push(c.dim(`  ${'frame'.padStart(6)}  ${'icount'.padStart(14)}  ${'EIP'.padEnd(10)}  ${'kind'.padEnd(8)}  value`));
-    for (const line of listing(r.eventList, r.ndBlocks)) out.push(line);
+    for (const line of listing(r.eventList, r.ndBlocks, name)) out.push(line);
     if (!r.eventList.length && !r.ndBlocks.length) out.push('  none');
   }
   return out.join('\n') + '\n';
@@ -90,7 +93,7 @@ function cutLine(r: InspectReport): string {
 }
 
 /** Events and ND blocks merged back into file order (frame number, then position in the frame). */
-function listing(events: InspectEvent[], blocks: InspectNdBlock[]): string[] {
+function listing(events: InspectEvent[], blocks: InspectNdBlock[], name: (eip: number) => string): string[] {
   const lines: { frame: number; text: string }[] = [];
   for (const b of blocks) {
     const kinds = Object.entries(b.perKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${num(n)}`).join(', ');
@@ -100,7 +103,7 @@ function listing(events: InspectEvent[], blocks: InspectNdBlock[]): string[] {
       text: cols(b.frame, b.at, '-', 'nd', `${plural(b.entries, 'entry', 'entries')}${kinds ? ` (${kinds})` : ''}${span}, check ${hex32(b.check)}, ${num(b.bytes)} bytes`),
     });
   }
-  for (const e of events) lines.push({ frame: e.frame, text: cols(e.frame, e.icount, hex32(e.eip), e.kind, eventValue(e)) });
+  for (const e of events) lines.push({ frame: e.frame, text: cols(e.frame, e.icount, hex32(e.eip), e.kind, eventValue(e)) + name(e.eip) });
   // Stable sort: events keep their order inside a frame.
   return lines.sort((a, b) => a.frame - b.frame).map((l) => l.text);
 }

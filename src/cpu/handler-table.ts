@@ -22,7 +22,8 @@ export type TableGroup = Exclude<HandlerGroup, 'ud' | 'prefix'>;
 
 const ROWS = 512 * 8;
 type Slots = (Handler | undefined)[];
-const slots = (): Slots => new Array<Handler | undefined>(ROWS).fill(undefined);
+/** Sparse: a table defines a few rows of 4,096; holes read as undefined (8 dense arrays per table cost 256 KiB each table). */
+const slots = (): Slots => [];
 
 /** The reg values a definition covers: one ModRM.reg, or all eight. */
 function regsOf(reg: number): readonly number[] {

@@ -130,3 +130,18 @@ function fail(cpu: WalkView, lin: number, present: number, write: boolean, user:
   (cpu as Cpu).cr2 = lin | 0;
   raise(cpu as Cpu, V_PF, present | (write ? 2 : 0) | (user ? 4 : 0));
 }
+
+/** Bytes at linear `addr`, up to the first unmapped page; undefined when the first byte is unmapped. */
+export function peekLinear(cpu: Cpu, addr: number, len: number): Uint8Array | undefined {
+  const out = new Uint8Array(len);
+  let n = 0;
+  while (n < len) {
+    const lin = (addr + n) >>> 0;
+    const phys = peekTranslate(cpu, lin);
+    if (phys < 0) break;
+    const chunk = Math.min(len - n, 4096 - (lin & 4095));
+    for (let k = 0; k < chunk; k++) out[n + k] = cpu.mem.read8(phys + k);
+    n += chunk;
+  }
+  return n === 0 ? undefined : out.subarray(0, n);
+}

@@ -57,20 +57,8 @@ export function writeRegister(cpu: Cpu, n: number, bytes: Uint8Array): boolean {
   return true;
 }
 
-/** Bytes at linear `addr`, up to the first unmapped page; undefined when the first byte is unmapped. */
-export function readLinear(cpu: Cpu, addr: number, len: number): Uint8Array | undefined {
-  const out = new Uint8Array(len);
-  let n = 0;
-  while (n < len) {
-    const lin = (addr + n) >>> 0;
-    const phys = peekTranslate(cpu, lin);
-    if (phys < 0) break;
-    const chunk = Math.min(len - n, 4096 - (lin & 4095));
-    for (let k = 0; k < chunk; k++) out[n + k] = cpu.mem.read8(phys + k);
-    n += chunk;
-  }
-  return n === 0 ? undefined : out.subarray(0, n);
-}
+export { peekLinear as readLinear } from '../cpu/paging.js';
+
 
 /** Write linear memory as the guest would see it changed (dirty pages, decoded code dropped). */
 export function writeLinear(cpu: Cpu, addr: number, data: Uint8Array): boolean {

@@ -14,7 +14,7 @@ const HELP = `vmrr monitor commands (replay):
   events [N]      the N (default 5) logged inputs before and after the position
 `;
 
-export function replayMonitor(t: ReplayTarget, cmd: string): string | undefined {
+export async function replayMonitor(t: ReplayTarget, cmd: string): Promise<string | undefined> {
   const e = t.engine;
   const [word, arg] = cmd.split(/\s+/).filter(Boolean);
   switch (word) {
@@ -31,14 +31,14 @@ export function replayMonitor(t: ReplayTarget, cmd: string): string | undefined 
     case 'seek': {
       const n = Number((arg ?? '').replace(/_/g, ''));
       if (!Number.isSafeInteger(n) || n < 0) return `monitor seek: '${arg ?? ''}' is not an icount (a whole number)\n`;
-      const r = e.seekTo(n);
+      const r = await e.seekTo(n);
       const where = `now at icount ${e.icount}, EIP ${hex32(e.machine.cpu.eip)}`;
       if (r.kind === 'end') return `the log ends at icount ${e.icount}; ${where}\n`;
       if (r.kind === 'divergence') return `the replay diverged: ${r.message}; ${where}\n`;
       return `${where} (gdb: maint flush register-cache)\n`;
     }
     case 'checkpoints': {
-      const snaps = e.snapshots.map((s) => s.icount).join(' ');
+      const snaps = e.snapshots.join(' ');
       const logc = e.logCheckpoints.length ? e.logCheckpoints.join(' ') : '(none)';
       return `log checkpoints: ${logc}\nin-memory snapshots: ${snaps}\n`;
     }

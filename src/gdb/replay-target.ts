@@ -38,7 +38,7 @@ export class ReplayTarget implements DebugTarget {
   readMemory(a: number, l: number) { return readLinear(this.cpu, a, l); }
   writeMemory() { return false; }
   pointsChanged(points: DebugPoints): void { this.hooks.update(points); }
-  monitor(cmd: string): Promise<string | undefined> { return Promise.resolve(replayMonitor(this, cmd)); }
+  monitor(cmd: string): Promise<string | undefined> { return replayMonitor(this, cmd); }
 
   /** An Advance as gdb's stop, or null when it just reached its target. */
   private classify(a: Advance): StopReason | null {
@@ -55,7 +55,7 @@ export class ReplayTarget implements DebugTarget {
   async step(): Promise<StopReason> {
     if (this.engine.atEnd) return { kind: 'replaylog', end: 'end' };
     this.hooks.resumingAt(this.engine.icount);
-    return this.classify(this.engine.advance(this.engine.icount + 1)) ?? { kind: 'step' };
+    return this.classify(await this.engine.advance(this.engine.icount + 1)) ?? { kind: 'step' };
   }
 
   async resume(ctl: ResumeControl): Promise<StopReason> {
@@ -63,7 +63,7 @@ export class ReplayTarget implements DebugTarget {
     if (e.atEnd) return { kind: 'replaylog', end: 'end' };
     this.hooks.resumingAt(e.icount);
     for (;;) {
-      const r = this.classify(e.advance(e.icount + CHUNK));
+      const r = this.classify(await e.advance(e.icount + CHUNK));
       if (r) return r;
       await tick();
       if (ctl.signal.aborted) return { kind: 'interrupted' };
@@ -71,9 +71,9 @@ export class ReplayTarget implements DebugTarget {
   }
 
   /** Move without stopping at what the replay on the way touches (a seek is not a resume). */
-  private quietSeek(icount: number): Advance {
+  private async quietSeek(icount: number): Promise<Advance> {
     this.hooks.resumingAt(this.engine.icount);
-    const r = this.engine.seekTo(icount);
+    const r = await this.engine.seekTo(icount);
     this.hooks.take();
     return r;
   }
@@ -81,7 +81,7 @@ export class ReplayTarget implements DebugTarget {
   async reverseStep(): Promise<StopReason> {
     const e = this.engine;
     if (e.icount === 0) return { kind: 'replaylog', end: 'begin' };
-    return this.classifySeek(this.quietSeek(e.icount - 1)) ?? { kind: 'step' };
+    return this.classifySeek(await this.quietSeek(e.icount - 1)) ?? { kind: 'step' };
   }
 
   private classifySeek(a: Advance): StopReason | null {
@@ -95,12 +95,12 @@ export class ReplayTarget implements DebugTarget {
       const hit = await this.lastHitIn(lo, hi, ctl);
       if (hit === 'interrupted') return { kind: 'interrupted' };
       if (hit !== null && 'kind' in hit) return hit;
-      if (hit !== null) return this.classifySeek(this.quietSeek(hit.at)) ?? hit.reason;
+      if (hit !== null) return this.classifySeek(await this.quietSeek(hit.at)) ?? hit.reason;
       hi = lo;
       await tick();
       if (ctl.signal.aborted) return { kind: 'interrupted' };
     }
-    this.quietSeek(0);
+    await this.quietSeek(0);
     return { kind: 'replaylog', end: 'begin' };
   }
 
@@ -113,11 +113,11 @@ export class ReplayTarget implements DebugTarget {
   private async lastHitIn(lo: number, hi: number, ctl: ResumeControl): Promise<Hit | null | 'interrupted' | StopReason> {
     const e = this.engine;
     let last: Hit | null = null;
-    const r0 = this.classifySeek(this.quietSeek(lo));
+    const r0 = this.classifySeek(await this.quietSeek(lo));
     if (r0) return r0;
     this.hooks.resumingAt(-1); // a breakpoint at lo itself counts
     while (e.icount < hi) {
-      const r = e.advance(Math.min(hi, e.icount + CHUNK));
+      const r = await e.advance(Math.min(hi, e.icount + CHUNK));
       const hit = this.hooks.take();
       if (hit?.kind === 'breakpoint') last = { at: e.icount, reason: hit };
       else if (hit) last = { at: e.icount - 1, reason: hit };

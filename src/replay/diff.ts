@@ -26,6 +26,8 @@ export interface DiffSide {
   /** Guest output bytes so far (COM1 and port 0xE9), and the icount each was written at. */
   output: number[];
   outputAt: number[];
+  /** The image the side replays (for symbol names in reports). */
+  image?: string;
 }
 
 export interface RegisterDiff {

@@ -156,7 +156,7 @@ export class ReplayNdSource implements NdSource {
     this.failure = null;
   }
 
-  /** Where the source is in the log's ND values, for an in-memory snapshot of a replay (Replayer.saveCursor). */
+  /** Where the source is in the log's ND values, for an in-memory snapshot of a replay (Replayer.saveReading). */
   save(): NdSourceCursor {
     return { buf: this.buf.clone(), pending: this.pending, ended: this.ended, lastOrigin: this.lastOrigin, failure: this.failure };
   }

@@ -67,9 +67,22 @@ class Channel {
     return m;
   }
 
+  /** A copy of everything (an in-memory snapshot of a replay anywhere, mid-interval). */
+  clone(): Channel {
+    const c = Object.create(Channel.prototype) as Channel;
+    Object.assign(c, this, { pending: this.pending && [...this.pending], at: [...this.at] });
+    return c;
+  }
+
   digest(): string {
     return (this.a >>> 0).toString(16).padStart(8, '0') + (this.b >>> 0).toString(16).padStart(8, '0');
   }
+}
+
+/** An OutputLedger's whole state, from save(). */
+export interface LedgerState {
+  readonly channels: ReadonlyMap<string, Channel>;
+  readonly closed: Map<string, { at: number[]; count: number }>;
 }
 
 export class OutputLedger {
@@ -110,6 +123,18 @@ export class OutputLedger {
     const out = this.snapshot(false);
     for (const name of Object.keys(out)) out[name] = { ...out[name], bytes: null };
     return out;
+  }
+
+  /** The whole ledger now, the current interval's bytes included (for a snapshot at any icount). */
+  save(): LedgerState {
+    return { channels: new Map([...this.channels].map(([n, c]) => [n, c.clone()])), closed: this.closed };
+  }
+
+  /** Put the ledger back as save() found it (the state can be loaded again). */
+  load(s: LedgerState): void {
+    this.channels.clear();
+    for (const [n, c] of s.channels) this.channels.set(n, c.clone());
+    this.closed = s.closed;
   }
 
   /** Continue from a checkpoint's mark. */

@@ -8,10 +8,10 @@
 
 import type { Machine, StopInfo } from '../machine/machine.js';
 import { disassembleAtEip } from '../cpu/disasm-fetch.js';
-import { ReplayDivergence, type ControlPoint, type Replayer } from './replayer.js';
+import { ReplayDivergence, type ControlPoint, type ReadingState, type Replayer } from './replayer.js';
 import { NdDivergence } from './nd-buffer.js';
 import { hex32, ndKindName } from './nd-block.js';
-import { compareMarks, type OutputLedger, type OutputMark } from './output-ledger.js';
+import { compareMarks, type LedgerState, type OutputLedger, type OutputMark } from './output-ledger.js';
 
 export type StateHashFn = () => Uint8Array;
 
@@ -90,6 +90,21 @@ export interface ResumePoint {
   out: OutputMark | null;
 }
 
+/**
+ * Everything the cursor and its replayer hold at one icount, anywhere (not
+ * only at a sync point): with a machine snapshot taken at the same icount it
+ * is an in-memory checkpoint of the replay (ReplaySession.keepHere).
+ */
+export interface CursorState {
+  icount: number;
+  reading: ReadingState;
+  pending: ControlPoint | null;
+  lastOut: OutputMark | null;
+  lastStop: StopInfo | null;
+  ledger: LedgerState | null;
+  checked: CheckedSummary;
+}
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export class ReplayCursor {
@@ -97,6 +112,8 @@ export class ReplayCursor {
   /** The last recording output mark the replay matched (where the next interval starts). */
   private lastOut: OutputMark | null = null;
   private final: ReplayResult | null = null;
+  /** How the last run stopped, while the machine has not moved since (a guest that ended there stays ended). */
+  private lastStop: StopInfo | null = null;
   readonly checked: CheckedSummary = { syncPoints: 0, stateHashes: 0, outputMarks: 0, outputChannels: [], outputBytes: 0, end: false };
   private readonly notChecked = new Set<string>();
   /** Called at every sync point passed with matching state: a place a session may snapshot. */
@@ -118,8 +135,33 @@ export class ReplayCursor {
     this.rp.seek(p.offset, p.index);
     this.pending = null;
     this.final = null;
+    this.lastStop = null;
     this.lastOut = p.out;
     if (p.out && this.opts.outputs) this.opts.outputs.restore(p.out);
+  }
+
+  /** The state now, to load() again after the machine is restored to this icount. */
+  save(): CursorState {
+    return {
+      icount: this.machine.cpu.icount,
+      reading: this.rp.saveReading(),
+      pending: this.pending,
+      lastOut: this.lastOut,
+      lastStop: this.lastStop,
+      ledger: this.opts.outputs?.save() ?? null,
+      checked: { ...this.checked, outputChannels: [...this.checked.outputChannels] },
+    };
+  }
+
+  /** Continue from a saved state (the machine was restored to its icount by the caller). */
+  load(s: CursorState): void {
+    this.rp.restoreReading(s.reading);
+    this.pending = s.pending;
+    this.lastOut = s.lastOut;
+    this.lastStop = s.lastStop;
+    this.final = null;
+    if (s.ledger && this.opts.outputs) this.opts.outputs.load(s.ledger);
+    Object.assign(this.checked, s.checked, { outputChannels: [...s.checked.outputChannels] });
   }
 
   /** Run to icount `to` (or to the end when undefined), checking every control point on the way. */
@@ -168,8 +210,14 @@ export class ReplayCursor {
     return this.result('reached', stop, { stateHash: hex(this.opts.hash()) });
   }
 
-  private run(icount: number): Promise<StopInfo> {
-    return this.machine.runAsync({ maxInsns: icount, signal: this.opts.signal, onYield: this.opts.onYield });
+  private async run(icount: number): Promise<StopInfo> {
+    const cpu = this.machine.cpu;
+    // Already there after a stop that ended the guest (a step onto the log's end): the guest stays stopped.
+    const last = this.lastStop;
+    if (last && last.reason !== 'limit' && last.reason !== 'interrupted' && last.icount === cpu.icount) return last;
+    const stop = await this.machine.runAsync({ maxInsns: icount, signal: this.opts.signal, onYield: this.opts.onYield });
+    this.lastStop = stop;
+    return stop;
   }
 
   /** Check a control point the machine has just reached; a final result, or null to go on. */

@@ -2,21 +2,26 @@
 // the log), seek to any icount through the nearest snapshot or checkpoint,
 // step one instruction, run to an icount or the end, read registers and
 // memory without side effects, and the verdict. One ReplayCursor moves it
-// forward, so every caller (replay, replay --to, diff, a debugger) counts
-// the same instructions.
+// forward, so every caller (replay, replay --to, diff, the gdb stub) counts
+// the same instructions and checks the same sync points.
 //
-// Going back: the machine is restored to the nearest earlier clean place
-// (an in-memory snapshot taken at a sync point the session passed, a
-// checkpoint in the log, or the start, by reopening) and replayed forward.
+// Going back, as rr does it: the machine is restored to the nearest earlier
+// clean place (an in-memory snapshot, a checkpoint in the log, or the start,
+// by reopening) and replayed forward. In-memory snapshots can be taken at any
+// icount (the machine's state and the cursor's together); the session takes
+// them on its own where its options say: at the sync points it passes, every
+// N instructions of forward replay, and at the quarter points of a long seek
+// (so repeated steps back replay less and less). At most `max` are kept: the
+// earliest always, then those nearest the current position.
 
 import type { Machine } from '../machine/machine.js';
-import { applyCheckpoints } from '../machine/checkpoints.js';
+import { CheckpointTracker, applyCheckpoints, type Checkpoint } from '../machine/checkpoints.js';
 import { restoreSnapshot, takeSnapshot, type Snapshot } from '../machine/snapshot.js';
 import { StateHasher } from '../machine/state-hash.js';
-import { peekTranslate } from '../cpu/paging.js';
+import { peekLinear } from '../cpu/paging.js';
 import type { Replayer } from './replayer.js';
-import { findSeekPoint } from './seek.js';
-import { ReplayCursor, type ReplayResult, type ResumePoint } from './replay-cursor.js';
+import { findSeekPoint, listCheckpoints } from './seek.js';
+import { ReplayCursor, type CursorState, type ReplayResult, type ResumePoint } from './replay-cursor.js';
 
 /** A machine at icount 0, built from the log and fed by its replayer. */
 export interface SessionParts {
@@ -24,11 +29,23 @@ export interface SessionParts {
   replayer: Replayer;
 }
 
+/** Where the session keeps in-memory snapshots on its own. */
+export interface SnapshotPolicy {
+  /** At most this many (the earliest is never dropped). */
+  max: number;
+  /** At every sync point passed with matching state. */
+  atSyncPoints?: boolean;
+  /** Every this many instructions of forward replay. */
+  every?: number;
+  /** At the quarter points of a seek that replays at least this many instructions. */
+  seekGap?: number;
+}
+
 export interface SessionOptions {
   /** Compare state hashes and output digests at sync points and the end (default true). */
   verify?: boolean;
-  /** Keep in-memory snapshots at the sync points passed, up to this many (default 0: only pinned ones). */
-  autoSnapshots?: number;
+  /** In-memory snapshots taken on the way (default: none, only pinned and kept ones). */
+  snapshots?: SnapshotPolicy;
   /** Build the machine again at icount 0 (seeking before the first snapshot or checkpoint). */
   reopen?: () => Promise<SessionParts>;
   signal?: AbortSignal;
@@ -38,17 +55,21 @@ export interface SessionOptions {
 }
 
 interface Kept {
-  resume: ResumePoint;
-  snap: Snapshot;
+  icount: number;
+  ckpt: Checkpoint;
+  cursor: CursorState;
 }
 
 export class ReplaySession {
   private parts: SessionParts;
   private cursor!: ReplayCursor;
   private hasher!: StateHasher;
+  private tracker!: CheckpointTracker;
   private kept: Kept[] = [];
-  /** The last sync point passed, while the machine has not moved from it. */
-  private atResume: ResumePoint | null = null;
+  private nextAuto = Number.POSITIVE_INFINITY;
+  private checkpointList: number[] | null = null;
+  /** Instructions replayed and states restored (for a debugger's `monitor when` and cost figures). */
+  readonly stats = { replayed: 0, restores: 0 };
 
   constructor(readonly log: string, parts: SessionParts, private readonly opts: SessionOptions = {}) {
     this.parts = parts;
@@ -58,21 +79,16 @@ export class ReplaySession {
   private attach(): void {
     const { machine, replayer } = this.parts;
     this.hasher = new StateHasher(machine);
+    this.tracker = new CheckpointTracker(machine);
     this.cursor = new ReplayCursor(machine, replayer, {
       verify: this.opts.verify ?? true,
       hash: () => this.hasher.hashBytes(),
       outputs: replayer.outputs,
       signal: this.opts.signal,
-      onYield: (ic) => {
-        this.atResume = null;
-        this.opts.onYield?.(ic);
-      },
+      onYield: this.opts.onYield,
     });
-    this.cursor.onResumePoint = (p) => {
-      this.atResume = p;
-      const n = this.opts.autoSnapshots ?? 0;
-      if (n > 0) this.keep(p, n);
-    };
+    if (this.opts.snapshots?.atSyncPoints) this.cursor.onResumePoint = () => this.keepHere();
+    this.scheduleAuto();
   }
 
   get machine(): Machine {
@@ -92,19 +108,41 @@ export class ReplaySession {
     return this.cursor.finished;
   }
 
-  /** Run forward to `icount` (stopping early at the end or a divergence). */
+  /** The icounts of the log's checkpoints (read once). */
+  get logCheckpoints(): readonly number[] {
+    this.checkpointList ??= listCheckpoints(this.log);
+    return this.checkpointList;
+  }
+
+  /** Run forward to `icount` (stopping early at the end, a divergence, a break or an abort: see the result's reason). */
   async runTo(icount: number): Promise<ReplayResult> {
-    this.atResume = null;
-    return this.cursor.advance(icount);
+    for (;;) {
+      const before = this.icount;
+      const to = Math.min(icount, this.nextAuto);
+      const r = await this.cursor.advance(Number.isFinite(to) ? to : undefined);
+      this.stats.replayed += this.icount - before;
+      if (this.icount === this.nextAuto) {
+        this.keepHere();
+        this.scheduleAuto();
+      }
+      if (r.verdict !== 'reached' || r.reason === 'interrupted' || this.icount >= icount || this.icount < to) return r;
+    }
   }
 
   runToEnd(): Promise<ReplayResult> {
-    this.atResume = null;
-    return this.cursor.advance();
+    return this.runTo(Number.POSITIVE_INFINITY);
   }
 
   stepOne(): Promise<ReplayResult> {
     return this.runTo(this.icount + 1);
+  }
+
+  /** The latest place strictly before `icount` a seek can restore without replaying from the start (0: the start). */
+  baseBefore(icount: number): number {
+    let best = 0;
+    for (const k of this.kept) if (k.icount < icount && k.icount > best) best = k.icount;
+    for (const c of this.logCheckpoints) if (c < icount && c > best) best = c;
+    return best;
   }
 
   /**
@@ -113,21 +151,43 @@ export class ReplaySession {
    */
   async seekTo(icount: number): Promise<ReplayResult> {
     const here = this.icount;
-    const mem = [...this.kept].reverse().find((k) => k.resume.icount <= icount) ?? null;
-    const cp = findSeekPoint(this.log, icount);
-    const best = Math.max(mem?.resume.icount ?? -1, cp?.icount ?? -1);
-    if (icount >= here && best <= here && !this.cursor.finished) return this.runTo(icount);
-    if (mem && mem.resume.icount === best) {
-      restoreSnapshot(this.machine, mem.snap);
-      this.cursor.resumeAt(mem.resume);
-    } else if (cp && cp.icount === best) {
+    const base = this.baseBefore(icount + 1);
+    const forward = icount >= here && base <= here && (!this.cursor.finished || icount === here);
+    if (!forward) await this.restore(base);
+    const gap = this.opts.snapshots?.seekGap;
+    if (gap !== undefined && icount - this.icount >= gap) {
+      for (let k = 1; k <= 3; k++) {
+        const r = await this.runTo(this.icount + Math.floor((icount - this.icount) / (5 - k)));
+        if (r.verdict !== 'reached' || r.reason === 'interrupted') return r;
+        this.keepHere();
+      }
+    }
+    return this.runTo(icount);
+  }
+
+  /** Put the machine at `icount`, which is a kept snapshot, a log checkpoint or 0. */
+  private async restore(icount: number): Promise<void> {
+    this.stats.restores++;
+    const k = this.kept.find((x) => x.icount === icount);
+    const cp = k ? null : icount > 0 ? findSeekPoint(this.log, icount) : null;
+    if (k) {
+      applyCheckpoints(this.machine, [k.ckpt]);
+      this.cursor.load(k.cursor);
+    } else if (cp && cp.icount === icount) {
       applyCheckpoints(this.machine, cp.chain);
       this.cursor.resumeAt({ icount: cp.icount, offset: cp.offset, index: cp.index, out: cp.out });
+      this.keepHere();
     } else {
       await this.restart();
     }
+    this.tracker.markCommon();
+    this.scheduleAuto();
     this.opts.onRestore?.(this.icount);
-    return this.runTo(icount);
+  }
+
+  private scheduleAuto(): void {
+    const every = this.opts.snapshots?.every;
+    this.nextAuto = every ? (Math.floor(this.icount / every) + 1) * every : Number.POSITIVE_INFINITY;
   }
 
   /** A snapshot of the machine now (for another session to adopt). */
@@ -143,37 +203,45 @@ export class ReplaySession {
   adopt(snap: Snapshot, resume: ResumePoint): void {
     restoreSnapshot(this.machine, snap);
     this.cursor.resumeAt(resume);
-    this.atResume = resume;
+    this.tracker.markCommon();
+    this.scheduleAuto();
     this.opts.onRestore?.(this.icount);
   }
 
-  /** Keep a snapshot of the machine here, if it is at a sync point it has not moved from; true if kept. */
-  pin(): boolean {
-    if (!this.atResume) return false;
-    this.keep(this.atResume, Number.MAX_SAFE_INTEGER);
-    return true;
+  /** Keep a snapshot of the machine here, beyond the policy's limit (diff keeps the place both sides agree). */
+  pin(): void {
+    this.keepHere(Number.MAX_SAFE_INTEGER);
   }
 
-  private keep(p: ResumePoint, limit: number): void {
-    if (p.offset < 0 || this.kept.some((k) => k.resume.icount === p.icount)) return;
-    const reuse = this.kept.length >= limit ? this.kept.shift()!.snap : undefined;
-    this.kept.push({ resume: p, snap: takeSnapshot(this.machine, reuse) });
-    this.kept.sort((a, b) => a.resume.icount - b.resume.icount);
+  /** Keep an in-memory snapshot of the replay at this icount (machine and cursor state together). */
+  keepHere(limit = this.opts.snapshots?.max ?? 0): void {
+    const at = this.icount;
+    if (this.kept.some((k) => k.icount === at)) return;
+    const k: Kept = { icount: at, ckpt: this.tracker.take({ full: true }), cursor: this.cursor.save() };
+    const i = this.kept.findIndex((x) => x.icount > at);
+    this.kept.splice(i < 0 ? this.kept.length : i, 0, k);
+    while (this.kept.length > Math.max(limit, 1)) {
+      let far = 1;
+      for (let j = 2; j < this.kept.length; j++) {
+        if (Math.abs(this.kept[j].icount - at) > Math.abs(this.kept[far].icount - at)) far = j;
+      }
+      this.kept.splice(far, 1);
+    }
   }
 
   private async restart(): Promise<void> {
     if (!this.opts.reopen) throw new Error('this replay session cannot go back before its first snapshot (no reopen)');
     const next = await this.opts.reopen();
     this.parts.replayer.close();
+    this.hasher.close();
     this.parts = next;
     this.kept = [];
-    this.atResume = null;
     this.attach();
   }
 
   /** Icounts the session can restore without replaying from the start: snapshots kept in memory. */
   snapshots(): number[] {
-    return this.kept.map((k) => k.resume.icount);
+    return this.kept.map((k) => k.icount);
   }
 
   /** The state hash now, 16 hex digits (as sync points store it). */
@@ -181,16 +249,9 @@ export class ReplaySession {
     return this.hasher.hash();
   }
 
-  /** Linear memory through the guest's current paging, without side effects; null for bytes nothing maps. */
-  readMemory(lin: number, length: number): (number | null)[] {
-    const cpu = this.machine.cpu;
-    const ram = this.machine.mem.ram;
-    const out: (number | null)[] = [];
-    for (let i = 0; i < length; i++) {
-      const pa = peekTranslate(cpu, (lin + i) >>> 0);
-      out.push(pa >= 0 && pa < ram.length ? ram[pa] : null);
-    }
-    return out;
+  /** Linear memory through the guest's current paging, without side effects; stops at the first unmapped byte (undefined if none is mapped). */
+  readMemory(lin: number, length: number): Uint8Array | undefined {
+    return peekLinear(this.machine.cpu, lin, length);
   }
 
   close(): void {

@@ -103,7 +103,7 @@ export class EventQueue implements ScheduledEvents {
  * the queued events, the ND buffer. With a machine snapshot taken at the same
  * icount it is an in-memory checkpoint of the replay (src/gdb/replay-engine.ts).
  */
-export interface ReplayCursor {
+export interface ReadingState {
   main: { offset: number; index: number };
   nd: { offset: number; index: number };
   events: ReturnType<EventQueue['save']>;
@@ -217,7 +217,7 @@ export class Replayer {
   }
 
   /** The reading state now (log files only: both sources must be LogReaders). */
-  saveCursor(): ReplayCursor {
+  saveReading(): ReadingState {
     const at = (src: FrameSource): { offset: number; index: number } => {
       if (src.position === undefined || src.framesRead === undefined || !src.seek) throw new Error('only a replay of a log file has a cursor');
       return { offset: src.position, index: src.framesRead + 1 };
@@ -228,8 +228,8 @@ export class Replayer {
     };
   }
 
-  /** Put the reading state back as saveCursor() found it. */
-  restoreCursor(c: ReplayCursor): void {
+  /** Put the reading state back as saveReading() found it. */
+  restoreReading(c: ReadingState): void {
     this.main.seek!(c.main.offset, c.main.index);
     this.ndReader.seek!(c.nd.offset, c.nd.index);
     this.events.restore(c.events);

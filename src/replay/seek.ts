@@ -45,3 +45,20 @@ export function findSeekPoint(path: string, icount: number): SeekPoint | null {
     r.close();
   }
 }
+
+/** The icounts of a log's checkpoints, ascending (one pass over its frames; a damaged tail ends the list). */
+export function listCheckpoints(path: string): number[] {
+  const r = LogReader.open(path);
+  const out: number[] = [];
+  try {
+    for (const f of r.frames()) {
+      const fr = f.frame;
+      if (fr.kind === 'checkpoint' && fr.part === fr.parts - 1) out.push(fr.icount);
+    }
+  } catch {
+    // A damaged tail: the checkpoints before it are still usable.
+  } finally {
+    r.close();
+  }
+  return out;
+}

@@ -33,16 +33,9 @@ function bufferExit(nd: { readonly pending: boolean; serviceExit(): void }): () 
   };
 }
 
-export class RecordingInput implements MachineInput {
-  readonly mode = 'record' as const;
-  readonly nd: RecordNdSource;
-  /** Read once, at power-on, and kept for the log header. */
-  readonly wallMs: number;
-
-  constructor(private readonly host: HostInputSource, ndBufferSize: number, sink: (block: NdBlock) => void) {
-    this.nd = new RecordNdSource(host, ndBufferSize, sink);
-    this.wallMs = host.wallClockMs();
-  }
+/** What both modes share: an ND source the CPU reads RDTSC/RDRAND/RDSEED through, serviced at buffer exits. */
+abstract class NdBackedInput<S extends RecordNdSource | ReplayNdSource> {
+  constructor(readonly nd: S) {}
 
   attach(cpu: CpuHandle): void {
     this.nd.attach(cpu, exitFor(cpu));
@@ -59,6 +52,18 @@ export class RecordingInput implements MachineInput {
   rdrand(bits: number, seed: boolean): number {
     return this.nd.rdrand(bits, seed);
   }
+}
+
+export class RecordingInput extends NdBackedInput<RecordNdSource> implements MachineInput {
+  readonly mode = 'record' as const;
+  /** Read once, at power-on, and kept for the log header. */
+  readonly wallMs: number;
+
+  constructor(private readonly host: HostInputSource, ndBufferSize: number, sink: (block: NdBlock) => void) {
+    super(new RecordNdSource(host, ndBufferSize, sink));
+    this.wallMs = host.wallClockMs();
+  }
+
   clockNs(): number {
     return this.nd.clockNs();
   }
@@ -71,30 +76,14 @@ export class RecordingInput implements MachineInput {
   }
 }
 
-export class ReplayingInput implements MachineInput {
+export class ReplayingInput extends NdBackedInput<ReplayNdSource> implements MachineInput {
   readonly mode = 'replay' as const;
-  readonly nd: ReplayNdSource;
   private lastClock = 0;
 
   constructor(supply: NdSupply, private readonly wallMs: number) {
-    this.nd = new ReplayNdSource(supply);
+    super(new ReplayNdSource(supply));
   }
 
-  attach(cpu: CpuHandle): void {
-    this.nd.attach(cpu, exitFor(cpu));
-  }
-
-  /** Make `machine` service this source's ND buffer at every buffer exit. */
-  installBufferExit(machine: SliceHookHost): void {
-    machine.sliceHook = bufferExit(this.nd);
-  }
-
-  rdtsc(): number {
-    return this.nd.rdtsc();
-  }
-  rdrand(bits: number, seed: boolean): number {
-    return this.nd.rdrand(bits, seed);
-  }
   clockNs(): number {
     this.lastClock = this.nd.clockNs();
     return this.lastClock;
@@ -103,7 +92,7 @@ export class ReplayingInput implements MachineInput {
   peekClockNs(): number {
     return this.lastClock;
   }
-  /** The last clock value served (part of a replay's in-memory snapshot, Replayer.saveCursor). */
+  /** The last clock value served (part of a replay's in-memory snapshot, Replayer.saveReading). */
   get lastClockNs(): number {
     return this.lastClock;
   }

@@ -33,6 +33,19 @@ describe('--gdb on the command line', () => {
     expect(r.stderr).toMatch(/replay reached icount 1000, EIP 0x[0-9a-f]{8} <[\w.]+(\+0x[0-9a-f]+)?> /);
   });
 
+  it('diff and inspect name function+offset too (text and diff --json)', () => {
+    const t = tempFiles({});
+    const [a, b] = [t.path('a.vmrr'), t.path('b.vmrr')];
+    // Host clock: the two runs take their timer interrupts at different icounts.
+    for (const log of [a, b]) expect(vmrr(['record', 'fixtures/gdb-demo.elf', '-o', log]).status).toBe(0);
+    const d = vmrr(['diff', a, b, '--json']);
+    const j = JSON.parse(d.stdout);
+    if (j.identical) return; // two host-clock runs that happened to agree: nothing to name
+    expect(j.symbol).toMatch(/^[\w.]+(\+0x[0-9a-f]+)?$/);
+    expect(vmrr(['diff', a, b]).stdout).toContain(`<${j.symbol}>: `);
+    expect(vmrr(['inspect', a]).stdout).toMatch(/EIP\s+0x[0-9a-f]{8} <[\w.]+(\+0x[0-9a-f]+)?>/);
+  });
+
   it.skipIf(!haveGdb)('a replay that diverges under gdb stops and says what differed', async () => {
     const t = tempFiles({});
     const log = t.path('d.vmrr');

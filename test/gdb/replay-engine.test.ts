@@ -1,7 +1,8 @@
 // ReplayEngine: a seek to any icount, forward or back, gives the state a
 // plain forward replay from power-on has there (state hash, all of RAM and
 // devices); repeated steps back replay a bounded number of instructions; the
-// snapshot store stays bounded; the log's end is a stop.
+// snapshot store stays bounded; the log's end is a stop; a replay through
+// snapshots taken between sync points still verifies to the end.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { ensureBuilt, tempFiles, vmrr } from '../cli/helpers.js';
 import { openReplay } from '../../src/cli/replay-machine.js';
@@ -40,7 +41,7 @@ describe('ReplayEngine', () => {
     const e = await engine();
     expect(e.logCheckpoints).toEqual([1_500_000, 3_000_000, 4_500_000]);
     for (const at of [2_000_000, 700_123, 3_100_000, 3_099_999, 12, 1_500_000, 4_600_000]) {
-      expect(e.seekTo(at)).toEqual({ kind: 'reached' });
+      expect(await e.seekTo(at)).toEqual({ kind: 'reached' });
       expect(e.icount).toBe(at);
       expect(stateHashOf(e.machine), `at icount ${at}`).toBe(await hashAt(at));
     }
@@ -49,11 +50,11 @@ describe('ReplayEngine', () => {
 
   it('steps back 300 times replaying a bounded stretch each time, with at most MAX_SNAPSHOTS kept', async () => {
     const e = await engine();
-    e.seekTo(2_600_000);
+    await e.seekTo(2_600_000);
     const costs: number[] = [];
     for (let k = 1; k <= 300; k++) {
       const before = e.stats.replayed;
-      expect(e.seekTo(2_600_000 - k).kind).toBe('reached');
+      expect((await e.seekTo(2_600_000 - k)).kind).toBe('reached');
       costs.push(e.stats.replayed - before);
       expect(e.snapshots.length).toBeLessThanOrEqual(MAX_SNAPSHOTS);
     }
@@ -66,14 +67,25 @@ describe('ReplayEngine', () => {
 
   it('stops at the log end and stays there; a seek back from the end works', async () => {
     const e = await engine();
-    const r = e.seekTo(Number.MAX_SAFE_INTEGER);
+    const r = await e.seekTo(Number.MAX_SAFE_INTEGER);
     expect(r.kind).toBe('end');
     const end = e.icount;
     expect(e.atEnd).toBe(true);
-    expect(e.advance(end + 10).kind).toBe('end');
+    expect((await e.advance(end + 10)).kind).toBe('end');
     expect(e.icount).toBe(end);
-    expect(e.seekTo(end - 5).kind).toBe('reached');
+    expect((await e.seekTo(end - 5)).kind).toBe('reached');
     expect(stateHashOf(e.machine)).toBe(await hashAt(end - 5));
+    e.rp.close();
+  }, 120_000);
+
+  it('replays to an identical verdict from mid-interval snapshots, state hashes and output digests compared', async () => {
+    const e = await engine();
+    // Forward past sync points, then back to places between them (restored from snapshots taken anywhere).
+    for (const at of [3_200_000, 2_250_001, 3_199_000, 777_777]) expect((await e.seekTo(at)).kind).toBe('reached');
+    const r = await e.session.runToEnd();
+    expect(r.verdict, JSON.stringify(r.divergence)).toBe('identical');
+    expect(r.checked.stateHashes).toBeGreaterThan(0);
+    expect(r.checked.outputMarks).toBeGreaterThan(0);
     e.rp.close();
   }, 120_000);
 });
