@@ -50,6 +50,7 @@ export class FaultProxy {
       else go();
     };
     a.on('data', (chunk: Buffer) => {
+      if (n === 0 && this.cut) return;
       if (n === 0 && this.o.cutAfter !== undefined && forwarded + chunk.length > this.o.cutAfter) {
         // Half a message goes through, then the link dies.
         send(b, chunk.subarray(0, Math.max(0, this.o.cutAfter - forwarded)));
