@@ -1,7 +1,14 @@
 // `npm run fuzz [-- CASES [SEED]]`: the log fuzzer at length (100,000 cases by
 // default); prints the count of each outcome and every distinct internal error.
+// `npm run fuzz -- --ft [CASES [SEED]]`: the FT kill tests at length (100 cases
+// by default, test/ft/kill-harness.ts).
 import { fuzzLogs } from '../test/fuzz/harness.js';
 import { makeCorpus } from '../test/fuzz/corpus.js';
+
+if (process.argv[2] === '--ft') {
+  const { ftKillFuzz } = await import('../test/ft/kill-fuzz.js');
+  process.exit(await ftKillFuzz(Number(process.argv[3] ?? 100), Number(process.argv[4] ?? 1)));
+}
 
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 1);

@@ -5,6 +5,7 @@ import { OptionError, type ExitCodeMode } from './options.js';
 import { ConfigError } from '../machine/config.js';
 import { DiskOpenError } from '../machine/file-disk.js';
 import { InjectSpecError } from '../ft/inject.js';
+import { LinkError } from '../ft/wire.js';
 import { LogError } from '../replay/log-error.js';
 import { StateError } from '../machine/state-check.js';
 
@@ -14,6 +15,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_GUEST_FAILED = 3;
 /** The guest halted for good: HLT with interrupts off (a panic), or with nothing left to wake it. */
 export const EXIT_GUEST_HALTED = 4;
+/** ft-check / ft-secondary: the link was lost and the other side claimed the output (src/ft/arbiter.ts). */
+export const EXIT_SUPERSEDED = 5;
 /** vmrr itself failed: a bug, reported with its stack. */
 export const EXIT_INTERNAL = 70;
 /** Stopped by SIGINT, as shells report it. */
@@ -37,6 +40,7 @@ export function isUserError(err: unknown): err is Error {
     err instanceof ConfigError ||
     err instanceof DiskOpenError ||
     err instanceof InjectSpecError ||
+    err instanceof LinkError ||
     err instanceof LogError ||
     err instanceof StateError
   );

@@ -33,14 +33,21 @@ export function formatFtCheck(r: FtReport, paint: ChalkInstance): string {
   });
   const o = r.output;
   L.push(`${paint.bold('output')}: ${n(o.produced)} bytes produced, ${n(o.released)} released; at most ${n(o.maxHeldBytes)} held at once; ` +
-    `latency ${n(o.latencyMeanInsns)} instructions mean, ${n(o.latencyMaxInsns)} max` + (o.diskWrites ? `; ${o.diskWrites} disk writes` : ''));
-  L.push(`link: ${n(r.link.bytes)} bytes in ${n(r.link.frames)} frames; ${r.wallSeconds.toFixed(2)} s`);
+    `latency ${n(o.latencyMedianInsns)} instructions median (${n(o.latencyMeanInsns)} mean, ${n(o.latencyMaxInsns)} max), ` +
+    `${o.latencyMedianMs.toFixed(1)} ms median, ${o.latencyMaxMs.toFixed(1)} ms max` + (o.diskWrites ? `; ${o.diskWrites} disk writes` : ''));
+  const k = r.link;
+  const wire = k.sentBytes !== null ? `; tcp to ${k.peer}: ${n(k.sentBytes)} bytes sent, ${n(k.receivedBytes ?? 0)} received` : '';
+  L.push(`link: ${n(k.bytes)} log bytes in ${n(k.frames)} frames${wire}; ${k.roundTrips} round trips; ${n(k.resyncBytes)} resync bytes; ${r.wallSeconds.toFixed(2)} s`);
+  if (k.lost) {
+    L.push(paint.yellow(`  the secondary was lost at icount ${n(k.lost.icount)} (${k.lost.message}); ${n(k.unprotectedInsns)} instructions ran unprotected`) +
+      (k.joins.length ? `; new secondaries joined at icount ${k.joins.map(n).join(', ')}` : ''));
+  }
   const v = r.verdict;
   const facts = [
     `every divergence ${v.corrected ? 'corrected' : 'NOT corrected'}`,
     `released output ${v.releasedEqualsPrimary ? 'equals' : 'DIFFERS from'} the primary's`,
     `state hashes ${v.hashesEqualAfterResyncs ? 'equal' : 'NOT equal'} after every resync`,
-    `final hashes ${v.finalHashesEqual ? 'equal' : 'DIFFER'}`,
+    v.protectedToEnd || v.finalHashesEqual ? `final hashes ${v.finalHashesEqual ? 'equal' : 'DIFFER'}` : 'final hashes not compared (unprotected at the end)',
   ].join('; ');
   L.push(`${paint.bold('verdict')}: ${v.ok ? paint.green('OK') : paint.red('FAILED')}: ${facts}`);
   return L.join('\n') + '\n';

@@ -15,6 +15,9 @@ import { parseInjection, type Injection, type LooseSource } from '../ft/inject.j
 import { loadPlan, readImage, type RunIo } from './run.js';
 import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
+import { ReleaseSink } from '../ft/release-sink.js';
+import { Arbiter, SupersededError } from '../ft/arbiter.js';
+import { remoteSecondary, serialInPath } from './ft-remote.js';
 
 export interface FtCheckCliOptions extends MachineFlags {
   inject: Injection[];
@@ -26,6 +29,15 @@ export interface FtCheckCliOptions extends MachineFlags {
   report?: string;
   /** 1: both guests in this thread, in turn; 2: the secondary in a worker thread, pipelined (src/ft/parallel.ts). */
   threads?: number;
+  /** 'spawn' or [HOST:]PORT: the secondary in another process, over TCP (src/ft/socket-channel.ts). */
+  secondary?: string;
+  /** Silence on the link longer than this (ms) means the peer is gone. */
+  heartbeat?: number;
+  /** Released guest output to FILE instead of standard output, and its offset ledger. */
+  output?: string;
+  ledger?: string;
+  /** After losing the secondary, keep trying to get a new one (full resync when it joins). */
+  rejoin?: boolean;
 }
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -51,13 +63,17 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       diskBytes = await readImage(opts.disk, 'disk');
     }
     if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
-    const out = open(opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)));
+    // With a remote secondary, released output is written at once (a takeover resumes after the last byte written).
+    const rel = opts.secondary !== undefined || opts.output !== undefined ? new ReleaseSink(opts.output ?? null, { append: false, ledger: opts.ledger, by: 'primary', discard: opts.json && opts.output === undefined }) : null;
+    const out = open(rel ? { write: (b) => rel.write(Uint8Array.of(b)), flush: () => {}, close: () => rel.close() } : opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)));
     const routes = new Map<string, ByteSink>([['serial', out], ['debugcon', out]]);
     for (const d of opts.debugcon) {
       routes.set(d.port === 0xe9 ? 'debugcon' : `debugcon:0x${d.port.toString(16)}`, open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
     }
     const config = configFromFlags(opts, path);
-    const engine = opts.threads === 2 ? (await import('../ft/parallel.js')).ftCheckParallel : ftCheck;
+    const remote = opts.secondary !== undefined ? await remoteSecondary(opts, config, serialInPath(opts), io) : undefined;
+    const arbiter = new Arbiter(opts.output !== undefined ? resolve(opts.output) : null, `primary ${process.pid}`);
+    const engine = opts.threads === 2 || remote ? (await import('../ft/parallel.js')).ftCheckParallel : ftCheck;
     const report = await engine({
       image: imagePath,
       setup: { plan, config },
@@ -85,8 +101,16 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       release: (channel, bytes) => {
         const s = routes.get(channel);
         if (!s) return;
-        for (const b of bytes) s.write(b);
+        if (remote && arbiter.lost(remote.generation())) throw new SupersededError('the secondary took over the output (it won the arbitration after the link was lost): this primary stops');
+        if (rel && s === out) rel.write(bytes);
+        else for (const b of bytes) s.write(b);
       },
+      claim: remote ? () => arbiter.claim(remote.generation()) : undefined,
+      channel: remote?.channel,
+      rejoin: remote && opts.rejoin ? remote.rejoin : undefined,
+      linkInfo: remote?.info,
+      sinkBytes: () => rel?.written ?? 0,
+      lost: (l) => io.warn(`the secondary was lost at icount ${l.icount} (${l.message}): the primary runs on unprotected`),
       now: () => performance.now(),
       signal: io.signal,
       progress: (ic, so) => {

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { paintErr, paintOut } from './colour.js';
 import { OPTIONS, applyDefaults, commanderFlags, parseGdbAddress, parseTlbPower, type GdbAddress, type OptionSpec } from './options.js';
 import type { UnclaimedPort } from '../devices/port-bus.js';
-import { EXIT_DIVERGENCE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
+import { EXIT_DIVERGENCE, EXIT_SUPERSEDED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
 import type { RunOptions, RunSummary } from './run.js';
 import { jsonText } from './json-out.js';
@@ -236,9 +236,14 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--slice <n>', 'instructions per round (each ends with a sync point)', intArg('--slice', 1), 2_000_000)
     .option('--nd-buffer <n>', 'entries in the RDTSC/RDRAND/RDSEED buffer', intArg('--nd-buffer', 1, 1 << 20), 4096)
     .option('--threads <n>', '1: both guests in this thread, in turn; 2: the secondary in a worker thread, pipelined', intArg('--threads', 1, 2), 1)
+    .option('--secondary <where>', 'the secondary in another process over TCP: [HOST:]PORT of a `vmrr ft-secondary`, or spawn (start one on loopback)')
+    .option('--heartbeat <ms>', 'with --secondary: silence on the link this long means the peer is gone', intArg('--heartbeat', 10, 600_000), 1000)
+    .option('--rejoin', 'with --secondary: after losing the secondary, keep trying for a new one (spawned again, or at the same address) and give it the whole machine')
+    .option('--output <file>', 'write the released guest output (COM1, port 0xE9) to FILE instead of standard output')
+    .option('--ledger <file>', 'record each write of released output (who, offset, length) in FILE, one JSON line each')
     .option('--json', 'print the report as one JSON object on standard output (see docs/cli-json.md)')
     .option('--report <file>', 'also write the JSON report to FILE')
-    .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none)\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-check(1).')
+    .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none); also when a remote secondary was lost and the primary ran on unprotected\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec; the secondary refused the handshake, could not be reached, or spoke garbage\n  5  the link to the secondary was lost and the secondary claimed the output (it took over): this primary stopped\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-check(1).')
     .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
       const { ftCheckCommand } = await import('./ft-check.js');
       const opts = applyDefaults(parsed) as unknown as import('./ft-check.js').FtCheckCliOptions;
@@ -270,6 +275,38 @@ function buildProgram(setStatus: (status: number) => void): Command {
       setStatus(report.verdict.ok ? EXIT_OK : EXIT_DIVERGENCE);
     });
   for (const spec of OPTIONS) if (spec.scope === 'machine') ftCheck.addOption(commanderOption(spec));
+
+  program
+    .command('ft-secondary')
+    .summary('serve as the FT secondary of a `vmrr ft-check --secondary` primary over TCP; take over if the primary is lost')
+    .description(
+      'Wait on [HOST:]PORT for one ft-check primary, check that this host has the same image and disk (SHA-256) and vmrr version, replay the inputs the primary streams ' +
+        'and answer with outputs and state hashes. If the primary is lost (connection closed or reset, silence past its --heartbeat), replay every whole round received, ' +
+        'go live, and release the guest\'s output from the first byte the primary had not released.',
+    )
+    .requiredOption('--listen <[host:]port>', 'where to wait for the primary (port 0: any free port; the port is printed)')
+    .option('--image <file>', "this host's copy of the image (default: the primary's path)")
+    .option('--disk <file>', "this host's copy of the disk (default: the primary's path)")
+    .option('--output <file>', "after a takeover, append released output to FILE (default: the primary's --output, else standard output)")
+    .option('--ledger <file>', "after a takeover, record writes in FILE (default: the primary's --ledger)")
+    .option('--serial-in <file>', "after a takeover, COM1's input file (default: the primary's)")
+    .option('--handshake-timeout <ms>', 'give up on a primary that connects but sends no hello within MS', intArg('--handshake-timeout', 10, 600_000), 10_000)
+    .option('--json', 'write how the session ended as one JSON object on standard error (standard output carries the guest\'s output after a takeover; see docs/cli-json.md)')
+    .addHelpText('after', '\nExit status:\n  0  the primary ended the check normally, or the secondary took over and the guest ended normally\n  1  the primary was lost while the secondary had diverged (no faithful takeover), or the primary dropped this secondary (silent past the heartbeat)\n  2  bad usage; a refused handshake (another image, disk, version or protocol), garbage on the link, no hello in time\n  3  after a takeover the guest failed (triple fault, instruction limit); 4: it halted for good\n  5  the link was lost but the primary claimed the output (it is alive and goes on): no takeover\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-secondary(1).')
+    .action(async (parsed: Record<string, unknown>) => {
+      const { ftSecondaryCommand, formatFtSecondary } = await import('./ft-secondary.js');
+      const { TakeoverError } = await import('../ft/failover.js');
+      const json = Boolean(parsed.json);
+      try {
+        const r = await withInterrupt((signal) => ftSecondaryCommand({ ...(parsed as unknown as import('./ft-secondary.js').FtSecondaryOptions), json }, { say, signal }));
+        process.stderr.write(json ? jsonText(r) + '\n' : formatFtSecondary(r));
+        setStatus(r.outcome === 'primary-ended' ? EXIT_OK : r.outcome === 'dropped' ? EXIT_DIVERGENCE : runExitStatus(r.stop.reason as Parameters<typeof runExitStatus>[0], r.stop.exitValue, 'vmrr'));
+      } catch (e) {
+        if (!(e instanceof TakeoverError)) throw e;
+        sayError(e.message);
+        setStatus(EXIT_DIVERGENCE);
+      }
+    });
   return program;
 }
 
@@ -377,6 +414,10 @@ export async function main(argv: string[]): Promise<number> {
     return status;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (err instanceof Error && err.name === 'SupersededError') {
+      sayError(err.message);
+      return EXIT_SUPERSEDED;
+    }
     if (isUserError(err)) {
       sayError(err.message);
       return EXIT_USAGE;

@@ -23,6 +23,7 @@ import { resync } from './resync.js';
 import type { Channel } from './outputs.js';
 import type { FtDivergence, FtReport, FtResync } from './report.js';
 import { CommitLedger } from './commit-ledger.js';
+import type { HostChannel } from './remote-secondary.js';
 
 export interface FtCheckOptions {
   image: string;
@@ -43,6 +44,18 @@ export interface FtCheckOptions {
   /** Milliseconds, for the report's timings (the engine reads no host clock itself). */
   now(): number;
   signal?: AbortSignal;
+  /** --threads 2 only: where the secondary runs (default a worker thread; a socket for --secondary). */
+  channel?(header: Uint8Array): Promise<HostChannel>;
+  /** Figures of a socket channel, for the report. */
+  linkInfo?: () => { peer: string; sentBytes: number; receivedBytes: number };
+  /** After a remote secondary was lost: a new one, or null (retried each round while the primary runs alone). */
+  rejoin?(header: Uint8Array): Promise<HostChannel | null>;
+  /** The remote secondary was lost: may the primary go on releasing output (it won the arbitration)? */
+  claim?(): boolean;
+  /** The remote secondary was lost: the check goes on unprotected. */
+  lost?(l: { icount: number; message: string }): void;
+  /** Bytes the release sink holds so far (told to the secondary, whose takeover resumes there). */
+  sinkBytes?(): number;
   /** After each primary round: its icount, and the rounds judged, divergences and resyncs so far. */
   progress?(icount: number, so: { rounds: number; divergences: number; resyncs: number }): void;
 }
@@ -61,7 +74,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
   const max = o.maxInsns ?? Number.MAX_SAFE_INTEGER;
   // A healthy secondary is never more than a round behind, so rounds are no longer than the lag allowed.
   const round = Math.max(1, o.maxLag > 0 ? Math.min(o.slice, o.maxLag) : o.slice);
-  const ledger = new CommitLedger(p.out, () => p.icount, o.release);
+  const ledger = new CommitLedger(p.out, () => p.icount, o.release, o.now);
   let rounds = 0;
   let primaryMs = 0;
   let secondaryMs = 0;
@@ -152,7 +165,10 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
     divergences: ledger.divergences,
     resyncs: ledger.resyncs,
     output: ledger.output(p.disk?.count ?? 0),
-    link: { bytes: link.bytes, frames: link.nextIndex - 1 },
+    link: {
+      bytes: link.bytes, frames: link.nextIndex - 1, transport: 'inline', peer: null, sentBytes: null, receivedBytes: null, roundTrips: 0,
+      resyncBytes: ledger.resyncs.reduce((a, r) => a + r.transferBytes, 0), lost: null, joins: [], unprotectedInsns: 0,
+    },
     wallSeconds: (o.now() - start) / 1000,
     timing: { primaryMs, secondaryMs, resyncMs },
     verdict: ledger.verdict(primaryHash, sHash, pStop.reason === 'interrupted'),

@@ -21,7 +21,7 @@ export class DiskTap implements DiskBackend {
   /** The latest contents of every sector written (a resync reads the primary's here). */
   private readonly latest = new Map<number, Uint8Array>();
 
-  constructor(private readonly inner: DiskBackend, private readonly icount: () => number) {}
+  constructor(readonly inner: DiskBackend, private readonly icount: () => number) {}
 
   get sectors(): number {
     return this.inner.sectors;
@@ -48,6 +48,11 @@ export class DiskTap implements DiskBackend {
   /** The sector as this guest wrote it last, or null when it never wrote it. */
   written(lba: number): Uint8Array | null {
     return this.latest.get(lba) ?? null;
+  }
+
+  /** Every sector this guest has written. */
+  writtenSectors(): number[] {
+    return [...this.latest.keys()];
   }
 
   /** Make sector `lba` hold `data` without counting it as a guest write (a resync). */

@@ -153,6 +153,14 @@ export class FrameLink {
     this.base += n;
   }
 
+  /** The receiving end joined late (a full resync): the next frame received is frame `index`. */
+  skipTo(index: number): void {
+    if (index < this.nextIndex) return;
+    this.frames.length = 0;
+    this.offsets.length = 0;
+    this.base = index;
+  }
+
   /** Frames held now (not yet dropped). */
   get held(): number {
     return this.frames.length;

@@ -1,13 +1,14 @@
-// The main thread's handle on a secondary running in a worker thread:
-// requests posted in order, each answered by one reply, and the results of
-// the rounds the worker runs on its own, queued as they arrive.
+// The primary's handle on a secondary running elsewhere (a worker thread, or
+// another process over TCP: socket-channel.ts): requests posted in order,
+// each answered by one reply, and the results of the rounds the secondary
+// runs on its own, queued as they arrive.
 
 import { Worker } from 'node:worker_threads';
 import type { StopInfo } from '../machine/machine.js';
 import type { InjectionOutcome } from './inject.js';
 import type { RoundResult } from './secondary.js';
 import type { DiskWrite } from './disk-tap.js';
-import type { WorkerInit, WorkerRequest } from './secondary-worker.js';
+import type { HostMessage, HostReply, WorkerInit, WorkerRequest } from './secondary-host.js';
 
 export interface RemoteRound {
   /** The restore epoch the round ran in (results of an earlier one are stale). */
@@ -42,20 +43,44 @@ export function prespawnSecondaryWorker(): void {
   prespawned.unref();
 }
 
+/** How messages reach a secondary and come back: a worker's port or a socket. */
+export interface HostChannel {
+  send(msg: HostMessage): void;
+  onMessage(f: (m: HostReply) => void): void;
+  /** The secondary is gone (its thread or process died, the link broke). */
+  onError(f: (e: Error) => void): void;
+  close(): Promise<void>;
+}
+
+/** The secondary in a worker thread of this process. */
+export function workerChannel(): HostChannel {
+  const worker = prespawned ?? new Worker(WORKER);
+  prespawned = null;
+  worker.ref();
+  return {
+    send: (m) => worker.postMessage(m),
+    onMessage: (f) => worker.on('message', f),
+    onError: (f) => worker.on('error', f),
+    close: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
 export class RemoteSecondary {
-  private readonly worker: Worker;
+  private readonly ch: HostChannel;
   private next = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly results: RemoteRound[] = [];
   private wake: (() => void) | null = null;
-  private failure: Error | null = null;
 
-  /** Start the worker thread (it loads while the caller builds the primary); start() gives it its guest. */
-  constructor() {
-    this.worker = prespawned ?? new Worker(WORKER);
-    prespawned = null;
-    this.worker.ref();
-    this.worker.on('message', (m: { id?: number; value?: unknown; error?: string; round?: RemoteRound }) => {
+  /** The failure that ended the link, once there is one. */
+  failure: Error | null = null;
+
+  /** Default: start the worker thread (it loads while the caller builds the primary); start() gives it its guest. */
+  constructor(channel: HostChannel = workerChannel()) {
+    this.ch = channel;
+    this.ch.onMessage((m) => {
       if (m.round) {
         this.results.push(m.round);
         this.wakeUp();
@@ -63,16 +88,16 @@ export class RemoteSecondary {
       }
       if (m.id === 0) {
         // A round failed outside the guest: nothing more will come.
-        this.fail(new Error(`ft secondary worker: ${m.error}`));
+        this.fail(new Error(`ft secondary: ${m.error}`));
         return;
       }
       const w = this.waiting.get(m.id!);
       if (!w) return;
       this.waiting.delete(m.id!);
-      if (m.error !== undefined) w.reject(new Error(`ft secondary worker: ${m.error}`));
+      if (m.error !== undefined) w.reject(new Error(`ft secondary: ${m.error}`));
       else w.resolve(m.value);
     });
-    this.worker.on('error', (e) => this.fail(e));
+    this.ch.onError((e) => this.fail(e));
   }
 
   /** Build the secondary in the worker; resolves when it is ready. If that fails, so do the results and requests after it. */
@@ -86,6 +111,7 @@ export class RemoteSecondary {
   }
 
   private fail(e: Error): void {
+    if (this.failure) return;
     this.failure = e;
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
@@ -101,17 +127,25 @@ export class RemoteSecondary {
   private send(msg: { init?: WorkerInit; req?: WorkerRequest }): Promise<unknown> {
     const id = this.next++;
     const p = new Promise<unknown>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    this.worker.postMessage({ id, ...msg });
+    if (this.failure) {
+      this.waiting.delete(id);
+      return Promise.reject(this.failure);
+    }
+    this.ch.send({ id, ...msg });
     return p;
   }
 
+  /** Requests that waited for an answer. */
+  roundTrips = 0;
+
   call<T>(req: WorkerRequest): Promise<T> {
+    this.roundTrips++;
     return this.send({ req }) as Promise<T>;
   }
 
   /** Post a request that needs no answer (frames, confirmations); if it fails, the worker reports it as its failure. */
   post(req: WorkerRequest): void {
-    this.worker.postMessage({ id: 0, req });
+    if (!this.failure) this.ch.send({ id: 0, req });
   }
 
   /** The oldest round result that has arrived, taken off the queue (call nextResult() first). */
@@ -134,7 +168,7 @@ export class RemoteSecondary {
     return this.call<InjectionOutcome[]>({ op: 'outcomes' });
   }
 
-  close(): Promise<number> {
-    return this.worker.terminate();
+  close(): Promise<void> {
+    return this.ch.close();
   }
 }

@@ -24,7 +24,8 @@ export interface FtDivergence {
 export interface FtResync {
   /** The primary's icount: the secondary was given the primary's state there. */
   icount: number;
-  reason: 'divergence' | 'lag';
+  /** 'join': a new secondary joined (after one was lost) and was given the whole machine. */
+  reason: 'divergence' | 'lag' | 'join';
   /** Where the secondary was when the primary paused. */
   secondaryIcount: number;
   /** RAM pages sent: dirtied on either side since the last common point. */
@@ -72,16 +73,44 @@ export interface FtReport {
     /** Instructions the primary ran between producing a byte and its release. */
     latencyMaxInsns: number;
     latencyMeanInsns: number;
+    latencyMedianInsns: number;
+    /** Host milliseconds from the end of the primary round that produced a byte to its release: median and max. */
+    latencyMedianMs: number;
+    latencyMaxMs: number;
     diskWrites: number;
   };
-  link: { bytes: number; frames: number };
+  link: FtLinkFigures;
   wallSeconds: number;
   /** Where the time went: the primary's rounds, the secondary's rounds, resyncs (the rest is sync points and comparing). */
   timing: { primaryMs: number; secondaryMs: number; resyncMs: number };
   verdict: FtVerdict;
 }
 
+export interface FtLinkFigures {
+  /** Log bytes (header and frames) the primary's recorder put on the link, in frames. */
+  bytes: number;
+  frames: number;
+  /** 'inline' (--threads 1), 'thread' (--threads 2), 'tcp' (--secondary HOST:PORT or spawn). */
+  transport: 'inline' | 'thread' | 'tcp';
+  peer: string | null;
+  /** Bytes on the socket each way (tcp only; messages include framing and heartbeats). */
+  sentBytes: number | null;
+  receivedBytes: number | null;
+  /** Requests that waited for the secondary's answer (round results come without asking). */
+  roundTrips: number;
+  /** Bytes of every resync's checkpoint and sectors. */
+  resyncBytes: number;
+  /** Set when the secondary was lost: where, why; the primary ran on unprotected from there. */
+  lost: { icount: number; message: string } | null;
+  /** Primary icounts where a new secondary joined by a full resync (ft-check --rejoin). */
+  joins: number[];
+  /** Instructions the primary ran with no secondary (0 when protected throughout). */
+  unprotectedInsns: number;
+}
+
 export interface FtVerdict {
+  /** The secondary followed the primary to the end (false: it was lost; the checks cover the part before). */
+  protectedToEnd: boolean;
   /** Every divergence was followed by a resync that left equal state hashes, and the end states are equal. */
   corrected: boolean;
   /** Released output is exactly the primary's (every byte once, in order). */

@@ -38,8 +38,12 @@ export class SecondaryInput implements MachineInput {
     return this.loose.has('rdtsc') ? this.own!.rdtsc() : v;
   }
 
+  /** RDRAND/RDSEED values taken so far (a failover's live source skips as many of a seeded generator's). */
+  rdrands = 0;
+
   rdrand(bits: number, seed: boolean): number {
     const v = this.replay.rdrand(bits, seed);
+    this.rdrands++;
     return this.loose.has('rdrand') ? this.own!.rdrand(bits, seed) : v;
   }
 

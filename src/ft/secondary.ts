@@ -108,6 +108,11 @@ export class Secondary {
     return this.machine.cpu.icount;
   }
 
+  /** RDRAND/RDSEED values the guest has taken. */
+  get rdrands(): number {
+    return this.input.rdrands;
+  }
+
   /** Start replaying the frames from link frame `from` (the one after the last sync point reached). */
   beginRound(from: number): void {
     this.replayer?.close();

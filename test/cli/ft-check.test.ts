@@ -36,7 +36,7 @@ describe('vmrr ft-check', () => {
     expect(j.status, j.stderr).toBe(0);
     const report = JSON.parse(j.stdout);
     expect(JSON.parse(readFileSync(t.path('r.json'), 'utf8'))).toEqual(report);
-    expect(report.verdict).toEqual({ corrected: true, releasedEqualsPrimary: true, hashesEqualAfterResyncs: true, finalHashesEqual: true, ok: true });
+    expect(report.verdict).toEqual({ protectedToEnd: true, corrected: true, releasedEqualsPrimary: true, hashesEqualAfterResyncs: true, finalHashesEqual: true, ok: true });
     expect(report.divergences).toHaveLength(1);
     expect(report.divergences[0]).toMatchObject({ icount: 100000, channel: 'state', offset: null, resync: 0 });
     expect(report.resyncs[0]).toMatchObject({ icount: 100000, reason: 'divergence', ramBytes: 4 << 20, hashEqual: true });

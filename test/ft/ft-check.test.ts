@@ -11,7 +11,7 @@ import type { FtReport } from '../../src/ft/report.js';
 
 function expectCorrected(r: FtReport): void {
   expect(r.verdict, JSON.stringify(r.divergences)).toEqual({
-    corrected: true, releasedEqualsPrimary: true, hashesEqualAfterResyncs: true, finalHashesEqual: true, ok: true,
+    protectedToEnd: true, corrected: true, releasedEqualsPrimary: true, hashesEqualAfterResyncs: true, finalHashesEqual: true, ok: true,
   });
   for (const d of r.divergences) expect(d.resync).not.toBeNull();
   for (const s of r.resyncs) {
