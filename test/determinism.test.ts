@@ -1,6 +1,6 @@
 // DESIGN section 4: every non-deterministic value enters through the input
 // source. This scans src/ and fails if any other module reads the host
-// clock or a random number generator. One exception: src/cli/ may read
+// clock or a random number generator. Exceptions, each named below: src/cli/ may read
 // performance.now() to report wall time (never shown to the guest).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,6 +15,13 @@ const INPUT_SOURCE = 'src/replay/input-source.ts';
 const DIGEST = 'src/replay/digest.ts';
 /** The one machine-layer module allowed performance.now: how often runAsync yields to the host. */
 const HOST_PACER = 'src/machine/host-pacer.ts';
+/**
+ * The one FT module allowed Date: the TCP link's heartbeat watchdog (when a
+ * silent peer counts as lost). It decides when the primary stops waiting for
+ * a secondary, never a value either guest reads: what a survivor releases is
+ * fixed by the log and the commit ledger.
+ */
+const LINK_WATCHDOG = 'src/ft/socket-channel.ts';
 
 const FORBIDDEN: { what: string; re: RegExp }[] = [
   { what: 'Date', re: /\bDate\s*[.(]|\bnew\s+Date\b/ },
@@ -50,6 +57,7 @@ function violations(file: string, text: string): string[] {
     if (rel.startsWith('src/cli/') && what === 'performance.now') continue;
     // The run loop's pacing: when the host's event loop gets a turn, never anything the guest sees.
     if (rel === HOST_PACER && what === 'performance.now') continue;
+    if (rel === LINK_WATCHDOG && what === 'Date') continue;
     // Content digests bind a log to its image: hashing only, never crypto's random APIs.
     if (rel === DIGEST && what === 'crypto' && !/\brandom\w*\s*\(|getRandomValues|randomUUID/.test(body)) continue;
     found.push(`${rel}: reads ${what}`);
@@ -58,7 +66,7 @@ function violations(file: string, text: string): string[] {
 }
 
 describe('determinism boundary: only the input source reads host time and randomness', () => {
-  it('no module under src/ other than src/replay/input-source.ts (and the run loop\'s pacer) reads Date, performance.now, process.hrtime, Math.random or crypto', () => {
+  it('no module under src/ other than src/replay/input-source.ts (and the run loop\'s pacer, the FT link\'s watchdog) reads Date, performance.now, process.hrtime, Math.random or crypto', () => {
     const all = sources(SRC).flatMap((f) => violations(f, readFileSync(f, 'utf8')));
     expect(all).toEqual([]);
   });
@@ -87,6 +95,12 @@ describe('determinism boundary: only the input source reads host time and random
     expect(violations(join(ROOT, HOST_PACER), "import { performance } from 'node:perf_hooks'; performance.now();")).toEqual([]);
     expect(violations(join(ROOT, HOST_PACER), 'Date.now();')).toHaveLength(1);
     expect(violations(join(SRC, 'machine', 'machine.ts'), 'performance.now();')).toHaveLength(1);
+  });
+
+  it('src/ft/socket-channel.ts may read Date for its watchdog, and nothing else; other FT modules may not', () => {
+    expect(violations(join(ROOT, LINK_WATCHDOG), 'const t = Date.now();')).toEqual([]);
+    expect(violations(join(ROOT, LINK_WATCHDOG), 'Math.random();')).toHaveLength(1);
+    expect(violations(join(SRC, 'ft', 'secondary.ts'), 'Date.now();')).toHaveLength(1);
   });
 
   it('the input source itself is exempt', () => {

@@ -1,19 +1,22 @@
 // The FT secondary: the same image, built from the header the primary sent
 // down the link, replaying the primary's frames one round at a time. Each
-// round is a fresh Replayer over the frames after the last sync point the
+// round is a fresh Replayer, moved by the one replay stepper (ReplayCursor,
+// as `replay` and `diff` use it), over the frames after the last sync point the
 // secondary reached, so after a resync (which jumps the secondary to the
 // primary's state at a sync point) nothing from before it is left in the ND
 // buffer or the event queue. Register and memory faults are applied at
 // their exact icounts.
 
 import type { Machine, StopInfo } from '../machine/machine.js';
+import { CS } from '../cpu/cpu.js';
 import { buildMachine } from '../machine/config.js';
 import { MemoryDisk } from '../devices/disk-backend.js';
 import { CheckpointTracker } from '../machine/snapshot.js';
 import { StateHasher } from '../machine/state-hash.js';
 import { NdDivergence, type NdPosition } from '../replay/nd-buffer.js';
 import { ndKindName } from '../replay/nd-block.js';
-import { ReplayDivergence, Replayer, type ControlPoint } from '../replay/replayer.js';
+import { Replayer, type ControlPoint } from '../replay/replayer.js';
+import { ReplayCursor, type ReplayResult } from '../replay/replay-cursor.js';
 import type { LogHeader } from '../replay/log-format.js';
 import type { FrameLink, LinkCursor } from './link.js';
 import type { Injection, InjectionOutcome, LooseSource } from './inject.js';
@@ -27,6 +30,7 @@ function where(p: NdPosition | null): string {
   return p ? `${ndKindName(p.kind)} at icount ${p.icount}` : 'none';
 }
 
+type RoundPoint = Extract<ControlPoint, { kind: 'sync' | 'end' }>;
 type Flip = Extract<Injection, { kind: 'reg' | 'mem' }>;
 const REG_INDEX: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, esp: 4, ebp: 5, esi: 6, edi: 7 };
 
@@ -65,7 +69,9 @@ export class Secondary {
   private readonly link: FrameLink;
   private readonly header: LogHeader;
   private readonly drops: DropFilter;
-  private replayer: Replayer | null = null;
+  private cursor: ReplayCursor | null = null;
+  /** The signal of the round being run (the cursor reads it at each run). */
+  private signal: AbortSignal | undefined;
   private ndCursor: LinkCursor | null = null;
   /** The frame index the current round started at. */
   roundStart = 0;
@@ -115,7 +121,7 @@ export class Secondary {
 
   /** Start replaying the frames from link frame `from` (the one after the last sync point reached). */
   beginRound(from: number): void {
-    this.replayer?.close();
+    this.cursor?.rp.close();
     const main = this.link.cursor(from);
     const nd = this.link.cursor(from);
     if (!this.drops.empty) {
@@ -126,33 +132,30 @@ export class Secondary {
     rp.attach(this.machine.cpu);
     this.input.current = rp.input;
     this.events.current = rp.events;
-    rp.input.installBufferExit(this.machine);
-    this.replayer = rp;
+    // The one replay stepper (it installs the ND buffer's exit); the judge, not the cursor, hashes and compares.
+    const self = this;
+    this.cursor = new ReplayCursor(this.machine, rp, {
+      verify: false,
+      positionHash: false,
+      hash: () => self.hasher.hashBytes(),
+      get signal() {
+        return self.signal;
+      },
+    });
     this.ndCursor = nd;
     this.roundStart = from;
   }
 
   /** Run to the primary's next sync point or end, as the link says; returns how far it got. */
   async runRound(signal?: AbortSignal): Promise<RoundResult> {
-    const rp = this.replayer!;
-    const p = rp.nextPoint();
+    const cur = this.cursor!;
+    const p = cur.peek();
     if (p.kind !== 'sync' && p.kind !== 'end') throw new Error(`ft: the secondary found ${p.kind === 'cut' ? 'no sync point' : 'a checkpoint'} on the link`);
     if (this.stopped || this.failed !== null) return { kind: 'idle', point: p };
-    const target = p.frame.icount;
     const before = this.icount;
     try {
-      const stop = await this.runTo(target, signal);
-      rp.input.nd.serviceExit();
-      if (stop.icount !== target || (p.kind === 'sync' && stop.reason !== 'limit')) {
-        this.stopped = stop;
-        return { kind: 'stopped', point: p, stop };
-      }
-      const left = this.leftover(p.kind === 'sync' ? p.index : Infinity);
-      if (left) return { kind: 'input', point: p, ...left };
-      return { kind: 'reached', point: p, stop };
+      return await this.play(cur, p, signal);
     } catch (e) {
-      if (e instanceof ReplayDivergence) return { kind: 'input', point: p, message: e.message, expected: e.expected, actual: e.actual };
-      if (e instanceof NdDivergence) return { kind: 'input', point: p, message: e.message, expected: where(e.expected), actual: where(e.actual) };
       // The emulator gave up on a state a fault made (a crashed secondary): a divergence like any other.
       this.failed = String((e as Error)?.message ?? e);
       return { kind: 'failed', point: p, message: this.failed };
@@ -161,19 +164,50 @@ export class Secondary {
     }
   }
 
-  /** Run to `target`, stopping on the way at every fault's icount to apply it. */
-  private async runTo(target: number, signal?: AbortSignal): Promise<StopInfo> {
+  /**
+   * Move the replay cursor to the point, stopping on the way at every fault's
+   * icount to apply it. The cursor checks what the log fixes (events and ND
+   * values taken where the primary took them); the primary's judge compares
+   * the rest (EIP, state hash, how the guest ended), so the cursor's own
+   * position checks only tell this round where the secondary stopped.
+   */
+  private async play(cur: ReplayCursor, p: RoundPoint, signal?: AbortSignal): Promise<RoundResult> {
+    const target = p.frame.icount;
+    this.signal = signal;
     for (;;) {
-      const next = this.flips.find((f) => !f.applied && !f.skipped && f.flip.icount >= this.icount);
-      const stopAt = next && next.flip.icount <= target ? next.flip.icount : target;
-      const stop = await this.machine.runAsync({ maxInsns: stopAt, signal });
-      if (stop.reason !== 'limit') return stop;
-      if (next && stop.icount === next.flip.icount) {
-        for (const f of this.flips) if (!f.applied && !f.skipped && f.flip.icount === stop.icount) this.apply(f);
-        if (stop.icount < target) continue;
-      }
-      return stop;
+      const next = this.flips.find((f) => !f.applied && !f.skipped && f.flip.icount >= this.icount && f.flip.icount < target);
+      const at = next ? next.flip.icount : target;
+      const r = await cur.advance(next || p.kind === 'sync' ? at : undefined);
+      const bad = this.settle(cur, r, p, at);
+      if (bad) return bad;
+      for (const f of this.flips) if (!f.applied && !f.skipped && f.flip.icount === this.icount) this.apply(f);
+      if (next) continue;
+      const left = this.leftover(p.kind === 'sync' ? p.index : Infinity);
+      if (left) return { kind: 'input', point: p, ...left };
+      return { kind: 'reached', point: p, stop: cur.stop ?? this.here() };
     }
+  }
+
+  /** The machine's position as a stop (a round that ran nothing). */
+  private here(): StopInfo {
+    const c = this.machine.cpu;
+    return { reason: 'limit', icount: c.icount, eip: c.eip >>> 0, cs: c.sreg[CS] };
+  }
+
+  /** A round's result when the cursor did not reach `at` as the primary did, else null. */
+  private settle(cur: ReplayCursor, r: ReplayResult, p: RoundPoint, at: number): RoundResult | null {
+    const d = r.divergence;
+    if (r.verdict === 'divergence' && d && (d.during === 'nd' || d.during === 'event')) {
+      return { kind: 'input', point: p, message: d.message, expected: d.expected, actual: d.actual };
+    }
+    const stop = cur.stop;
+    if (!stop || stop.icount !== this.icount) return null; // already there: nothing ran
+    const early = at < p.frame.icount || p.kind === 'sync';
+    if (stop.icount !== at || (early && stop.reason !== 'limit')) {
+      this.stopped = stop;
+      return { kind: 'stopped', point: p, stop };
+    }
+    return null;
   }
 
   private apply(f: (typeof this.flips)[number]): void {
@@ -193,7 +227,7 @@ export class Secondary {
 
   /** Entries or events before the sync point that the secondary did not take: it went another way. */
   private leftover(syncIndex: number): { message: string; expected: string; actual: string } | null {
-    const rp = this.replayer!;
+    const rp = this.cursor!.rp;
     if (rp.events.pendingCount > 0) {
       const n = rp.events.pendingCount;
       return { message: `${n} event(s) logged before the primary's point were not delivered`, expected: `${n} more event(s)`, actual: 'none' };

@@ -1,8 +1,9 @@
 // The one replay stepper: a machine fed by a Replayer, moved forward to an
 // icount or to the log's end, checking each control point it passes (sync
-// points, the end) against the log. `replay`, `replay --to`, `diff` and the
-// replay session (seeking, stepping, a debugger) all move a replay through
-// this class, so they share one notion of icount: every retired instruction,
+// points, the end) against the log. `replay`, `replay --to`, `diff`, the
+// replay session (seeking, stepping, the gdb stub) and the FT secondary (one
+// cursor per round over the link's frames) all move a replay through this
+// class, so they share one notion of icount: every retired instruction,
 // interrupt and exception handlers included, with the logged events queued
 // and delivered as the log says.
 
@@ -79,6 +80,8 @@ export interface CursorOptions {
   outputs?: OutputLedger;
   signal?: AbortSignal;
   onYield?: (icount: number) => void;
+  /** Hash the state where a run to a position stops (ReplayResult.stateHash; default true; the FT secondary's judge hashes for itself). */
+  positionHash?: boolean;
 }
 
 /** A clean place to resume a replay from: the machine at `icount`, the log read from `offset`. */
@@ -130,6 +133,16 @@ export class ReplayCursor {
     return this.final;
   }
 
+  /** The next control point in the log (read now if not yet read): where an advance to the end will next stop and check. */
+  peek(): ControlPoint {
+    return (this.pending ??= this.rp.nextPoint());
+  }
+
+  /** How the machine last stopped running, while it has not moved since; null when this cursor has not run it. */
+  get stop(): StopInfo | null {
+    return this.lastStop;
+  }
+
   /** Continue from a resume point (the machine was restored there by the caller). */
   resumeAt(p: ResumePoint): void {
     this.rp.seek(p.offset, p.index);
@@ -169,7 +182,7 @@ export class ReplayCursor {
     if (this.final) return this.final;
     const cpu = this.machine.cpu;
     // Already there (e.g. restored from a checkpoint at exactly `to`): that is the state; events logged at this icount come after it.
-    if (to !== undefined && cpu.icount >= to) return this.result('reached', null, { stateHash: hex(this.opts.hash()) });
+    if (to !== undefined && cpu.icount >= to) return this.result('reached', null, this.positionHash());
     try {
       for (;;) {
         const p = (this.pending ??= this.rp.nextPoint());
@@ -189,7 +202,7 @@ export class ReplayCursor {
         this.pending = null;
         const verdict = this.control(p, stop);
         if (verdict) return this.settle(verdict);
-        if (to !== undefined && cpu.icount >= to) return this.result('reached', stop, { stateHash: hex(this.opts.hash()) });
+        if (to !== undefined && cpu.icount >= to) return this.result('reached', stop, this.positionHash());
       }
     } catch (e) {
       if (e instanceof ReplayDivergence) return this.settle(this.diverged(e.during, e.message, e.expected, e.actual, null));
@@ -207,7 +220,7 @@ export class ReplayCursor {
       return this.settle(this.diverged('end', `the replay stopped (${stop.reason}) at icount ${stop.icount}; the log goes on`,
         'running', `${stop.reason} at icount ${stop.icount}`, stop));
     }
-    return this.result('reached', stop, { stateHash: hex(this.opts.hash()) });
+    return this.result('reached', stop, this.positionHash());
   }
 
   private async run(icount: number): Promise<StopInfo> {
@@ -293,6 +306,10 @@ export class ReplayCursor {
     this.checked.outputChannels = [...new Set([...this.checked.outputChannels, ...Object.keys(out)])].sort();
     this.checked.outputBytes = Object.values(out).reduce((n, c) => n + c.count, 0);
     return null;
+  }
+
+  private positionHash(): Partial<ReplayResult> {
+    return this.opts.positionHash === false ? {} : { stateHash: hex(this.opts.hash()) };
   }
 
   private settle(r: ReplayResult): ReplayResult {
