@@ -16,6 +16,7 @@ import { loadPlan, readImage, type RunIo } from './run.js';
 import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
 import { ReleaseSink } from '../ft/release-sink.js';
+import { debugconChannel } from '../ft/outputs.js';
 import { Arbiter, SupersededError } from '../ft/arbiter.js';
 import { remoteSecondary, serialInPath } from './ft-remote.js';
 
@@ -68,7 +69,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
     const out = open(rel ? { write: (b) => rel.write(Uint8Array.of(b)), flush: () => {}, close: () => rel.close() } : opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)));
     const routes = new Map<string, ByteSink>([['serial', out], ['debugcon', out]]);
     for (const d of opts.debugcon) {
-      routes.set(d.port === 0xe9 ? 'debugcon' : `debugcon:0x${d.port.toString(16)}`, open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
+      routes.set(debugconChannel(d.port), open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
     }
     const config = configFromFlags(opts, path);
     const remote = opts.secondary !== undefined ? await remoteSecondary(opts, config, serialInPath(opts), io) : undefined;
