@@ -73,9 +73,15 @@ export class VirtualClock implements GuestClock {
     return ic;
   }
 
+  /**
+   * Skip idle time to `ns`, rounded up to whole nanoseconds: device deadlines
+   * can be fractional (a UART character at 115200 baud is 86805.5 ns), and
+   * guest time stays an integer, as the log's time fields are.
+   */
   skipTo(ns: number): void {
     const cur = this.now();
-    if (ns > cur) this.idleNs += ns - cur;
+    const to = Math.ceil(ns);
+    if (to > cur) this.idleNs += to - cur;
   }
 
   /**

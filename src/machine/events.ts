@@ -11,8 +11,8 @@ import type { AtaDisk } from '../devices/ata.js';
 export type MachineEvent =
   /** Guest time reached `t` (ns): timers whose deadline is at or before it fire (PIT channel 0, UART FIFO timeout). */
   | { kind: 'timer'; t: number }
-  /** A byte arrives on COM1's receive line. */
-  | { kind: 'serial'; byte: number }
+  /** A byte arrives on COM1's receive line; `t`: the guest time it came at (virtual clock), which a replay brings the clock to. */
+  | { kind: 'serial'; byte: number; t?: number }
   /** The ATA drive's owed completion (data ready, sector written, command done); `t`: guest time (virtual clock). */
   | { kind: 'disk'; t?: number };
 

@@ -202,9 +202,11 @@ export class Machine {
   deliver(ev: MachineEvent): void {
     // With the virtual clock, guest time also moves while the CPU idles (skipTo). An event carries the
     // time it came at, so a replay, which has no scheduler to skip for it, brings the clock there first.
-    if (this.clock.mode === 'virtual' && ev.kind !== 'serial') {
-      if (ev.t === undefined) ev = { kind: 'disk', t: this.clock.now() };
-      else if (ev.t > this.clock.now()) this.clock.skipTo(ev.t);
+    if (this.clock.mode === 'virtual') {
+      // A serial event of a log older than format 3 has no time: delivered at the clock as it stands.
+      if (ev.t === undefined) {
+        if (ev.kind === 'disk') ev = { kind: 'disk', t: this.clock.now() };
+      } else if (ev.t > this.clock.now()) this.clock.skipTo(ev.t);
     }
     this.onEvent?.(ev, this.cpu.icount, this.cpu.eip >>> 0);
     this.eventCounts[ev.kind]++;

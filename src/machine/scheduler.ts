@@ -67,7 +67,7 @@ export class Scheduler {
     if (now >= this.timerDeadline()) return timerEvent(now);
     const s = this.serialIn;
     if (s && uart.canReceive() && now >= uart.rxReadyAt()) {
-      if (s.available) return { kind: 'serial', byte: s.next() };
+      if (s.available) return this.virtual ? { kind: 'serial', byte: s.next(), t: now } : { kind: 'serial', byte: s.next() };
       if (!s.ended && this.virtual) this.blockedOnHost = true;
     }
     return null;

@@ -58,22 +58,29 @@ const events: FrameCodec = {
       if (code === 0) throw new RangeError(`unknown event kind ${String(e.kind)}`);
       if (!Number.isSafeInteger(e.value) || e.value < 0) throw new RangeError(`${e.kind} event with value ${e.value}`);
       prev = e.icount;
-      return [code, d, e.eip, e.value];
+      if (e.t === undefined) return [code, d, e.eip, e.value];
+      if (e.kind !== 'serial' || !Number.isSafeInteger(e.t) || e.t < 0) throw new RangeError(`${e.kind} event with time ${e.t}`);
+      return [code, d, e.eip, e.value, e.t];
     });
     return { at: b.at, events: list };
   },
   decode: (m) => {
     let icount = 0;
     const list = arrayField(m, 'events').map((raw, i): LogEvent => {
-      if (!Array.isArray(raw) || raw.length !== 4) throw new FormatError(`event ${i} is ${describe(raw)}, not [kind, icount delta, eip, value]`);
-      const [code, d, eip, value] = raw as unknown[];
+      if (!Array.isArray(raw) || (raw.length !== 4 && raw.length !== 5)) {
+        throw new FormatError(`event ${i} is ${describe(raw)}, not [kind, icount delta, eip, value(, time)]`);
+      }
+      const [code, d, eip, value, t] = raw as unknown[];
       const kind = typeof code === 'number' ? EVENT_KINDS[code - 1] : undefined;
       if (kind === undefined) throw new FormatError(`event ${i} has unknown kind ${describe(code)}`);
-      const e = asMap({ d, eip, value }, `event ${i}`);
+      if (raw.length === 5 && kind !== 'serial') throw new FormatError(`event ${i}: a ${kind} event has no time field`);
+      const e = asMap(raw.length === 5 ? { d, eip, value, t } : { d, eip, value }, `event ${i}`);
       icount += uintField(e, 'd');
       if (!Number.isSafeInteger(icount)) throw new FormatError(`event ${i}: icount above 2^53`);
       const v = uintField(e, 'value', kind === 'serial' ? 255 : Number.MAX_SAFE_INTEGER);
-      return { kind, icount, eip: uintField(e, 'eip', U32), value: v };
+      const ev: LogEvent = { kind, icount, eip: uintField(e, 'eip', U32), value: v };
+      if (raw.length === 5) ev.t = uintField(e, 't');
+      return ev;
     });
     return { kind: 'events', at: uintField(m, 'at'), events: list };
   },

@@ -25,6 +25,8 @@ export interface LogEvent {
   icount: number;
   eip: number;
   value: number;
+  /** Serial events under the virtual clock (format 3 on): the guest time (ns) the byte came at. */
+  t?: number;
 }
 
 /** Events in icount order. `at`: every event before this icount is logged. */

@@ -14,8 +14,12 @@ import { asMap, optStrField, strField, uintField, type CborMap } from './cbor-fi
 
 /** "\x89VMRR\r\n\x1a": the high byte and CR LF catch 7-bit and newline-translating copies. */
 export const MAGIC: readonly number[] = [0x89, 0x56, 0x4d, 0x52, 0x52, 0x0d, 0x0a, 0x1a];
-export const FORMAT_VERSION = 2;
-/** The oldest version this vmrr reads: 1 has no output digests (`out` in sync, checkpoint and end frames). */
+export const FORMAT_VERSION = 3;
+/**
+ * The oldest version this vmrr reads: 1 has no output digests (`out` in sync, checkpoint and end frames);
+ * 1 and 2 have no guest time on serial events (a virtual-clock recording with serial input does not
+ * replay from them: the clock skipped while the guest waited for a byte is not in the log).
+ */
 export const MIN_FORMAT_VERSION = 1;
 export const VERSION_OFFSET = 8;
 export const FLAGS_OFFSET = 10;

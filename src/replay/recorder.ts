@@ -41,7 +41,7 @@ export interface RecorderOptions {
 export function logEventOf(ev: MachineEvent, icount: number, eip: number): LogEvent {
   switch (ev.kind) {
     case 'timer': return { kind: 'timer', icount, eip, value: ev.t };
-    case 'serial': return { kind: 'serial', icount, eip, value: ev.byte };
+    case 'serial': return ev.t === undefined ? { kind: 'serial', icount, eip, value: ev.byte } : { kind: 'serial', icount, eip, value: ev.byte, t: ev.t };
     case 'disk': return { kind: 'disk', icount, eip, value: ev.t ?? 0 };
   }
 }
@@ -49,7 +49,7 @@ export function logEventOf(ev: MachineEvent, icount: number, eip: number): LogEv
 export function machineEventOf(e: LogEvent): MachineEvent {
   switch (e.kind) {
     case 'timer': return timerEvent(e.value);
-    case 'serial': return { kind: 'serial', byte: e.value };
+    case 'serial': return e.t === undefined ? { kind: 'serial', byte: e.value } : { kind: 'serial', byte: e.value, t: e.t };
     case 'disk': return e.value > 0 ? { kind: 'disk', t: e.value } : { kind: 'disk' };
   }
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogWriter } from '../../src/replay/log-writer.js';
 import { crc32 } from '../../src/replay/crc32.js';
 import type { Frame, LogEvent } from '../../src/replay/frames.js';
-import type { LogHeader } from '../../src/replay/log-format.js';
+import { FORMAT_VERSION, type LogHeader } from '../../src/replay/log-format.js';
 import { inspectCommand, type InspectReport } from '../../src/cli/inspect.js';
 import { formatInspect } from '../../src/cli/inspect-text.js';
 import { Rng } from '../replay/helpers.js';
@@ -97,7 +97,7 @@ describe('vmrr inspect on a complete log', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const out = r.stdout;
-    expect(out).toContain(`${complete.path}: vmrr log format 2, ${complete.bytes.length.toLocaleString('en-US')} bytes read`);
+    expect(out).toContain(`${complete.path}: vmrr log format ${FORMAT_VERSION}, ${complete.bytes.length.toLocaleString('en-US')} bytes read`);
     expect(out).toMatch(/complete: the recorder finished at icount 5,000/);
     for (const text of ['tool version   0.1.0', 'image          fixtures/nondet.mb', `image SHA-256  ${'ab'.repeat(32)}`,
       'disk           disk.img', `disk SHA-256   ${'cd'.repeat(32)}`, 'clock          host', 'ND buffer      4 entries',
@@ -127,7 +127,7 @@ describe('vmrr inspect on a complete log', () => {
     const j = json([complete.path]);
     const t = complete.writer.tally;
     expect(j).toMatchObject({
-      log: complete.path, formatVersion: 2, complete: true, bytes: complete.bytes.length, fileBytes: complete.bytes.length,
+      log: complete.path, formatVersion: FORMAT_VERSION, complete: true, bytes: complete.bytes.length, fileBytes: complete.bytes.length,
       header: { toolVersion: '0.1.0', imagePath: 'fixtures/nondet.mb', imageSha256: 'ab'.repeat(32), diskPath: 'disk.img', diskSha256: 'cd'.repeat(32),
         clock: 'host', ndBufferSize: 4, created: '2026-11-30T03:00:00.000Z', machine: { ram: 32 << 20, mhz: 1000, clock: 'host' }, bytes: complete.ends[0] },
       nd: { rdtsc: 2, rdrand: 1, rdseed: 1, clock: 1, total: 5, blocks: 2, bufferExits: 1 },
@@ -306,8 +306,8 @@ describe('vmrr inspect on bad input: exit 2, one line naming the file and offset
 
   it('an unknown format version, bad magic, unknown flags', () => {
     const version = Buffer.from(complete.bytes);
-    version[8] = 3;
-    expectUsageError(vmrr(['inspect', copy('v3.vmrr', version)]), /unsupported format version 3 \(this vmrr reads versions 1 to 2\) at offset 8$/, expect);
+    version[8] = 4;
+    expectUsageError(vmrr(['inspect', copy('v4.vmrr', version)]), /unsupported format version 4 \(this vmrr reads versions 1 to 3\) at offset 8$/, expect);
     expectUsageError(vmrr(['inspect', copy('magic.vmrr', Buffer.from('#!/bin/sh\necho not a log\n'))]), /magic.vmrr: not a vmrr log \(bad magic\) at offset 0$/, expect);
     const flags = Buffer.from(complete.bytes);
     flags[10] = 4;

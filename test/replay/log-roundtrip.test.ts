@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogReader, type ReadFrame } from '../../src/replay/log-reader.js';
 import { LogWriter } from '../../src/replay/log-writer.js';
-import { FLAGS_OFFSET, MAGIC, MAX_PAGES_PER_FRAME } from '../../src/replay/log-format.js';
+import { FLAGS_OFFSET, FORMAT_VERSION, MAGIC, MAX_PAGES_PER_FRAME } from '../../src/replay/log-format.js';
 import { sampleEnd, sampleFrames, sampleHeader, tempDir, writeSampleLog } from './helpers.js';
 
 const dir = tempDir();
@@ -28,12 +28,12 @@ describe('log writer and reader', () => {
     expect(r.incompleteFlag).toBe(false);
   });
 
-  it('starts the file with the magic and version 2, and frames follow each other without gaps', () => {
+  it('starts the file with the magic and the format version, and frames follow each other without gaps', () => {
     const path = join(dir, 'layout.vmrr');
     writeSampleLog(path);
     const bytes = readFileSync(path);
     expect([...bytes.subarray(0, 8)]).toEqual(MAGIC);
-    expect(bytes.readUInt16LE(8)).toBe(2);
+    expect(bytes.readUInt16LE(8)).toBe(FORMAT_VERSION);
     const { r, frames } = readAll(path);
     let at = r.dataOffset;
     for (const f of frames) {
