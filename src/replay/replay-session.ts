@@ -153,7 +153,7 @@ export class ReplaySession {
     const here = this.icount;
     const base = this.baseBefore(icount + 1);
     const forward = icount >= here && base <= here && (!this.cursor.finished || icount === here);
-    if (!forward) await this.restore(base);
+    if (!forward) await this.restore(base, icount >= here && !this.cursor.finished);
     const gap = this.opts.snapshots?.seekGap;
     if (gap !== undefined && icount - this.icount >= gap) {
       for (let k = 1; k <= 3; k++) {
@@ -165,11 +165,16 @@ export class ReplaySession {
     return this.runTo(icount);
   }
 
-  /** Put the machine at `icount`, which is a kept snapshot, a log checkpoint or 0. */
-  private async restore(icount: number): Promise<void> {
-    this.stats.restores++;
+  /**
+   * Put the machine at `icount`, which is a kept snapshot, a log checkpoint or 0.
+   * `orStay`: the caller can go on forward from here instead, so a checkpoint the
+   * log lists but cannot give whole (a damaged chain) leaves the machine where it is.
+   */
+  private async restore(icount: number, orStay = false): Promise<void> {
     const k = this.kept.find((x) => x.icount === icount);
     const cp = k ? null : icount > 0 ? findSeekPoint(this.log, icount) : null;
+    if (!k && !(cp && cp.icount === icount) && orStay && !this.opts.reopen) return;
+    this.stats.restores++;
     if (k) {
       applyCheckpoints(this.machine, [k.ckpt]);
       this.cursor.load(k.cursor);

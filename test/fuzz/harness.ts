@@ -127,6 +127,19 @@ function cborMutation(bytes: Uint8Array, r: () => number, frames: FrameAt[], kin
   } catch {
     return null;
   }
+  return replaceFrame(bytes, f, enc);
+}
+
+/**
+ * The log with frame `f`'s payload rewritten by `edit` (given the decoded
+ * [code, body]) and a CRC that matches: a damage past the frame layer.
+ */
+export function rewriteFrame(bytes: Uint8Array, f: FrameAt, edit: (payload: unknown) => unknown): Uint8Array {
+  const payload = decode(bytes.subarray(f.offset + 8, f.offset + 8 + f.length));
+  return replaceFrame(bytes, f, cbor.encode(edit(payload)));
+}
+
+function replaceFrame(bytes: Uint8Array, f: FrameAt, enc: Uint8Array): Uint8Array {
   const head = new Uint8Array(8);
   const dv = new DataView(head.buffer);
   dv.setUint32(0, enc.length, true);
