@@ -49,7 +49,8 @@ let end = 0;
 for (let k = 0; k < 2; k++) {
   e = await open();
   t0 = performance.now();
-  await e.seekTo(Number.MAX_SAFE_INTEGER);
+  // advance, not seekTo: a seek would start from the last checkpoint and replay only the tail.
+  await e.advance(Number.MAX_SAFE_INTEGER);
   end = e.icount;
   plain = Math.max(plain, end / (ms(t0) / 1000) / 1e6);
 }
