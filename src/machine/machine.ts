@@ -261,7 +261,13 @@ export class Machine {
     }
     c.flushTlb();
     // A kernel (Multiboot or Linux) starts after the firmware, which has programmed the PICs and the PIT.
-    if (plan.kind !== 'bios') applyFirmwareState(this.bus);
+    if (plan.kind !== 'bios') {
+      applyFirmwareState(this.bus);
+      this.chipset.vga.setMode3();
+    } else {
+      // Only a BIOS reads it; kernels' CMOS (hashed) stays as logs recorded before it have it.
+      this.rtc.setBootOrder();
+    }
   }
 
   /**
