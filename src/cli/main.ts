@@ -105,6 +105,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--checkpoint-every <n>', 'instructions between checkpoints (0: none)', intArg('--checkpoint-every', 0), 100_000_000)
     .option('--json', 'print one JSON summary on standard output (see docs/cli-json.md)')
     .option('--serial <file>', 'write guest COM1 and port 0xE9 output to FILE instead of standard output')
+    .option('--screen <file>', 'when the run ends, write the VGA text screen to FILE (UTF-8, one line per row)')
     .addHelpText('after', '\nExit status:\n  0  the guest ended normally (isa-debug-exit)\n  2  bad usage, a bad image, an unwritable log\n  3  the guest failed (triple fault, instruction limit)\n  4  the guest halted for good (HLT with interrupts off)\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM (the log is kept, marked incomplete)\n\nSee man vmrr-record(1).')
     .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
       const { recordCommand } = await import('./record.js');
@@ -135,6 +136,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--no-tlb-tracking', 'replay without the T-bit tracking (shows the non-determinism it removes)')
     .option('--json', 'print one JSON object on standard output (see docs/cli-json.md)')
     .option('--gdb <[host:]port>', 'wait at icount 0 for gdb on TCP PORT, with reverse execution (see docs/gdb.md)', parseGdbAddress)
+    .option('--screen <file>', 'write the VGA text screen where the replay stops to FILE (UTF-8, one line per row)')
     .addHelpText('after', '\nExit status:\n  0  the replay matched the log (every sync point and the end checked), ran to the end with --no-verify, or reached --to; or the gdb session ended\n  1  the replay diverged (state, output, position or exit status)\n  2  bad usage, a missing, corrupt or mismatched log or image\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-replay(1).')
     .action(async (log: string, parsed: Record<string, unknown>) => {
       if (parsed.gdb) {
@@ -149,6 +151,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       const opts = {
         image: parsed.image as string | undefined, force: Boolean(parsed.force), verify: parsed.verify !== false,
         to: parsed.to as number | undefined, json: Boolean(parsed.json), tlb: tlbOverrides(parsed),
+        screen: parsed.screen as string | undefined,
       };
       const r = await withInterrupt((signal) => withProgress(opts.json, 'replaying', log, (t) => replayCommand(log, opts, { ...t, signal })));
       if (opts.json) process.stdout.write(jsonText(r) + '\n');

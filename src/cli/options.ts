@@ -44,6 +44,8 @@ export interface MachineFlags {
 export interface RunOnlyOptions {
   json: boolean;
   serial?: string;
+  /** --screen FILE: the final VGA text screen. */
+  screen?: string;
   exitCode: ExitCodeMode;
   gdb?: GdbAddress;
 }
@@ -308,6 +310,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     value: 'FILE',
     scope: 'run',
     summary: 'write guest COM1 and port 0xE9 output to FILE instead of standard output',
+  },
+  {
+    key: 'screen',
+    flag: '--screen',
+    value: 'FILE',
+    scope: 'run',
+    summary: 'when the run ends, write the VGA text screen to FILE (UTF-8, one line per row)',
+    details:
+      'The text page the CRT controller shows (80x25 at 0xB8000 unless the guest programmed another start ' +
+      'address or size), code page 437 turned into UTF-8, trailing blanks and blank lines dropped. A guest in ' +
+      'a graphics mode gets one line saying so. See docs/platform.md.',
   },
   {
     key: 'exitCode',

@@ -13,6 +13,7 @@ import { StateHasher } from '../machine/state-hash.js';
 import { CheckpointTracker } from '../machine/snapshot.js';
 import { loadPlan, type RunIo } from './run.js';
 import { UsageError } from './exit.js';
+import { writeTextFile } from './sinks.js';
 import { guestWiring, openGuestIo, stopFields, type StopFields } from './guest-io.js';
 
 export interface RecordOptions extends MachineFlags {
@@ -22,6 +23,8 @@ export interface RecordOptions extends MachineFlags {
   checkpointEvery: number;
   json: boolean;
   serial?: string;
+  /** --screen FILE: the final VGA text screen. */
+  screen?: string;
 }
 
 /** The --json object of `vmrr record` (docs/cli-json.md). */
@@ -103,6 +106,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
     const wallSeconds = (performance.now() - start) / 1000;
     icount = stop.icount;
     g.flush();
+    if (opts.screen !== undefined) writeTextFile(opts.screen, machine.screenText(), 'screen');
     if (stop.reason === 'interrupted') {
       r.abort(stop.icount);
     } else {

@@ -5,7 +5,7 @@ import { LogError } from '../replay/log-error.js';
 import { LogReader } from '../replay/log-reader.js';
 import type { RunIo } from './run.js';
 import { UsageError } from './exit.js';
-import { BufferedSink, discardSink, type ByteSink } from './sinks.js';
+import { BufferedSink, discardSink, writeTextFile, type ByteSink } from './sinks.js';
 import { openReplay } from './replay-machine.js';
 import { findSeekPoint } from '../replay/seek.js';
 
@@ -20,6 +20,8 @@ export interface ReplayOptions {
   seek?: boolean;
   /** Replay with another TLB configuration than the recording's. */
   tlb?: { entries?: number; ways?: number; tracking?: boolean };
+  /** --screen FILE: the VGA text screen where the replay stopped. */
+  screen?: string;
 }
 
 /** The --json object of `vmrr replay` (docs/cli-json.md). */
@@ -57,6 +59,7 @@ export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo)
       result = await session.runTo(opts.to);
     }
     out.flush();
+    if (opts.screen !== undefined) writeTextFile(opts.screen, opened.machine.screenText(), 'screen');
     return { ...result, log, image: opened.imagePath, seekedFrom };
   } catch (e) {
     if (e instanceof LogError) throw new UsageError(e.message);

@@ -8,7 +8,7 @@ import { ImageError, loadBios, type LoadPlan } from '../machine/loaders.js';
 import { planImage } from '../machine/image-plan.js';
 import { configFromFlags, type MachineFlags, type RunOnlyOptions } from './options.js';
 import { UsageError } from './exit.js';
-import { describeFsError } from './sinks.js';
+import { describeFsError, writeTextFile } from './sinks.js';
 import type { ProgressExtra } from './progress.js';
 import { guestWiring, openGuestIo, stopFields, type StopFields } from './guest-io.js';
 import { runUnderGdb } from './gdb-run.js';
@@ -66,6 +66,7 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
       : await machine.runAsync(runOpts);
     const wallSeconds = (performance.now() - start) / 1000;
     g.flush();
+    if (opts.screen !== undefined) writeTextFile(opts.screen, machine.screenText(), 'screen');
     await g.commitDisk();
     return { image: path, kind: plan.kind, ramBytes: opts.ram, ...stopFields(stop, wallSeconds, machine.bus.unclaimed()) };
   } finally {

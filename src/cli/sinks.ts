@@ -1,6 +1,6 @@
 // Byte sinks for guest output: buffered, so a guest printing a byte at a time
 // costs a copy, not a system call. Flushed at the end of every run slice.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { UsageError } from './exit.js';
 
 export interface ByteSink {
@@ -52,6 +52,15 @@ export function fileSink(path: string, what: string): ByteSink {
 }
 
 export const discardSink: ByteSink = { write() {}, flush() {}, close() {} };
+
+/** Write a whole text file now (the --screen file at the end of a run). */
+export function writeTextFile(path: string, text: string, what: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new UsageError(`cannot write ${what} file ${path}: ${describeFsError(e)}`);
+  }
+}
 
 /** A short reason for a failed file operation, without Node's call details. */
 export function describeFsError(e: unknown): string {

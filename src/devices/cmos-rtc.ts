@@ -56,6 +56,17 @@ export class CmosRtc {
     this.ram[0x34] = above16 & 0xff; this.ram[0x35] = above16 >> 8;
   }
 
+  /**
+   * The boot order a BIOS reads from CMOS 0x3D and 0x38 (QEMU's -boot order=,
+   * 'cad' by default): letters a floppy, c disk, d CD-ROM, n network, first
+   * three used; 0x38 bit 0 clear keeps the floppy boot-signature check.
+   */
+  setBootOrder(order = 'cad'): void {
+    const code = (ch: string | undefined): number => ({ a: 1, c: 2, d: 3, n: 4 } as Record<string, number>)[ch ?? ''] ?? 0;
+    this.ram[0x3d] = (code(order[1]) << 4) | code(order[0]);
+    this.ram[0x38] = code(order[2]) << 4;
+  }
+
   private seconds(now: number): number {
     return this.baseSec + Math.floor((now + this.phaseNs) / 1e9);
   }

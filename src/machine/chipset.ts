@@ -14,6 +14,8 @@ import { I8042, type I8042State } from '../devices/i8042.js';
 import { PciBus, type PciBusState } from '../devices/pci.js';
 import { I440FX, PIIX3_IDE, PIIX3_ISA } from '../devices/pc-chipset.js';
 import { ShadowRam, type ShadowRamState } from './shadow-ram.js';
+import { FwCfg, pcFwCfgContents, type FwCfgState } from '../devices/fw-cfg.js';
+import { Vga, type VgaState } from '../devices/vga.js';
 
 export interface ChipsetState {
   v: 1;
@@ -21,6 +23,9 @@ export interface ChipsetState {
   kbc: I8042State;
   pci: PciBusState;
   shadow: ShadowRamState;
+  /** Absent in states saved before fw_cfg and the VGA existed (power-on state). */
+  fwcfg?: FwCfgState;
+  vga?: VgaState;
   /** Who asked for a reset ('' while none has). */
   resetBy: string;
 }
@@ -30,6 +35,8 @@ export class Chipset {
   readonly kbc: I8042;
   readonly pci: PciBus;
   readonly shadow: ShadowRam;
+  readonly fwcfg: FwCfg;
+  readonly vga: Vga;
   /** The device that asked for a system reset, or '' (the run stops at once). */
   resetBy = '';
 
@@ -48,12 +55,16 @@ export class Chipset {
     };
     this.pci.add(PIIX3_ISA);
     this.pci.add(PIIX3_IDE);
+    // Boot menu on, as QEMU's -boot menu=on: SeaBIOS says 'Press ESC for boot menu.' and waits for a key.
+    this.fwcfg = new FwCfg(bus, pcFwCfgContents({ ramBytes: mem.size, bootMenu: true }));
+    this.vga = new Vga(bus);
     // Linux and BIOSes write port 0x80 as an I/O delay (a POST-code port); unless a --debugcon takes it, it is a no-op.
     if (bus.owner(0x80) === undefined) bus.claim('io-delay', 0x80, 1, undefined, () => {});
   }
 
   save(): ChipsetState {
-    return { v: 1, port92: this.port92.save(), kbc: this.kbc.save(), pci: this.pci.save(), shadow: this.shadow.save(), resetBy: this.resetBy };
+    return { v: 1, port92: this.port92.save(), kbc: this.kbc.save(), pci: this.pci.save(), shadow: this.shadow.save(),
+      fwcfg: this.fwcfg.save(), vga: this.vga.save(), resetBy: this.resetBy };
   }
 
   load(s: ChipsetState): void {
@@ -62,6 +73,8 @@ export class Chipset {
     this.kbc.load(s.kbc);
     this.pci.load(s.pci);
     this.shadow.load(s.shadow);
+    if (s.fwcfg) this.fwcfg.load(s.fwcfg);
+    if (s.vga) this.vga.load(s.vga);
     this.resetBy = s.resetBy;
   }
 }

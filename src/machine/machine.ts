@@ -23,6 +23,7 @@ import { applyFirmwareState } from './firmware-state.js';
 import { Chipset } from './chipset.js';
 import type { LoadPlan } from './loaders.js';
 import { HostPacer } from './host-pacer.js';
+import { screenText } from '../devices/vga.js';
 
 export interface DebugConSpec {
   port: number;
@@ -263,7 +264,13 @@ export class Machine {
     }
     c.flushTlb();
     // A kernel (Multiboot or Linux) starts after the firmware, which has programmed the PICs and the PIT.
-    if (plan.kind !== 'bios') applyFirmwareState(this.bus);
+    if (plan.kind !== 'bios') {
+      applyFirmwareState(this.bus);
+      this.chipset.vga.setMode3();
+    } else {
+      // Only a BIOS reads it; kernels' CMOS (hashed) stays as logs recorded before it have it.
+      this.rtc.setBootOrder();
+    }
   }
 
   /**
@@ -413,6 +420,11 @@ export class Machine {
 
   readPhys(addr: number, len: number): Uint8Array {
     return this.mem.readBytes(addr, len);
+  }
+
+  /** The VGA text screen as lines of text (src/devices/vga.ts screenText; --screen). Changes nothing. */
+  screenText(): string {
+    return screenText(this.chipset.vga.textScreen((a, n) => this.readPhys(a, n)));
   }
 
   private takeBreak(): StopInfo {
