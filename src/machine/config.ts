@@ -10,6 +10,7 @@ import type { ClockMode } from './clock.js';
 import type { ByteSource, MachineEvent, ScheduledEvents } from './events.js';
 import { Machine, type MachineInput } from './machine.js';
 import type { IoDelivery } from './scheduler.js';
+import { checkGeometry } from '../memory/tlb.js';
 
 export type { ClockMode } from './clock.js';
 
@@ -104,20 +105,30 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     return v;
   };
   const d = DEFAULT_MACHINE_CONFIG;
+  // The same bounds the CLI puts on --ram, --mhz and the TLB geometry: a header that passed its CRC may still lie.
+  const ram = num('ram');
+  if (ram < 2 << 20 || ram > 3 * 2 ** 30 || ram % 4096 !== 0) {
+    throw new ConfigError(`the header's machine configuration has RAM size ${ram}, not a multiple of 4 KiB from 2 MiB to 3 GiB`);
+  }
+  const mhz = num('mhz');
+  if (!(mhz >= 1 && mhz <= 100000)) throw new ConfigError(`the header's machine configuration has CPU speed ${mhz} MHz, not 1 to 100000`);
+  const tlb = { entries: num('tlbEntries', d.tlbEntries), ways: num('tlbWays', d.tlbWays) };
+  const bad = checkGeometry(tlb);
+  if (bad) throw new ConfigError(`the header's machine configuration has a bad TLB geometry: ${bad}`);
   return {
-    ram: num('ram'),
+    ram,
     bios: m.bios === true,
     append: typeof m.append === 'string' ? m.append : '',
     initrd: typeof m.initrd === 'string' ? m.initrd : '',
     imageArg: typeof m.imageArg === 'string' ? m.imageArg : fallbackImageArg,
     clock: m.clock === 'virtual' ? 'virtual' : 'host',
-    mhz: num('mhz'),
+    mhz,
     debugconPorts: Array.isArray(m.debugconPorts) ? m.debugconPorts.filter((p): p is number => typeof p === 'number') : [0xe9],
     diskWritable: m.diskWritable === true,
     diskTiming: { commandNs: num('diskLatencyNs', d.diskTiming.commandNs), sectorNs: num('diskSectorNs', d.diskTiming.sectorNs) },
     ioDelivery: m.ioDelivery === 'nominal' ? 'nominal' : 'safepoint',
-    tlbEntries: num('tlbEntries', d.tlbEntries),
-    tlbWays: num('tlbWays', d.tlbWays),
+    tlbEntries: tlb.entries,
+    tlbWays: tlb.ways,
     tlbTracking: m.tlbTracking !== false,
     rtcBase: m.rtcBase === 'localtime' ? 'localtime' : typeof m.rtcBase === 'number' && Number.isFinite(m.rtcBase) ? m.rtcBase : 'utc',
     seed: typeof m.seed === 'number' && Number.isSafeInteger(m.seed) ? m.seed : null,

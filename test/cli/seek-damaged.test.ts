@@ -34,3 +34,24 @@ describe('replay --to with a damaged checkpoint chain', () => {
     expect(r.status, r.stderr).toBe(0);
   }, 60_000);
 });
+
+describe('a header whose machine configuration lies (CRC recomputed)', () => {
+  it('a RAM size that is not a multiple of 4 KiB: one line, exit 2, no internal error (found by npm run fuzz, seed 1)', () => {
+    ensureBuilt();
+    const t = tempFiles({});
+    const log = t.path('alu.vmrr');
+    expect(vmrr(['record', 'fixtures/alu.mb', '-o', log]).status).toBe(0);
+    const bytes = new Uint8Array(readFileSync(log));
+    const bad = rewriteFrame(bytes, framesOf(bytes)[0], (h) => {
+      const m = h as Record<string, Record<string, unknown>>;
+      return { ...m, machine: { ...m.machine, ram: 3107038564 } };
+    });
+    const p = t.path('ram.vmrr');
+    writeFileSync(p, bad);
+    const r = vmrr(['replay', p]);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/RAM size 3107038564, not a multiple of 4 KiB/);
+    expect(r.status).toBe(2);
+  }, 60_000);
+});
