@@ -31,7 +31,7 @@ function state(m: Machine, cheap = false): string {
 }
 
 describe('compiled blocks', () => {
-  for (const name of ['bench-short.mb', 'smc.mb', 'paging.mb', 'string.mb', 'alu.mb', 'pmode.mb', 'v86.mb']) {
+  for (const name of ['bench-short.mb', 'smc.mb', 'paging.mb', 'string.mb', 'alu.mb', 'pmode.mb', 'v86.mb', 'shift.mb', 'muldiv.mb', 'stack.mb', 'bcd.mb', 'ptbench.mb']) {
     it(`${name}: same output, icount and final state with and without blocks`, () => {
       const a = boot(name, true), b = boot(name, false);
       const sa = a.m.run(60_000_000), sb = b.m.run(60_000_000);
