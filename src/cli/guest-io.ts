@@ -18,6 +18,7 @@ export interface GuestIo {
   ports: Map<number, ByteSink>;
   disk?: FileDisk;
   serialIn?: StreamByteSource;
+  keysIn?: StreamByteSource;
   flush(): void;
   /** Write guest disk writes back to the --disk file (--disk-writable). */
   commitDisk(): Promise<void>;
@@ -30,14 +31,20 @@ export async function openGuestIo(opts: MachineFlags & { serial?: string; json: 
   const open = (s: ByteSink): ByteSink => (sinks.push(s), s);
   let disk: FileDisk | undefined;
   let serialIn: StreamByteSource | undefined;
+  let keysIn: StreamByteSource | undefined;
   const close = async (): Promise<void> => {
     for (const s of sinks) s.close();
     serialIn?.close();
+    keysIn?.close();
     await disk?.close();
   };
   try {
     if (opts.disk !== undefined) disk = await FileDisk.open(opts.disk);
     if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
+    if (opts.keys !== undefined) {
+      if (opts.keys === '-' && opts.serialIn === '-') throw new UsageError('--keys - and --serial-in - cannot both read standard input');
+      keysIn = await openSerialInput(opts.keys, io.stdin ?? process.stdin, '--keys');
+    }
     const out = open(
       opts.serial ? fileSink(opts.serial, 'serial output') : opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)),
     );
@@ -49,6 +56,7 @@ export async function openGuestIo(opts: MachineFlags & { serial?: string; json: 
       ports,
       disk,
       serialIn,
+      keysIn,
       flush: () => {
         for (const s of sinks) s.flush();
       },
@@ -78,6 +86,7 @@ export function guestWiring(g: GuestIo): MachineWiring {
       return (b) => s.write(b);
     },
     serialIn: g.serialIn,
+    keysIn: g.keysIn,
     disk: g.disk,
   };
 }

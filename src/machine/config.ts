@@ -49,6 +49,8 @@ export interface MachineConfig {
   seed: number | null;
   /** An x87 FPU (CPUID announces it). Logs made before vmrr had one say nothing, and replay without it. */
   fpu: boolean;
+  /** Keystrokes are fed to the PS/2 keyboard (--keys): the log then holds key events (format version 3). */
+  keys: boolean;
 }
 
 export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
@@ -69,6 +71,7 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   rtcBase: 'utc',
   seed: null,
   fpu: true,
+  keys: false,
 };
 
 /** The header's `machine` map (docs/log-format.md); key names are the format's, kept from version 1. */
@@ -92,6 +95,8 @@ export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
     rtcBase: c.rtcBase,
     seed: c.seed,
     fpu: c.fpu,
+    // Only when set: headers of logs without key input stay as before.
+    ...(c.keys ? { keys: true } : {}),
   };
 }
 
@@ -123,6 +128,7 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     seed: typeof m.seed === 'number' && Number.isSafeInteger(m.seed) ? m.seed : null,
     // Absent: recorded before the x87 existed, on a CPU without one (CPUID differs).
     fpu: m.fpu === true,
+    keys: m.keys === true,
   };
 }
 
@@ -133,6 +139,8 @@ export interface MachineWiring {
   /** The sink of each debug-console port (default: the serial sink). */
   debugcon?: (port: number) => (byte: number) => void;
   serialIn?: ByteSource;
+  /** Keystrokes for the PS/2 keyboard. */
+  keysIn?: ByteSource;
   disk?: DiskBackend;
   /** Replay: deliver these events at their logged positions. */
   events?: ScheduledEvents;
@@ -153,6 +161,7 @@ export function buildMachine(config: MachineConfig, input: MachineInput, wiring:
       serial,
       debugcon: config.debugconPorts.map((port) => ({ port, sink: sinkOf(port) })),
       serialIn: wiring.serialIn,
+      keysIn: wiring.keysIn,
       disk: wiring.disk,
       diskTiming: config.diskTiming,
       ioDelivery: config.ioDelivery,

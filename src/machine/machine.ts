@@ -24,6 +24,7 @@ import { Chipset } from './chipset.js';
 import type { LoadPlan } from './loaders.js';
 import { HostPacer } from './host-pacer.js';
 import { screenText } from '../devices/vga.js';
+import { KeyInput } from './key-input.js';
 
 export interface DebugConSpec {
   port: number;
@@ -46,6 +47,8 @@ export interface MachineParts {
   mhz?: number;
   /** Bytes for COM1's receiver. */
   serialIn?: ByteSource;
+  /** Keystrokes for the PS/2 keyboard (bytes typed, key-input.ts). */
+  keysIn?: ByteSource;
   /** The primary ATA master drive. */
   disk?: DiskBackend;
   /** Its nominal service times, and whether completions may come early at safepoints (docs/completion-interrupts.md). */
@@ -134,7 +137,7 @@ export class Machine {
   /** When runAsync lets the host's event loop run (kept across calls). */
   private readonly pacer = new HostPacer();
   /** Events delivered so far, by kind (for reports). */
-  readonly eventCounts = { timer: 0, serial: 0, disk: 0 };
+  readonly eventCounts = { timer: 0, serial: 0, disk: 0, key: 0 };
 
   constructor(opts: MachineParts) {
     this.mem = new PhysicalMemory(opts.ramBytes);
@@ -167,12 +170,16 @@ export class Machine {
     for (const c of cons) new DebugCon(this.bus, c.port, c.sink);
     this.exitDev = new DebugExit(this.bus, 0xf4, () => this.cpu.requestReturn());
     this.chipset = new Chipset(this.bus, this.mem, this.cpu, pic);
-    this.targets = { pit: this.pit, uart: this.uart, ata: this.ata };
+    this.targets = { pit: this.pit, uart: this.uart, ata: this.ata, kbc: this.chipset.kbc };
     this.serialIn = opts.serialIn;
     this.replay = opts.events;
     this.onEvent = opts.onEvent;
     this.scheduler = new Scheduler(this.clock, this.targets, pic, opts.serialIn, opts.ioDelivery);
     opts.serialIn?.onActivity(() => this.reschedule());
+    if (opts.keysIn) {
+      this.scheduler.keys = new KeyInput(opts.keysIn);
+      opts.keysIn.onActivity(() => this.reschedule());
+    }
     this.reset();
   }
 
@@ -204,7 +211,7 @@ export class Machine {
     // With the virtual clock, guest time also moves while the CPU idles (skipTo). An event carries the
     // time it came at, so a replay, which has no scheduler to skip for it, brings the clock there first.
     if (this.clock.mode === 'virtual' && ev.kind !== 'serial') {
-      if (ev.t === undefined) ev = { kind: 'disk', t: this.clock.now() };
+      if (ev.t === undefined) ev = ev.kind === 'key' ? { kind: 'key', code: ev.code, t: this.clock.now() } : { kind: 'disk', t: this.clock.now() };
       else if (ev.t > this.clock.now()) this.clock.skipTo(ev.t);
     }
     this.onEvent?.(ev, this.cpu.icount, this.cpu.eip >>> 0);

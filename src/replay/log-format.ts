@@ -14,7 +14,16 @@ import { asMap, optStrField, strField, uintField, type CborMap } from './cbor-fi
 
 /** "\x89VMRR\r\n\x1a": the high byte and CR LF catch 7-bit and newline-translating copies. */
 export const MAGIC: readonly number[] = [0x89, 0x56, 0x4d, 0x52, 0x52, 0x0d, 0x0a, 0x1a];
-export const FORMAT_VERSION = 2;
+/** The newest version this vmrr reads; 3 adds the key event (kind 4). */
+export const FORMAT_VERSION = 3;
+/**
+ * The version a log is written with: 2, unless its machine has key input
+ * (key events, which version 2 readers do not know), so logs that cannot
+ * hold one stay readable by a vmrr that reads only up to 2.
+ */
+export function writeVersionOf(machine: Record<string, unknown>): number {
+  return machine.keys === true ? 3 : 2;
+}
 /** The oldest version this vmrr reads: 1 has no output digests (`out` in sync, checkpoint and end frames). */
 export const MIN_FORMAT_VERSION = 1;
 export const VERSION_OFFSET = 8;
@@ -100,11 +109,11 @@ export function validateHeader(h: LogHeader): void {
 }
 
 /** The 12-byte preamble with the given flags. */
-export function preamble(flags: number): Uint8Array {
+export function preamble(flags: number, version = FORMAT_VERSION): Uint8Array {
   const p = new Uint8Array(PREAMBLE_BYTES);
   p.set(MAGIC);
-  p[VERSION_OFFSET] = FORMAT_VERSION & 0xff;
-  p[VERSION_OFFSET + 1] = FORMAT_VERSION >>> 8;
+  p[VERSION_OFFSET] = version & 0xff;
+  p[VERSION_OFFSET + 1] = version >>> 8;
   p[FLAGS_OFFSET] = flags;
   return p;
 }

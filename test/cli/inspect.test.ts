@@ -140,7 +140,7 @@ describe('vmrr inspect on a complete log', () => {
     for (const kind of ['nd', 'events', 'checkpoint', 'sync', 'end'] as const) expect(j.frames[kind], kind).toEqual(t[kind]);
     expect(j.frames.total).toEqual({ frames: 8, bytes: complete.bytes.length });
     expect(j.nd.bytesPerEntry).toBeCloseTo(t.nd.bytes / 5, 9);
-    expect(Object.keys(j.events)).toEqual(['timer', 'serial', 'disk']);
+    expect(Object.keys(j.events)).toEqual(['timer', 'serial', 'disk', 'key']);
     expect(j.events.timer.count).toBe(2);
     expect(j.events.serial.count).toBe(1);
     expect(j.events.disk.count).toBe(1);
@@ -306,8 +306,8 @@ describe('vmrr inspect on bad input: exit 2, one line naming the file and offset
 
   it('an unknown format version, bad magic, unknown flags', () => {
     const version = Buffer.from(complete.bytes);
-    version[8] = 3;
-    expectUsageError(vmrr(['inspect', copy('v3.vmrr', version)]), /unsupported format version 3 \(this vmrr reads versions 1 to 2\) at offset 8$/, expect);
+    version[8] = 4;
+    expectUsageError(vmrr(['inspect', copy('v4.vmrr', version)]), /unsupported format version 4 \(this vmrr reads versions 1 to 3\) at offset 8$/, expect);
     expectUsageError(vmrr(['inspect', copy('magic.vmrr', Buffer.from('#!/bin/sh\necho not a log\n'))]), /magic.vmrr: not a vmrr log \(bad magic\) at offset 0$/, expect);
     const flags = Buffer.from(complete.bytes);
     flags[10] = 4;

@@ -285,7 +285,7 @@ describe('vmrr replay of a damaged log', () => {
   });
 
   it('an unknown format version: refused at offset 8', () => {
-    expectRefused(damaged('version.vmrr', (b) => b.writeUInt16LE(3, 8)), 'unsupported format version 3', 8);
+    expectRefused(damaged('version.vmrr', (b) => b.writeUInt16LE(4, 8)), 'unsupported format version 4', 8);
   });
 
   it('absurd lengths: a header length and a frame length past their limits, refused before anything is allocated', () => {

@@ -100,9 +100,9 @@ describe('log reader on damaged logs', () => {
 
   it('refuses an unknown format version', () => {
     const bytes = Uint8Array.from(goodBytes);
-    bytes[8] = 3;
+    bytes[8] = 4;
     const out = attempt(bytes);
-    expect('error' in out && out.error.message).toBe(`${join(dir, 'x.vmrr')}: unsupported format version 3 (this vmrr reads versions 1 to 2) at offset 8`);
+    expect('error' in out && out.error.message).toBe(`${join(dir, 'x.vmrr')}: unsupported format version 4 (this vmrr reads versions 1 to 3) at offset 8`);
   });
 
   it('refuses an absurd frame length without reading it', () => {

@@ -17,7 +17,7 @@ describe('vmrr-log(5) and docs/log-format.md', () => {
   });
 
   it('both state the magic, the version and the limits of the code', () => {
-    expect(FORMAT_VERSION).toBe(2);
+    expect(FORMAT_VERSION).toBe(3);
     for (const text of [man, doc]) {
       expect(text).toContain(magicHex);
       expect(text).toMatch(/version 2/);
