@@ -9,7 +9,7 @@ import type { MachineFlags } from './options.js';
 import { UsageError, type StopReason } from './exit.js';
 import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
-import type { RunIo } from './run.js';
+import { readImage, type RunIo } from './run.js';
 
 export interface GuestIo {
   /** COM1 and, unless --debugcon took it, port 0xE9. */
@@ -19,6 +19,7 @@ export interface GuestIo {
   disk?: FileDisk;
   serialIn?: StreamByteSource;
   keysIn?: StreamByteSource;
+  vgaRom?: Uint8Array;
   flush(): void;
   /** Write guest disk writes back to the --disk file (--disk-writable). */
   commitDisk(): Promise<void>;
@@ -39,6 +40,11 @@ export async function openGuestIo(opts: MachineFlags & { serial?: string; json: 
     await disk?.close();
   };
   try {
+    let vgaRom: Uint8Array | undefined;
+    if (opts.vgaRom !== undefined) {
+      if (opts.bios === undefined) throw new UsageError('--vga-rom needs --bios: a BIOS runs the VGA option ROM');
+      vgaRom = await readImage(opts.vgaRom, 'VGA ROM');
+    }
     if (opts.disk !== undefined) disk = await FileDisk.open(opts.disk);
     if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
     if (opts.keys !== undefined) {
@@ -57,6 +63,7 @@ export async function openGuestIo(opts: MachineFlags & { serial?: string; json: 
       disk,
       serialIn,
       keysIn,
+      vgaRom,
       flush: () => {
         for (const s of sinks) s.flush();
       },
@@ -87,6 +94,7 @@ export function guestWiring(g: GuestIo): MachineWiring {
     },
     serialIn: g.serialIn,
     keysIn: g.keysIn,
+    vgaRom: g.vgaRom,
     disk: g.disk,
   };
 }

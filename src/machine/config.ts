@@ -51,6 +51,8 @@ export interface MachineConfig {
   fpu: boolean;
   /** Keystrokes are fed to the PS/2 keyboard (--keys): the log then holds key events (format version 3). */
   keys: boolean;
+  /** A VGA BIOS file (--vga-rom) given to the firmware through fw_cfg, as given ('' for none); replay reads it again. */
+  vgaRom: string;
 }
 
 export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
@@ -72,6 +74,7 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   seed: null,
   fpu: true,
   keys: false,
+  vgaRom: '',
 };
 
 /** The header's `machine` map (docs/log-format.md); key names are the format's, kept from version 1. */
@@ -97,6 +100,7 @@ export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
     fpu: c.fpu,
     // Only when set: headers of logs without key input stay as before.
     ...(c.keys ? { keys: true } : {}),
+    ...(c.vgaRom ? { vgaRom: c.vgaRom } : {}),
   };
 }
 
@@ -129,6 +133,7 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     // Absent: recorded before the x87 existed, on a CPU without one (CPUID differs).
     fpu: m.fpu === true,
     keys: m.keys === true,
+    vgaRom: typeof m.vgaRom === 'string' ? m.vgaRom : '',
   };
 }
 
@@ -141,6 +146,8 @@ export interface MachineWiring {
   serialIn?: ByteSource;
   /** Keystrokes for the PS/2 keyboard. */
   keysIn?: ByteSource;
+  /** The bytes of config.vgaRom (the caller reads the file). */
+  vgaRom?: Uint8Array;
   disk?: DiskBackend;
   /** Replay: deliver these events at their logged positions. */
   events?: ScheduledEvents;
@@ -152,6 +159,7 @@ export interface MachineWiring {
 export function buildMachine(config: MachineConfig, input: MachineInput, wiring: MachineWiring = {}): Machine {
   const serial = wiring.serial ?? (() => {});
   const sinkOf = wiring.debugcon ?? (() => serial);
+  if (config.vgaRom && !wiring.vgaRom) throw new ConfigError(`--vga-rom ${config.vgaRom}: the ROM's bytes were not given to the machine`);
   try {
     return new Machine({
       ramBytes: config.ram,
@@ -162,6 +170,7 @@ export function buildMachine(config: MachineConfig, input: MachineInput, wiring:
       debugcon: config.debugconPorts.map((port) => ({ port, sink: sinkOf(port) })),
       serialIn: wiring.serialIn,
       keysIn: wiring.keysIn,
+      vgaRom: wiring.vgaRom,
       disk: wiring.disk,
       diskTiming: config.diskTiming,
       ioDelivery: config.ioDelivery,

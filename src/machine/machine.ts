@@ -47,6 +47,8 @@ export interface MachineParts {
   mhz?: number;
   /** Bytes for COM1's receiver. */
   serialIn?: ByteSource;
+  /** A VGA BIOS for the firmware to run (fw_cfg vgaroms/vgabios.bin). */
+  vgaRom?: Uint8Array;
   /** Keystrokes for the PS/2 keyboard (bytes typed, key-input.ts). */
   keysIn?: ByteSource;
   /** The primary ATA master drive. */
@@ -169,7 +171,7 @@ export class Machine {
     const cons = opts.debugcon ?? [{ port: 0xe9, sink: serial }];
     for (const c of cons) new DebugCon(this.bus, c.port, c.sink);
     this.exitDev = new DebugExit(this.bus, 0xf4, () => this.cpu.requestReturn());
-    this.chipset = new Chipset(this.bus, this.mem, this.cpu, pic);
+    this.chipset = new Chipset(this.bus, this.mem, this.cpu, pic, opts.vgaRom);
     this.targets = { pit: this.pit, uart: this.uart, ata: this.ata, kbc: this.chipset.kbc };
     this.serialIn = opts.serialIn;
     this.replay = opts.events;

@@ -8,7 +8,9 @@
 // other sectors through INT 13h (CHS and EDD) and writes the text page: its
 // COM1 output equals QEMU's (fixtures/expected/mbr-boot.serial), and run,
 // record and replay leave the same --screen; keystrokes (--keys) open the
-// boot menu and pick the disk. About 10^7 instructions each.
+// boot menu and pick the disk; with Debian's VGA BIOS (--vga-rom) the screen
+// is QEMU's (fixtures/expected/mbr-boot.isavga.screen, from qemu-system-i386
+// -device isa-vga through the monitor's xp of 0xB8000). About 10^7 instructions each.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -96,5 +98,23 @@ describe(`SeaBIOS (${why ? 'skipped: not fetched' : guest('bios.bin')})`, () => 
     const rep = vmrr(['replay', '--verify', '--json', t.path('menu.vmrr')]);
     expect(rep.status, rep.stderr).toBe(0);
     expect(JSON.parse(rep.stdout)).toMatchObject({ verdict: 'identical', reason: 'exit', exitValue: 1 });
+  }, 300_000);
+
+  const noVga = missing(['bios.bin', 'vgabios-isavga.bin']);
+  (noVga ? it.skip : it)('--vga-rom vgabios-isavga.bin: SeaVGABIOS runs on the VGA registers; the screen equals QEMU\'s with -device isa-vga; record and replay give it too', () => {
+    const t = tempFiles({});
+    const disk = mbrDisk(t.dir, 'mbr-boot.img');
+    const qemuScreen = readFileSync(join(ROOT, 'fixtures/expected/mbr-boot.isavga.screen'), 'utf8');
+    const common = ['--vga-rom', guest('vgabios-isavga.bin'), '--disk', disk, '--max-insns', '1e9', '--bios', guest('bios.bin')];
+    const r = vmrr(['run', '--json', '--clock', 'virtual', '--serial', t.path('out.txt'), '--screen', t.path('screen.txt'), ...common]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(t.path('screen.txt'), 'utf8')).toBe(qemuScreen);
+    const rec = vmrr(['record', '--json', '--serial', t.path('rec.txt'), '--screen', t.path('rec-screen.txt'), '-o', t.path('vga.vmrr'), ...common]);
+    expect(rec.status, rec.stderr).toBe(0);
+    expect(readFileSync(t.path('rec-screen.txt'), 'utf8')).toBe(qemuScreen);
+    const rep = vmrr(['replay', '--verify', '--json', '--screen', t.path('rep-screen.txt'), t.path('vga.vmrr')]);
+    expect(rep.status, rep.stderr).toBe(0);
+    expect(JSON.parse(rep.stdout)).toMatchObject({ verdict: 'identical', reason: 'exit', exitValue: 1 });
+    expect(readFileSync(t.path('rep-screen.txt'), 'utf8')).toBe(qemuScreen);
   }, 300_000);
 });
