@@ -9,7 +9,7 @@
 // while the command byte enables them.
 
 import type { PortBus } from './port-bus.js';
-import { set2Of } from '../machine/key-input.js';
+import { set2Of } from './ps2-scancodes.js';
 
 const ST_OBF = 0x01;
 const ST_SYS = 0x04;
