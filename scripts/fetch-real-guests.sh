@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetch the real guests vmrr's acceptance tests boot (issue 17): Debian's
 # i386 Linux kernel (linux-image-*-686, non-PAE), busybox-static:i386 and
-# seabios, with apt; extract vmlinuz, bios.bin and busybox into a cache
+# seabios, with apt; extract vmlinuz, bios.bin, vgabios-isavga.bin and busybox into a cache
 # outside git (default .real-guests/, git-ignored; VMRR_REAL_GUESTS moves
 # it) and build initrd.cpio, a tiny initramfs whose /init prints a marker
 # line on the serial console, runs a few busybox commands and ends the run
@@ -40,6 +40,7 @@ rm -rf "$cache/x" && mkdir -p "$cache/x"
 for d in *.deb; do dpkg-deb -x "$d" "$cache/x"; done
 cp "$(ls "$cache"/x/boot/vmlinuz-* | head -n1)" "$cache/vmlinuz"
 cp "$cache/x/usr/share/seabios/bios.bin" "$cache/bios.bin"
+cp "$cache/x/usr/share/seabios/vgabios-isavga.bin" "$cache/vgabios-isavga.bin"
 cp "$cache/x/bin/busybox" "$cache/busybox"
 echo "$kpkg" > "$cache/kernel-package.txt"
 
@@ -65,5 +66,5 @@ node "$root/scripts/make-cpio.mjs" "$cache/initrd.cpio" \
     "file:init=$cache/init:755" \
     dev:dev/console=c:5:1 dev:dev/port=c:1:4 dev:dev/ttyS0=c:4:64 dev:dev/null=c:1:3
 
-ls -l "$cache/vmlinuz" "$cache/bios.bin" "$cache/busybox" "$cache/initrd.cpio"
+ls -l "$cache/vmlinuz" "$cache/bios.bin" "$cache/vgabios-isavga.bin" "$cache/busybox" "$cache/initrd.cpio"
 echo "fetch-real-guests: kernel $kpkg; files in $cache"

@@ -44,6 +44,8 @@ export interface FtCheckCliOptions extends MachineFlags {
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 export async function ftCheckCommand(image: string | undefined, opts: FtCheckCliOptions, io: RunIo): Promise<FtReport> {
+  if (opts.keys !== undefined) throw new OptionError('ft-check does not take --keys yet (keystroke input is supported by run and record)');
+  if (opts.vgaRom !== undefined) throw new OptionError('ft-check does not take --vga-rom yet (run, record and replay do)');
   const { plan, path } = await loadPlan(image, { ...opts, exitCode: 'vmrr', json: opts.json });
   for (const w of plan.warnings) io.warn(w);
   for (const inj of opts.inject) {

@@ -9,7 +9,7 @@ import type { MachineFlags } from './options.js';
 import { UsageError, type StopReason } from './exit.js';
 import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
-import type { RunIo } from './run.js';
+import { readImage, type RunIo } from './run.js';
 
 export interface GuestIo {
   /** COM1 and, unless --debugcon took it, port 0xE9. */
@@ -18,6 +18,8 @@ export interface GuestIo {
   ports: Map<number, ByteSink>;
   disk?: FileDisk;
   serialIn?: StreamByteSource;
+  keysIn?: StreamByteSource;
+  vgaRom?: Uint8Array;
   flush(): void;
   /** Write guest disk writes back to the --disk file (--disk-writable). */
   commitDisk(): Promise<void>;
@@ -30,14 +32,25 @@ export async function openGuestIo(opts: MachineFlags & { serial?: string; json: 
   const open = (s: ByteSink): ByteSink => (sinks.push(s), s);
   let disk: FileDisk | undefined;
   let serialIn: StreamByteSource | undefined;
+  let keysIn: StreamByteSource | undefined;
   const close = async (): Promise<void> => {
     for (const s of sinks) s.close();
     serialIn?.close();
+    keysIn?.close();
     await disk?.close();
   };
   try {
+    let vgaRom: Uint8Array | undefined;
+    if (opts.vgaRom !== undefined) {
+      if (opts.bios === undefined) throw new UsageError('--vga-rom needs --bios: a BIOS runs the VGA option ROM');
+      vgaRom = await readImage(opts.vgaRom, 'VGA ROM');
+    }
     if (opts.disk !== undefined) disk = await FileDisk.open(opts.disk);
     if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
+    if (opts.keys !== undefined) {
+      if (opts.keys === '-' && opts.serialIn === '-') throw new UsageError('--keys - and --serial-in - cannot both read standard input');
+      keysIn = await openSerialInput(opts.keys, io.stdin ?? process.stdin, '--keys');
+    }
     const out = open(
       opts.serial ? fileSink(opts.serial, 'serial output') : opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)),
     );
@@ -49,6 +62,8 @@ export async function openGuestIo(opts: MachineFlags & { serial?: string; json: 
       ports,
       disk,
       serialIn,
+      keysIn,
+      vgaRom,
       flush: () => {
         for (const s of sinks) s.flush();
       },
@@ -78,6 +93,8 @@ export function guestWiring(g: GuestIo): MachineWiring {
       return (b) => s.write(b);
     },
     serialIn: g.serialIn,
+    keysIn: g.keysIn,
+    vgaRom: g.vgaRom,
     disk: g.disk,
   };
 }

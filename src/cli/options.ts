@@ -26,6 +26,10 @@ export interface MachineFlags {
   clock: ClockMode;
   mhz: number;
   serialIn?: string;
+  /** --keys FILE: keystrokes for the PS/2 keyboard. */
+  keys?: string;
+  /** --vga-rom FILE: a VGA BIOS for --bios firmware. */
+  vgaRom?: string;
   disk?: string;
   diskWritable: boolean;
   diskLatency: number;
@@ -176,6 +180,30 @@ export const OPTIONS: readonly OptionSpec[] = [
     details:
       'Bytes are delivered at the programmed line rate whenever the UART has room (no overruns). ' +
       'With --clock virtual the guest waits for input that has not arrived yet.',
+  },
+  {
+    key: 'keys',
+    flag: '--keys',
+    value: 'FILE',
+    scope: 'machine',
+    summary: 'type the bytes of FILE (or standard input with -) on the PS/2 keyboard, one key per byte',
+    details:
+      'Letters, digits, punctuation, space, Tab, Enter (LF or CR), Backspace and Esc (0x1B); Shift is pressed ' +
+      'around upper case and shifted symbols; a NUL byte types nothing and waits 1 s of guest time; other ' +
+      'bytes are skipped. Keys come once the guest has enabled the keyboard (command 0xF4), 10 ms of guest time ' +
+      'apart, each when the i8042 output buffer is empty; a record logs them as key events (log format 3). ' +
+      'Not supported by ft-check yet.',
+  },
+  {
+    key: 'vgaRom',
+    flag: '--vga-rom',
+    value: 'FILE',
+    scope: 'machine',
+    summary: 'with --bios, offer FILE to the firmware as its VGA BIOS (fw_cfg vgaroms/vgabios.bin, as QEMU\'s isa-vga)',
+    details:
+      'SeaBIOS runs it as an option ROM; Debian\'s seabios package has one for this VGA (vgabios-isavga.bin), which ' +
+      'sets text mode 3 and serves INT 10h, so the firmware\'s and the boot sector\'s INT 10h text reaches the screen ' +
+      '(--screen). The path is recorded in a log\'s header and read again on replay. Not supported by ft-check yet.',
   },
   {
     key: 'disk',
@@ -388,5 +416,7 @@ export function configFromFlags(f: MachineFlags, imageArg: string, env: Record<s
     rtcBase: f.rtcBase ?? defaultRtcBase(f.clock, env),
     seed: f.seed ?? null,
     fpu: true,
+    keys: f.keys !== undefined,
+    vgaRom: f.vgaRom ?? '',
   };
 }

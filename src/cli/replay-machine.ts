@@ -87,12 +87,20 @@ export async function openReplay(log: string, opts: OpenReplayOptions): Promise<
         throw new UsageError(`cannot read the initrd ${cfg.initrd} that ${log} was recorded with: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
     }
+    let vgaRom: Uint8Array | undefined;
+    if (cfg.vgaRom) {
+      try {
+        vgaRom = new Uint8Array(readFileSync(cfg.vgaRom));
+      } catch (e) {
+        throw new UsageError(`cannot read the VGA ROM ${cfg.vgaRom} that ${log} was recorded with: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+    }
     const plan = planImage(bytes, { bios: cfg.bios, ram: cfg.ram, append: cfg.append, imageArg: cfg.imageArg, initrd });
     const out = opts.output;
     const machine = buildMachine(
       { ...cfg, tlbEntries: opts.tlb?.entries ?? cfg.tlbEntries, tlbWays: opts.tlb?.ways ?? cfg.tlbWays, tlbTracking: opts.tlb?.tracking ?? cfg.tlbTracking },
       rp.input,
-      rp.outputs.tap({ serial: out, debugcon: (port) => (port === 0xe9 ? out : () => {}), disk, events: rp.events }),
+      rp.outputs.tap({ serial: out, debugcon: (port) => (port === 0xe9 ? out : () => {}), disk, events: rp.events, vgaRom }),
     );
     rp.attach(machine.cpu);
     machine.load(plan);

@@ -62,7 +62,7 @@ export class StreamByteSource implements ByteSource {
 }
 
 /** Open --serial-in: a file (checked readable now, so a bad path is a usage error) or '-' for `stdin`. */
-export async function openSerialInput(spec: string, stdin: Readable): Promise<StreamByteSource> {
+export async function openSerialInput(spec: string, stdin: Readable, flag = '--serial-in'): Promise<StreamByteSource> {
   if (spec === '-') return new StreamByteSource(stdin);
   try {
     const fh = await open(spec, 'r');
@@ -73,6 +73,6 @@ export async function openSerialInput(spec: string, stdin: Readable): Promise<St
     }
     return new StreamByteSource(fh.createReadStream());
   } catch (e) {
-    throw new UsageError(`--serial-in: cannot read ${spec}: ${describeFsError(e)}`);
+    throw new UsageError(`${flag}: cannot read ${spec}: ${describeFsError(e)}`);
   }
 }

@@ -1,6 +1,7 @@
 // The 8042 keyboard controller at 0x60/0x64, as QEMU's pc machine has it,
-// with a PS/2 keyboard that answers its commands but never sends a key (no
-// keystroke input yet) and no mouse: controller self-test (0xAA -> 0x55),
+// with a PS/2 keyboard that answers its commands and types the keys of the
+// key input (key events, src/machine/key-input.ts) once the guest has
+// enabled it (0xF4), and no mouse: controller self-test (0xAA -> 0x55),
 // the command byte (0x20/0x60), interface tests (0xAB, 0xA9), keyboard and
 // aux enable/disable, the output port (0xD0/0xD1: bit 1 A20, bit 0 low =
 // reset), writes into the output buffers (0xD2/0xD3), A20 (0xDD/0xDF) and
@@ -8,6 +9,7 @@
 // while the command byte enables them.
 
 import type { PortBus } from './port-bus.js';
+import { set2Of } from './ps2-scancodes.js';
 
 const ST_OBF = 0x01;
 const ST_SYS = 0x04;
@@ -18,6 +20,8 @@ const MODE_KBD_INT = 0x01;
 const MODE_AUX_INT = 0x02;
 const MODE_KBD_OFF = 0x10;
 const MODE_AUX_OFF = 0x20;
+/** Command byte bit 6: translate the keyboard's set-2 codes to set 1. */
+const MODE_XLATE = 0x40;
 /** Keyboard replies. */
 const ACK = 0xfa;
 const RESEND = 0xfe;
@@ -34,6 +38,8 @@ export interface I8042State {
   /** Output queue: bytes, with 0x100 set on those from the aux port. */
   queue: number[];
   scanSet: number;
+  /** The keyboard scans (sends keys): set by 0xF4, cleared by 0xF5 and reset; absent before key input existed (false). */
+  scanning?: boolean;
 }
 
 export class I8042 {
@@ -45,6 +51,7 @@ export class I8042 {
   private kbdPending = 0;
   private queue: number[] = [];
   private scanSet = 2;
+  private scanning = false;
 
   constructor(
     bus: PortBus,
@@ -53,6 +60,22 @@ export class I8042 {
   ) {
     bus.claim('i8042-data', 0x60, 1, () => this.readData(), (_p, v) => this.writeData(v));
     bus.claim('i8042-cmd', 0x64, 1, () => this.readStatus(), (_p, v) => this.command(v));
+  }
+
+  /** A key can be typed now: the output buffer is empty, the keyboard interface enabled and the keyboard scanning. */
+  canTakeKey(): boolean {
+    return this.queue.length === 0 && !(this.mode & MODE_KBD_OFF) && this.scanning;
+  }
+
+  /** IRQ 1 is enabled in the command byte (a key would interrupt). */
+  get keyInterrupts(): boolean {
+    return (this.mode & MODE_KBD_INT) !== 0;
+  }
+
+  /** A key event: set-1 code `code` (bit 7: release), sent as set 1 when the command byte translates, else in the keyboard's set. */
+  key(code: number): void {
+    const bytes = this.mode & MODE_XLATE || this.scanSet === 1 ? [code & 0xff] : set2Of(code);
+    for (const b of bytes) this.push(b);
   }
 
   get a20(): boolean {
@@ -142,20 +165,30 @@ export class I8042 {
       case 0xed: case 0xf3: case 0xf0:
         this.kbdPending = v;
         return this.push(ACK);
-      case 0xf4: case 0xf5: case 0xf6: return this.push(ACK);
-      case 0xff: return this.push(ACK), this.push(BAT_OK);
+      case 0xf4:
+        this.scanning = true;
+        return this.push(ACK);
+      case 0xf5:
+        this.scanning = false;
+        return this.push(ACK);
+      case 0xf6: return this.push(ACK);
+      case 0xff:
+        this.scanning = false; // vmrr waits for the guest's 0xF4 before typing (docs/platform.md)
+        return this.push(ACK), this.push(BAT_OK);
     }
     this.push(RESEND);
   }
 
   save(): I8042State {
-    return { v: 1, status: this.status, mode: this.mode, outPort: this.outPort, pending: this.pending, kbdPending: this.kbdPending, queue: this.queue.slice(), scanSet: this.scanSet };
+    return { v: 1, status: this.status, mode: this.mode, outPort: this.outPort, pending: this.pending, kbdPending: this.kbdPending, queue: this.queue.slice(), scanSet: this.scanSet,
+      ...(this.scanning ? { scanning: true } : {}) };
   }
 
   load(s: I8042State): void {
     if (s.v !== 1) throw new Error(`i8042 state: unknown version ${s.v}`);
     ({ status: this.status, mode: this.mode, outPort: this.outPort, pending: this.pending, kbdPending: this.kbdPending, scanSet: this.scanSet } = s);
     this.queue = s.queue.slice();
+    this.scanning = s.scanning === true;
     this.updateIrq();
   }
 }

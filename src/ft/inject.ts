@@ -11,7 +11,7 @@ export class InjectSpecError extends Error {
 export const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'eflags'] as const;
 export type RegName = (typeof REG_NAMES)[number];
 /** ND kinds (the log's entry kinds) and event kinds, as drop:KIND names them. */
-export const DROP_KINDS = ['rdtsc', 'rdrand', 'rdseed', 'clock', 'timer', 'serial', 'disk'] as const;
+export const DROP_KINDS = ['rdtsc', 'rdrand', 'rdseed', 'clock', 'timer', 'serial', 'disk', 'key'] as const;
 export type DropKind = (typeof DROP_KINDS)[number];
 export const LOOSE_SOURCES = ['rdtsc', 'rdrand', 'timer'] as const;
 export type LooseSource = (typeof LOOSE_SOURCES)[number];

@@ -40,7 +40,8 @@ export class Chipset {
   /** The device that asked for a system reset, or '' (the run stops at once). */
   resetBy = '';
 
-  constructor(bus: PortBus, mem: PhysicalMemory, cpu: Cpu, pic: PicPair) {
+  /** `vgaRom`: a VGA BIOS offered through fw_cfg as vgaroms/vgabios.bin, as QEMU's isa-vga does; SeaBIOS runs it. */
+  constructor(bus: PortBus, mem: PhysicalMemory, cpu: Cpu, pic: PicPair, vgaRom?: Uint8Array) {
     const reset = (by: string) => (): void => {
       if (!this.resetBy) this.resetBy = by;
       cpu.requestReturn();
@@ -56,7 +57,9 @@ export class Chipset {
     this.pci.add(PIIX3_ISA);
     this.pci.add(PIIX3_IDE);
     // Boot menu on, as QEMU's -boot menu=on: SeaBIOS says 'Press ESC for boot menu.' and waits for a key.
-    this.fwcfg = new FwCfg(bus, pcFwCfgContents({ ramBytes: mem.size, bootMenu: true }));
+    const contents = pcFwCfgContents({ ramBytes: mem.size, bootMenu: true });
+    if (vgaRom) contents.files.set('vgaroms/vgabios.bin', vgaRom);
+    this.fwcfg = new FwCfg(bus, contents);
     this.vga = new Vga(bus);
     // Linux and BIOSes write port 0x80 as an I/O delay (a POST-code port); unless a --debugcon takes it, it is a no-op.
     if (bus.owner(0x80) === undefined) bus.claim('io-delay', 0x80, 1, undefined, () => {});

@@ -50,6 +50,10 @@ export interface MachineConfig {
   seed: number | null;
   /** An x87 FPU (CPUID announces it). Logs made before vmrr had one say nothing, and replay without it. */
   fpu: boolean;
+  /** Keystrokes are fed to the PS/2 keyboard (--keys): the log then holds key events (format version 3). */
+  keys: boolean;
+  /** A VGA BIOS file (--vga-rom) given to the firmware through fw_cfg, as given ('' for none); replay reads it again. */
+  vgaRom: string;
 }
 
 export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
@@ -70,6 +74,8 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   rtcBase: 'utc',
   seed: null,
   fpu: true,
+  keys: false,
+  vgaRom: '',
 };
 
 /** The header's `machine` map (docs/log-format.md); key names are the format's, kept from version 1. */
@@ -93,6 +99,9 @@ export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
     rtcBase: c.rtcBase,
     seed: c.seed,
     fpu: c.fpu,
+    // Only when set: headers of logs without key input stay as before.
+    ...(c.keys ? { keys: true } : {}),
+    ...(c.vgaRom ? { vgaRom: c.vgaRom } : {}),
   };
 }
 
@@ -134,6 +143,8 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     seed: typeof m.seed === 'number' && Number.isSafeInteger(m.seed) ? m.seed : null,
     // Absent: recorded before the x87 existed, on a CPU without one (CPUID differs).
     fpu: m.fpu === true,
+    keys: m.keys === true,
+    vgaRom: typeof m.vgaRom === 'string' ? m.vgaRom : '',
   };
 }
 
@@ -144,6 +155,10 @@ export interface MachineWiring {
   /** The sink of each debug-console port (default: the serial sink). */
   debugcon?: (port: number) => (byte: number) => void;
   serialIn?: ByteSource;
+  /** Keystrokes for the PS/2 keyboard. */
+  keysIn?: ByteSource;
+  /** The bytes of config.vgaRom (the caller reads the file). */
+  vgaRom?: Uint8Array;
   disk?: DiskBackend;
   /** Replay: deliver these events at their logged positions. */
   events?: ScheduledEvents;
@@ -155,6 +170,7 @@ export interface MachineWiring {
 export function buildMachine(config: MachineConfig, input: MachineInput, wiring: MachineWiring = {}): Machine {
   const serial = wiring.serial ?? (() => {});
   const sinkOf = wiring.debugcon ?? (() => serial);
+  if (config.vgaRom && !wiring.vgaRom) throw new ConfigError(`--vga-rom ${config.vgaRom}: the ROM's bytes were not given to the machine`);
   try {
     return new Machine({
       ramBytes: config.ram,
@@ -164,6 +180,8 @@ export function buildMachine(config: MachineConfig, input: MachineInput, wiring:
       serial,
       debugcon: config.debugconPorts.map((port) => ({ port, sink: sinkOf(port) })),
       serialIn: wiring.serialIn,
+      keysIn: wiring.keysIn,
+      vgaRom: wiring.vgaRom,
       disk: wiring.disk,
       diskTiming: config.diskTiming,
       ioDelivery: config.ioDelivery,

@@ -7,6 +7,7 @@
 import type { Pit8254 } from '../devices/pit8254.js';
 import type { Uart16550 } from '../devices/uart16550.js';
 import type { AtaDisk } from '../devices/ata.js';
+import type { I8042 } from '../devices/i8042.js';
 
 export type MachineEvent =
   /** Guest time reached `t` (ns): timers whose deadline is at or before it fire (PIT channel 0, UART FIFO timeout). */
@@ -14,7 +15,9 @@ export type MachineEvent =
   /** A byte arrives on COM1's receive line; `t`: the guest time it came at (virtual clock), which a replay brings the clock to. */
   | { kind: 'serial'; byte: number; t?: number }
   /** The ATA drive's owed completion (data ready, sector written, command done); `t`: guest time (virtual clock). */
-  | { kind: 'disk'; t?: number };
+  | { kind: 'disk'; t?: number }
+  /** A key pressed or released on the PS/2 keyboard: its set-1 scan code, bit 7 set for a release (key-input.ts). */
+  | { kind: 'key'; code: number; t?: number };
 
 /**
  * A timer event. Every one is made here: `t` holds nanoseconds, which pass
@@ -31,13 +34,14 @@ timerEvent(0.5);
 
 export type EventKind = MachineEvent['kind'];
 /** Every event kind, in the order the log codes them (index + 1): a new kind goes at the end, with a format version bump. */
-export const EVENT_KINDS = ['timer', 'serial', 'disk'] as const satisfies readonly EventKind[];
+export const EVENT_KINDS = ['timer', 'serial', 'disk', 'key'] as const satisfies readonly EventKind[];
 
 /** The devices events are delivered to. */
 export interface EventTargets {
   pit: Pit8254;
   uart: Uart16550;
   ata?: AtaDisk;
+  kbc?: I8042;
 }
 
 /** Deliver one event, between instructions. The only way asynchronous input reaches a device. */
@@ -52,6 +56,9 @@ export function deliver(to: EventTargets, ev: MachineEvent): void {
       return;
     case 'disk':
       to.ata?.complete();
+      return;
+    case 'key':
+      to.kbc?.key(ev.code);
       return;
   }
 }

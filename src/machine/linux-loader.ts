@@ -116,6 +116,13 @@ function zeroPage(image: Uint8Array, ramBytes: number, f: ZeroPageFields): Uint8
   zp.set(image.subarray(0x1f1, Math.min(hdrEnd, 0x290)), 0x1f1);
   const extKiB = (ramBytes - 0x100000) / 1024;
   v.setUint16(0x002, Math.min(extKiB, 0xffff), true); // screen_info.ext_mem_k
+  // The rest of screen_info as the setup code finds it after a VGA BIOS set mode 3 (the machine's VGA is in
+  // it, vga.ts setMode3), so the kernel's VGA console (vgacon) drives the text page as under QEMU.
+  zp[0x06] = 3; // orig_video_mode
+  zp[0x07] = 80; // orig_video_cols
+  zp[0x0e] = 25; // orig_video_lines
+  zp[0x0f] = 1; // orig_video_isVGA
+  v.setUint16(0x10, 16, true); // orig_video_points (character height)
   v.setUint32(0x1e0, extKiB, true); // alt_mem_k
   zp[0x210] = 0xff; // type_of_loader: undefined
   zp[0x211] &= ~0x80; // loadflags: no heap (the setup code does not run)

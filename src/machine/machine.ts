@@ -24,6 +24,7 @@ import { Chipset } from './chipset.js';
 import type { LoadPlan } from './loaders.js';
 import { HostPacer } from './host-pacer.js';
 import { screenText } from '../devices/vga.js';
+import { KeyInput } from './key-input.js';
 
 export interface DebugConSpec {
   port: number;
@@ -46,6 +47,10 @@ export interface MachineParts {
   mhz?: number;
   /** Bytes for COM1's receiver. */
   serialIn?: ByteSource;
+  /** A VGA BIOS for the firmware to run (fw_cfg vgaroms/vgabios.bin). */
+  vgaRom?: Uint8Array;
+  /** Keystrokes for the PS/2 keyboard (bytes typed, key-input.ts). */
+  keysIn?: ByteSource;
   /** The primary ATA master drive. */
   disk?: DiskBackend;
   /** Its nominal service times, and whether completions may come early at safepoints (docs/completion-interrupts.md). */
@@ -134,7 +139,7 @@ export class Machine {
   /** When runAsync lets the host's event loop run (kept across calls). */
   private readonly pacer = new HostPacer();
   /** Events delivered so far, by kind (for reports). */
-  readonly eventCounts = { timer: 0, serial: 0, disk: 0 };
+  readonly eventCounts = { timer: 0, serial: 0, disk: 0, key: 0 };
 
   constructor(opts: MachineParts) {
     this.mem = new PhysicalMemory(opts.ramBytes);
@@ -166,13 +171,17 @@ export class Machine {
     const cons = opts.debugcon ?? [{ port: 0xe9, sink: serial }];
     for (const c of cons) new DebugCon(this.bus, c.port, c.sink);
     this.exitDev = new DebugExit(this.bus, 0xf4, () => this.cpu.requestReturn());
-    this.chipset = new Chipset(this.bus, this.mem, this.cpu, pic);
-    this.targets = { pit: this.pit, uart: this.uart, ata: this.ata };
+    this.chipset = new Chipset(this.bus, this.mem, this.cpu, pic, opts.vgaRom);
+    this.targets = { pit: this.pit, uart: this.uart, ata: this.ata, kbc: this.chipset.kbc };
     this.serialIn = opts.serialIn;
     this.replay = opts.events;
     this.onEvent = opts.onEvent;
     this.scheduler = new Scheduler(this.clock, this.targets, pic, opts.serialIn, opts.ioDelivery);
     opts.serialIn?.onActivity(() => this.reschedule());
+    if (opts.keysIn) {
+      this.scheduler.keys = new KeyInput(opts.keysIn);
+      opts.keysIn.onActivity(() => this.reschedule());
+    }
     this.reset();
   }
 
@@ -207,6 +216,7 @@ export class Machine {
       // A serial event of a log older than format 3 has no time: delivered at the clock as it stands.
       if (ev.t === undefined) {
         if (ev.kind === 'disk') ev = { kind: 'disk', t: this.clock.now() };
+        else if (ev.kind === 'key') ev = { kind: 'key', code: ev.code, t: this.clock.now() };
       } else if (ev.t > this.clock.now()) this.clock.skipTo(ev.t);
     }
     this.onEvent?.(ev, this.cpu.icount, this.cpu.eip >>> 0);

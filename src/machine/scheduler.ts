@@ -7,6 +7,9 @@
 //  - timer: when guest time reaches the earliest device deadline;
 //  - serial: a byte the host has, once the UART can take one and a
 //    character time has passed since the last;
+//  - key: a scan code the key input has (key-input.ts), once the i8042 can
+//    take it (output buffer empty, keyboard enabled and scanning) and
+//    KEY_GAP_NS has passed since the last one;
 //  - disk (DESIGN section 9, docs/completion-interrupts.md): at the earliest
 //    of the nominal completion time and a safepoint (the guest idles in HLT
 //    with IF=1 or polls the status; --io-delivery nominal ignores
@@ -21,8 +24,11 @@ import type { GuestClock } from './clock.js';
 import { timerEvent, type ByteSource, type EventTargets, type MachineEvent } from './events.js';
 import type { PicPair } from '../devices/pic-pair.js';
 import { ATA_SPIN_POLLS } from '../devices/ata.js';
+import type { KeyInput } from './key-input.js';
 
-const IRQ_TIMER = 0, IRQ_COM1 = 4, IRQ_ATA = 14;
+const IRQ_TIMER = 0, IRQ_KBD = 1, IRQ_COM1 = 4, IRQ_ATA = 14;
+/** Guest time between two key events (a press and its release too): about a fast typist's pace. */
+export const KEY_GAP_NS = 10_000_000;
 
 /** When a disk completion may come early: only at its nominal time, or also at a safepoint (the default). */
 export type IoDelivery = 'nominal' | 'safepoint';
@@ -35,6 +41,10 @@ export class Scheduler {
   blockedOnHost = false;
   /** Set by nextEvent(): a disk completion is due or at a safepoint, and only the host's I/O holds it (either clock). */
   awaitingHost = false;
+  /** Guest time of the last key event delivered (the scheduler's own pacing, not guest state). */
+  private lastKeyNs = -Infinity;
+  /** The PS/2 keyboard's keystrokes from the host, if any. */
+  keys: KeyInput | undefined;
 
   constructor(
     private readonly clock: GuestClock,
@@ -69,6 +79,16 @@ export class Scheduler {
     if (s && uart.canReceive() && now >= uart.rxReadyAt()) {
       if (s.available) return this.virtual ? { kind: 'serial', byte: s.next(), t: now } : { kind: 'serial', byte: s.next() };
       if (!s.ended && this.virtual) this.blockedOnHost = true;
+    }
+    const k = this.keys;
+    if (k && this.dev.kbc?.canTakeKey() && now >= this.lastKeyNs + KEY_GAP_NS) {
+      const code = k.peek(now);
+      if (code >= 0) {
+        k.take();
+        this.lastKeyNs = now;
+        return { kind: 'key', code };
+      }
+      if (!k.ended && k.readyAt() === Infinity && this.virtual) this.blockedOnHost = true;
     }
     return null;
   }
@@ -116,13 +136,17 @@ export class Scheduler {
     }
     const s = this.serialIn;
     if (s && uart.canReceive() && (s.available || (this.virtual && !s.ended))) t = Math.min(t, uart.rxReadyAt());
+    const k = this.keys;
+    if (k && this.dev.kbc?.canTakeKey() && (k.readyAt() !== Infinity || (this.virtual && !k.ended))) {
+      t = Math.min(t, Math.max(this.lastKeyNs + KEY_GAP_NS, k.readyAt() === Infinity ? 0 : k.readyAt()));
+    }
     return t;
   }
 
   /** The host still owes something that may lead to an event (a disk read, serial bytes). */
   hostActive(): boolean {
     const ata = this.dev.ata;
-    return (ata !== undefined && ata.busy && !ata.hostReady) || (this.serialIn !== undefined && !this.serialIn.ended);
+    return (ata !== undefined && ata.busy && !ata.hostReady) || (this.serialIn !== undefined && !this.serialIn.ended) || (this.keys !== undefined && !this.keys.ended);
   }
 
   /** Some future event could interrupt a CPU halted with IF=1 (its IRQ is enabled at the device and the PIC). */
@@ -135,6 +159,8 @@ export class Scheduler {
       if (s && (s.available || !s.ended)) return true;
     }
     if (ata?.busy && ata.interruptsEnabled() && !this.pic.isMasked(IRQ_ATA) && !this.servicing()) return true;
+    const kbc = this.dev.kbc;
+    if (this.keys && !this.keys.ended && kbc?.keyInterrupts && !this.pic.isMasked(IRQ_KBD)) return true;
     return false;
   }
 }

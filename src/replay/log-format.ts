@@ -14,7 +14,16 @@ import { asMap, optStrField, strField, uintField, type CborMap } from './cbor-fi
 
 /** "\x89VMRR\r\n\x1a": the high byte and CR LF catch 7-bit and newline-translating copies. */
 export const MAGIC: readonly number[] = [0x89, 0x56, 0x4d, 0x52, 0x52, 0x0d, 0x0a, 0x1a];
+/** The newest version this vmrr reads and the one it writes: 3 adds serial events' guest time and the key event (kind 4). */
 export const FORMAT_VERSION = 3;
+/**
+ * The version a log is written with: always 3 now. (Writing 2 for logs without
+ * key input would keep them readable by older vmrr, but version 2 cannot hold
+ * the guest time of serial events, which a virtual-clock replay needs.)
+ */
+export function writeVersionOf(_machine: Record<string, unknown>): number {
+  return FORMAT_VERSION;
+}
 /**
  * The oldest version this vmrr reads: 1 has no output digests (`out` in sync, checkpoint and end frames);
  * 1 and 2 have no guest time on serial events (a virtual-clock recording with serial input does not
@@ -104,11 +113,11 @@ export function validateHeader(h: LogHeader): void {
 }
 
 /** The 12-byte preamble with the given flags. */
-export function preamble(flags: number): Uint8Array {
+export function preamble(flags: number, version = FORMAT_VERSION): Uint8Array {
   const p = new Uint8Array(PREAMBLE_BYTES);
   p.set(MAGIC);
-  p[VERSION_OFFSET] = FORMAT_VERSION & 0xff;
-  p[VERSION_OFFSET + 1] = FORMAT_VERSION >>> 8;
+  p[VERSION_OFFSET] = version & 0xff;
+  p[VERSION_OFFSET + 1] = version >>> 8;
   p[FLAGS_OFFSET] = flags;
   return p;
 }

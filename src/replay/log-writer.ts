@@ -9,7 +9,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { Encoder } from 'cbor-x';
 import { makeCbor } from './cbor-fields.js';
 import { LogError } from './log-error.js';
-import { FLAG_INCOMPLETE, FLAGS_OFFSET, FRAME_HEADER_BYTES, MAX_HEADER_BYTES, encodeHeader, preamble, validateHeader, type LogHeader } from './log-format.js';
+import { FLAG_INCOMPLETE, FLAGS_OFFSET, FRAME_HEADER_BYTES, MAX_HEADER_BYTES, encodeHeader, preamble, validateHeader, writeVersionOf, type LogHeader } from './log-format.js';
 import type { CheckpointFrame, EndFrame, Frame, FrameKind } from './frames.js';
 import { checkpointParts, chunkHeader, encodePayload } from './frame-wire.js';
 
@@ -54,7 +54,7 @@ export class LogWriter {
       throw new LogError(path, -1, `cannot create: ${(e as Error).message}`);
     }
     const w = new LogWriter(path, fd, header.ndBufferSize, opts);
-    w.put(preamble(FLAG_INCOMPLETE));
+    w.put(preamble(FLAG_INCOMPLETE, writeVersionOf(header.machine as Record<string, unknown>)));
     w.put(chunkHeader(payload));
     w.put(payload);
     w.flush();

@@ -43,6 +43,8 @@ export function logEventOf(ev: MachineEvent, icount: number, eip: number): LogEv
     case 'timer': return { kind: 'timer', icount, eip, value: ev.t };
     case 'serial': return ev.t === undefined ? { kind: 'serial', icount, eip, value: ev.byte } : { kind: 'serial', icount, eip, value: ev.byte, t: ev.t };
     case 'disk': return { kind: 'disk', icount, eip, value: ev.t ?? 0 };
+    // The scan code in the low byte; above it the guest time with the virtual clock (else 0), as for disk.
+    case 'key': return { kind: 'key', icount, eip, value: (ev.t ?? 0) * 256 + ev.code };
   }
 }
 
@@ -51,6 +53,10 @@ export function machineEventOf(e: LogEvent): MachineEvent {
     case 'timer': return timerEvent(e.value);
     case 'serial': return e.t === undefined ? { kind: 'serial', byte: e.value } : { kind: 'serial', byte: e.value, t: e.t };
     case 'disk': return e.value > 0 ? { kind: 'disk', t: e.value } : { kind: 'disk' };
+    case 'key': {
+      const t = Math.floor(e.value / 256);
+      return t > 0 ? { kind: 'key', code: e.value % 256, t } : { kind: 'key', code: e.value % 256 };
+    }
   }
 }
 

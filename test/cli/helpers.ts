@@ -23,12 +23,13 @@ export interface Result {
   ms: number;
 }
 
-export function vmrr(args: string[], env: Record<string, string> = {}): Result {
+/** `timeoutMs`: how long the run may take before it is killed (default 60 s; the real-guest boots take minutes). */
+export function vmrr(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Result {
   const start = performance.now();
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...env },
-    timeout: 60_000,
+    timeout: timeoutMs,
     maxBuffer: 16 << 20,
   });
   return {

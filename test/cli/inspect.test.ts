@@ -140,7 +140,7 @@ describe('vmrr inspect on a complete log', () => {
     for (const kind of ['nd', 'events', 'checkpoint', 'sync', 'end'] as const) expect(j.frames[kind], kind).toEqual(t[kind]);
     expect(j.frames.total).toEqual({ frames: 8, bytes: complete.bytes.length });
     expect(j.nd.bytesPerEntry).toBeCloseTo(t.nd.bytes / 5, 9);
-    expect(Object.keys(j.events)).toEqual(['timer', 'serial', 'disk']);
+    expect(Object.keys(j.events)).toEqual(['timer', 'serial', 'disk', 'key']);
     expect(j.events.timer.count).toBe(2);
     expect(j.events.serial.count).toBe(1);
     expect(j.events.disk.count).toBe(1);

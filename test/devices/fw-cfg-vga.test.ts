@@ -102,3 +102,22 @@ describe('VGA text mode', () => {
     expect(v2.save()).toEqual(vga.save());
   });
 });
+
+describe('fw_cfg and VGA in the machine state', () => {
+  it('saveMachineState/loadMachineState carry the fw_cfg read position and the VGA registers', async () => {
+    const { Machine } = await import('../../src/machine/machine.js');
+    const { saveMachineState, loadMachineState } = await import('../../src/machine/machine-state.js');
+    const { fixedInput } = await import('../machine/helpers.js');
+    const mk = () => new Machine({ ramBytes: 1 << 20, input: fixedInput(), clock: 'virtual' });
+    const a = mk();
+    a.bus.out16(0x510, FW_CFG_SIGNATURE);
+    a.bus.in8(0x511);
+    a.bus.out16(0x3d4, 0x340e);
+    a.bus.out16(0x3d4, 0x120f);
+    const b = mk();
+    loadMachineState(b, saveMachineState(a));
+    expect(b.chipset.vga.cursor).toBe(0x3412);
+    expect([b.bus.in8(0x511), b.bus.in8(0x511)]).toEqual([0x45, 0x4d]);
+    expect(saveMachineState(b).chipset!.vga).toEqual(saveMachineState(a).chipset!.vga);
+  });
+});

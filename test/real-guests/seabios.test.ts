@@ -7,7 +7,10 @@
 // a record of that boot replays identically. fixtures/mbr-boot.img reads its
 // other sectors through INT 13h (CHS and EDD) and writes the text page: its
 // COM1 output equals QEMU's (fixtures/expected/mbr-boot.serial), and run,
-// record and replay leave the same --screen. About 10^7 instructions each.
+// record and replay leave the same --screen; keystrokes (--keys) open the
+// boot menu and pick the disk; with Debian's VGA BIOS (--vga-rom) the screen
+// is QEMU's (fixtures/expected/mbr-boot.isavga.screen, from qemu-system-i386
+// -device isa-vga through the monitor's xp of 0xB8000). About 10^7 instructions each.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -76,5 +79,42 @@ describe(`SeaBIOS (${why ? 'skipped: not fetched' : guest('bios.bin')})`, () => 
     expect(JSON.parse(rep.stdout)).toMatchObject({ verdict: 'identical', reason: 'exit', exitValue: 1 });
     expect(readFileSync(t.path('rep-screen.txt'), 'utf8')).toBe(screen);
     expect(readFileSync(t.path('rec-screen.txt'), 'utf8')).toBe(screen);
+  }, 300_000);
+
+  run('--keys at the boot menu: ESC opens "Select boot device:", 1 boots the disk; record and replay --verify identical', () => {
+    const t = tempFiles({ 'menu.keys': '\x00\x1b\x00\x31' }); // wait 1 s, ESC, wait 1 s, '1'
+    const disk = mbrDisk(t.dir, 'mbr-boot.img');
+    const expected = readFileSync(join(ROOT, 'fixtures/expected/mbr-boot.serial'), 'latin1');
+    const common = ['--clock', 'virtual', '--keys', t.path('menu.keys'), '--disk', disk, '--max-insns', '1e9', '--bios', guest('bios.bin')];
+    const r = vmrr(['run', '--json', '--serial', t.path('out.txt'), '--debugcon', `0x402:${t.path('debug.txt')}`, ...common]);
+    expect(r.status, r.stderr).toBe(0);
+    const log = readFileSync(t.path('debug.txt'), 'latin1');
+    expect(log).toMatch(/Press ESC for boot menu\.\s+Select boot device:\s+1\. ata0-0: VMRR HARDDISK/);
+    expect(log.indexOf('Booting from Hard Disk')).toBeGreaterThan(log.indexOf('Select boot device:'));
+    expect(readFileSync(t.path('out.txt'), 'latin1')).toBe(expected);
+    const rec = vmrr(['record', '--json', '--serial', t.path('rec.txt'), '-o', t.path('menu.vmrr'), ...common]);
+    expect(rec.status, rec.stderr).toBe(0);
+    expect(readFileSync(t.path('rec.txt'), 'latin1')).toBe(expected);
+    const rep = vmrr(['replay', '--verify', '--json', t.path('menu.vmrr')]);
+    expect(rep.status, rep.stderr).toBe(0);
+    expect(JSON.parse(rep.stdout)).toMatchObject({ verdict: 'identical', reason: 'exit', exitValue: 1 });
+  }, 300_000);
+
+  const noVga = missing(['bios.bin', 'vgabios-isavga.bin']);
+  (noVga ? it.skip : it)('--vga-rom vgabios-isavga.bin: SeaVGABIOS runs on the VGA registers; the screen equals QEMU\'s with -device isa-vga; record and replay give it too', () => {
+    const t = tempFiles({});
+    const disk = mbrDisk(t.dir, 'mbr-boot.img');
+    const qemuScreen = readFileSync(join(ROOT, 'fixtures/expected/mbr-boot.isavga.screen'), 'utf8');
+    const common = ['--vga-rom', guest('vgabios-isavga.bin'), '--disk', disk, '--max-insns', '1e9', '--bios', guest('bios.bin')];
+    const r = vmrr(['run', '--json', '--clock', 'virtual', '--serial', t.path('out.txt'), '--screen', t.path('screen.txt'), ...common]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(t.path('screen.txt'), 'utf8')).toBe(qemuScreen);
+    const rec = vmrr(['record', '--json', '--serial', t.path('rec.txt'), '--screen', t.path('rec-screen.txt'), '-o', t.path('vga.vmrr'), ...common]);
+    expect(rec.status, rec.stderr).toBe(0);
+    expect(readFileSync(t.path('rec-screen.txt'), 'utf8')).toBe(qemuScreen);
+    const rep = vmrr(['replay', '--verify', '--json', '--screen', t.path('rep-screen.txt'), t.path('vga.vmrr')]);
+    expect(rep.status, rep.stderr).toBe(0);
+    expect(JSON.parse(rep.stdout)).toMatchObject({ verdict: 'identical', reason: 'exit', exitValue: 1 });
+    expect(readFileSync(t.path('rep-screen.txt'), 'utf8')).toBe(qemuScreen);
   }, 300_000);
 });
