@@ -12,8 +12,9 @@
 //   cost = (queued + need) / thr  *  1 / (1 - fail)  *  1 / room
 // where need = the bytes to copy there (only the delta on the target that
 // holds the VM's previous state, everything elsewhere), queued = bytes
-// already given to that target this round, thr = (bytes + B0) / (ms + T0)
-// its observed throughput with a prior (B0 = 1 MiB, T0 = 10 ms), fail =
+// already given to that target this round, thr = (bytes + R*T0) / (ms + T0)
+// its observed throughput with a prior of T0 = 10 ms at R, the rate seen
+// over all targets (1 MiB per 10 ms before any copy), fail =
 // failures / (attempts + 2), and room = freeAfter / (freeAfter + need),
 // which grows with the space left once this VM is stored. Ties go to the
 // smallest target id. The target holding the previous state is kept while
@@ -98,8 +99,24 @@ export const PRIOR_MS = 10;
 /** A VM stays on its previous target while that costs at most this many times the cheapest. */
 export const STICKY = 4;
 
-export function throughput(s: TargetStats): number {
-  return (s.bytes + PRIOR_BYTES) / (s.ms + PRIOR_MS);
+/**
+ * Observed bytes per ms with a prior worth PRIOR_MS of copying at `prior`
+ * bytes/ms: the whole cluster's observed rate (clusterRate), so a target
+ * never tried looks average, neither better nor worse than those tried.
+ */
+export function throughput(s: TargetStats, prior = PRIOR_BYTES / PRIOR_MS): number {
+  return (s.bytes + prior * PRIOR_MS) / (s.ms + PRIOR_MS);
+}
+
+/** Bytes per ms over every target's successful copies (PRIOR_BYTES / PRIOR_MS before any). */
+export function clusterRate(targets: readonly Target[]): number {
+  let b = 0;
+  let ms = 0;
+  for (const t of targets) {
+    b += t.stats.bytes;
+    ms += t.stats.ms;
+  }
+  return ms > 0 ? b / ms : PRIOR_BYTES / PRIOR_MS;
 }
 
 export function failRate(s: TargetStats): number {
@@ -107,11 +124,11 @@ export function failRate(s: TargetStats): number {
 }
 
 /** The cost of giving `need` more bytes to `t` with `queued` already given this round (Infinity: no room). */
-export function destCost(t: Target, need: number, queued: number, used: number): number {
+export function destCost(t: Target, need: number, queued: number, used: number, prior?: number): number {
   const freeAfter = t.free - used - need;
   if (freeAfter < 0) return Number.POSITIVE_INFINITY;
   const room = (freeAfter + 1) / (freeAfter + need + 1);
-  return ((queued + need) / throughput(t.stats)) / (1 - failRate(t.stats)) / room;
+  return ((queued + need) / throughput(t.stats, prior)) / (1 - failRate(t.stats)) / room;
 }
 
 /**
@@ -122,6 +139,7 @@ export function destCost(t: Target, need: number, queued: number, used: number):
 export function assignDestinations(needs: readonly VmNeed[], targets: readonly Target[], avoid: ReadonlySet<string> = new Set()): DestChoice[] {
   const ts = [...targets].filter((t) => !avoid.has(t.id)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const used = new Map<string, number>(ts.map((t) => [t.id, 0]));
+  const prior = clusterRate(targets);
   const order = needs.map((n, i) => i).sort((a, b) => needs[b].full - needs[a].full || a - b);
   const out: DestChoice[] = new Array(needs.length);
   for (const i of order) {
@@ -132,7 +150,7 @@ export function assignDestinations(needs: readonly VmNeed[], targets: readonly T
     for (const t of ts) {
       const need = t.id === n.prev ? n.delta : n.full;
       const u = used.get(t.id)!;
-      const c = destCost(t, need, u, u);
+      const c = destCost(t, need, u, u, prior);
       if (c < bestCost) {
         best = t;
         bestCost = c;
@@ -143,7 +161,7 @@ export function assignDestinations(needs: readonly VmNeed[], targets: readonly T
     const prev = n.prev === undefined ? undefined : ts.find((t) => t.id === n.prev);
     if (prev !== undefined && best !== prev) {
       const u = used.get(prev.id)!;
-      const c = destCost(prev, n.delta, u, u);
+      const c = destCost(prev, n.delta, u, u, prior);
       if (Number.isFinite(c) && c <= bestCost * STICKY) {
         best = prev;
         bestCost = c;
@@ -156,7 +174,7 @@ export function assignDestinations(needs: readonly VmNeed[], targets: readonly T
       continue;
     }
     used.set(best.id, used.get(best.id)! + bestNeed);
-    const mbps = (throughput(best.stats) / 1000).toFixed(1);
+    const mbps = (throughput(best.stats, prior) / 1000).toFixed(1);
     const kind = best.id === n.prev ? 'holds its previous state, delta only' : 'full copy';
     const reason = `lowest cost ${bestCost.toFixed(2)}: ${kind}, ${best.free - used.get(best.id)!} bytes free after, ${mbps} MB/s seen, ${best.stats.failures}/${best.stats.attempts} failed`;
     out[i] = { vm: n.vm, dest: best.id, need: bestNeed, cost: bestCost, reason };
