@@ -33,7 +33,8 @@ export class PrimaryNode {
   onCopyBatch?: (vm: string, done: number) => Promise<void> | void;
 
   constructor(
-    readonly id: string,
+    /** Its address as peers reach it (set once a server listens on port 0). */
+    public id: string,
     cacheBytes: number,
   ) {
     this.cache = new PageCache(cacheBytes);
@@ -142,6 +143,7 @@ export class PrimaryNode {
   /** Move a guest to another node: pause, send its state, stop it here; the cache keeps its pages. */
   async migrate(vm: string, to: string): Promise<GuestInfo> {
     const g = this.guest(vm);
+    if (g.end) throw new NodeError(`guest ${vm} has ended (${g.end.reason}): nothing to migrate`);
     const m = await this.snapshot(vm);
     await g.halt();
     const pin = this.pinned.get(vm)!;
