@@ -123,7 +123,12 @@ export class PrimaryNode {
       let pulled = 0;
       if (lack.length > 0) {
         if (peer === this.id) throw new NodeError(`blobs of ${m.vm} are gone from this node's cache`);
-        const got = await callNode<Record<string, Uint8Array>>(peer, 'blobs', { hashes: lack });
+        let got: Record<string, Uint8Array>;
+        try {
+          got = await callNode<Record<string, Uint8Array>>(peer, 'blobs', { hashes: lack });
+        } catch (e) {
+          throw new NodeError(`cannot fetch ${lack.length} blobs of ${m.vm} from ${peer}, where it runs: ${(e as Error).message}`);
+        }
         for (const h of lack) {
           const b = got[h];
           if (!b || blobHash(b) !== h) throw new NodeError(`node ${peer} has no blob ${h} of ${m.vm}`);

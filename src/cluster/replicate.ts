@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { assignDestinations, assignSources, type Target, type TargetStats } from './rules.js';
 import { mergeStats, RedisTarget } from './store.js';
-import { callNode } from './rpc.js';
+import { callNode, NodeError } from './rpc.js';
 import type { CopyResult } from './node.js';
 import type { GuestInfo } from './guest.js';
 import { fullStateBytes, manifestKeyBlobs, type VmManifest } from './vm-state.js';
@@ -152,6 +152,19 @@ export async function replicateRound(o: RoundOptions): Promise<RoundReport> {
           Object.assign(r, { dest: d.dest, destWhy: d.reason, bytesCopied: res.bytes, pulledBytes: res.pulled, ms: res.ms, replicated: true });
           note(d.dest, { bytes: res.bytes, ms: res.ms, attempts: 1 });
         } catch (e) {
+          if (e instanceof NodeError && e.unreachable) {
+            // The source node is lost mid-round: the node with the next-most bytes takes the VM (the target is not to blame).
+            lost.set(s.source!, err(e));
+            const again = assignSources([{ vm: s.vm, cached: cached.get(s.vm)! }], new Set(lost.keys()))[0];
+            Object.assign(r, { source: again.source, sourceWhy: again.reason });
+            if (again.source !== null) next.push({ ...s, source: again.source });
+            return;
+          }
+          if (/cannot fetch \d+ blobs/.test(err(e))) {
+            // The source lacks part of the state and the node running the VM is gone: nobody has it all.
+            r.destWhy = `not replicated this round: ${err(e)}`;
+            return;
+          }
           r.failures.push({ target: d.dest, error: err(e) });
           note(d.dest, { attempts: 1, failures: 1 });
           avoid.add(d.dest);
@@ -163,7 +176,7 @@ export async function replicateRound(o: RoundOptions): Promise<RoundReport> {
   }
   for (const s of pending) {
     const r = reports.get(s.vm)!;
-    r.destWhy = `every destination tried failed (${r.failures.map((f) => f.target).join(', ')})`;
+    r.destWhy = r.failures.length > 0 ? `every destination tried failed (${r.failures.map((f) => f.target).join(', ')})` : `gave up after ${o.attempts ?? 3} tries`;
   }
   // The history goes to every secondary still answering, so every coordinator sees it.
   for (const t of stores) {

@@ -7,6 +7,8 @@ import { cbor } from './vm-state.js';
 /** A node could not be reached, or refused the call (its message). */
 export class NodeError extends Error {
   override name = 'NodeError';
+  /** The node did not answer at all (lost), as against refusing the call. */
+  unreachable = false;
 }
 
 /** `http://HOST:PORT`, `HOST:PORT` or a port alone (loopback). */
@@ -29,7 +31,9 @@ export async function callNode<T>(node: string, op: string, args: Record<string,
     });
   } catch (e) {
     const why = e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
-    throw new NodeError(`node ${url}: ${op}: ${why}`);
+    const ne = new NodeError(`node ${url}: ${op}: ${why}`);
+    ne.unreachable = true;
+    throw ne;
   }
   const body = cbor.decode(new Uint8Array(await res.arrayBuffer())) as { ok: boolean; result?: T; error?: string };
   if (!body.ok) throw new NodeError(`node ${url}: ${op}: ${body.error}`);
