@@ -12,6 +12,7 @@ import { parseInjection, parseLoose } from '../ft/inject.js';
 import type { RunOptions, RunSummary } from './run.js';
 import { jsonText } from './json-out.js';
 import { progressWanted, startProgress, type ProgressFn } from './progress.js';
+import { addClusterCommands } from './cluster-commands.js';
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -310,6 +311,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
         setStatus(EXIT_DIVERGENCE);
       }
     });
+  addClusterCommands(program, { setStatus, say, signal: interrupt.signal });
   return program;
 }
 

@@ -1,0 +1,43 @@
+// People's text for the cluster commands (stderr); --json prints the data instead.
+import type { GuestInfo } from '../cluster/guest.js';
+import type { RoundReport } from '../cluster/replicate.js';
+import type { RestoreReport } from '../cluster/restore.js';
+
+const kib = (n: number) => (n < 10_240 ? `${n} B` : n < 10 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`);
+
+export function formatGuest(g: GuestInfo): string {
+  const end = g.end ? ` (${g.end.reason}${g.end.exitValue !== null ? ` ${g.end.exitValue}` : ''}, state ${g.end.stateHash})` : '';
+  return `${g.vm.padEnd(16)} ${g.status.padEnd(8)} icount ${String(g.icount).padStart(12)}  output ${g.outputBytes} B${end}`;
+}
+
+export function formatLs(rows: { node: string; guests: GuestInfo[]; cachedBytes: number; cacheBytes: number }[]): string {
+  const out: string[] = [];
+  for (const r of rows) {
+    out.push(`node ${r.node}: ${r.guests.length} guest${r.guests.length === 1 ? '' : 's'}, cache ${kib(r.cachedBytes)} of ${kib(r.cacheBytes)}`);
+    for (const g of r.guests) out.push(`  ${formatGuest(g)}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function formatRound(r: RoundReport): string {
+  const out = [`round ${r.round}: ${r.vms.filter((v) => v.replicated).length} of ${r.vms.length} VMs replicated in ${(r.ms / 1000).toFixed(2)} s`];
+  for (const l of r.lostNodes) out.push(`  primary lost: ${l.node}: ${l.error}`);
+  for (const d of r.deadSecondaries) out.push(`  secondary down: ${d.target}: ${d.error}`);
+  for (const v of r.vms) {
+    const pct = v.fullBytes > 0 ? ` (${((100 * v.bytesCopied) / v.fullBytes).toFixed(1)}% of ${kib(v.fullBytes)})` : '';
+    out.push(`  ${v.vm} @ icount ${v.icount ?? '-'} state ${v.stateHash ?? '-'}: ${v.replicated ? `${kib(v.bytesCopied)} copied${pct} in ${v.ms.toFixed(0)} ms` : 'NOT replicated this round'}`);
+    out.push(`    source ${v.source ?? '-'}: ${v.sourceWhy}`);
+    out.push(`    dest   ${v.dest ?? '-'}: ${v.destWhy}`);
+    for (const f of v.failures) out.push(`    failed on ${f.target}: ${f.error}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function formatRestore(r: RestoreReport): string {
+  const out = [
+    `restored ${r.vm} at icount ${r.icount} from ${r.from} in ${r.restoreMs.toFixed(0)} ms`,
+    r.hashMatches ? `  state hash ${r.stateHash} equals the primary's` : `  state hash ${r.stateHash} DIFFERS from the primary's ${r.expectedHash}`,
+  ];
+  if (r.run) out.push(`  ran on to icount ${r.run.icount}: ${r.run.reason}${r.run.exitValue !== null ? ` ${r.run.exitValue}` : ''}, state ${r.run.stateHash}, ${r.run.outputBytes} output bytes after the state`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,199 @@
+// One secondary node: a Redis server holding VM states as content-addressed
+// blobs plus one manifest per state (vm-state.ts). A state is committed in
+// two steps: every blob it lacks is written first (blobs are named by their
+// hash, so writing one twice is harmless), then one MULTI/EXEC writes the
+// manifest and moves the VM's head pointer to it. A reader follows the head
+// to a manifest whose blobs are all there; a copy cut off at any point
+// leaves the previous head, and its state, as they were.
+//
+// Keys: vmrr:b:<hash> blob bytes; vmrr:m:<vm>:<icount> manifest (CBOR);
+// vmrr:head:<vm> icount of the last committed state; vmrr:vms set of VMs;
+// vmrr:stats hash "<target>:<field>" -> counter, the replication history
+// every coordinator reads (written to every live secondary, merged by max).
+
+import { Redis } from 'ioredis';
+import { cbor, type VmManifest } from './vm-state.js';
+import type { TargetStats } from './rules.js';
+
+const BATCH = 256;
+
+/** A secondary could not be reached or failed a command (the round tries another). */
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+/** `redis://HOST:PORT`, or `HOST:PORT`, or a port alone (loopback). */
+export function parseRedisUrl(s: string): { host: string; port: number; url: string } {
+  const m = /^(?:redis:\/\/)?(?:([^:/]+):)?(\d{1,5})\/?$/.exec(s.trim());
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port < 1 || port > 65535) throw new StoreError(`not a Redis address: '${s}' (want redis://HOST:PORT or HOST:PORT)`);
+  const host = m[1] ?? '127.0.0.1';
+  return { host, port, url: `redis://${host}:${port}` };
+}
+
+export class RedisTarget {
+  readonly id: string;
+  private readonly r: Redis;
+
+  constructor(address: string, opts: { timeoutMs?: number } = {}) {
+    const { host, port, url } = parseRedisUrl(address);
+    this.id = url;
+    this.r = new Redis({
+      host,
+      port,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: opts.timeoutMs ?? 3000,
+      commandTimeout: opts.timeoutMs ?? 10_000,
+    });
+    this.r.on('error', () => {}); // surfaced by the command that fails
+  }
+
+  private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      if (this.r.status === 'wait') await this.r.connect();
+      return await f();
+    } catch (e) {
+      throw new StoreError(`${this.id}: ${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Bytes the server can still store: maxmemory minus used memory (without maxmemory: the host's memory). */
+  async freeBytes(): Promise<number> {
+    const info = await this.call('INFO memory', () => this.r.info('memory'));
+    const field = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+    const used = field('used_memory');
+    const max = field('maxmemory') || field('total_system_memory');
+    return Math.max(0, max - used);
+  }
+
+  async head(vm: string): Promise<number | null> {
+    const v = await this.call('GET head', () => this.r.get(`vmrr:head:${vm}`));
+    return v === null ? null : Number(v);
+  }
+
+  async manifest(vm: string, icount?: number): Promise<VmManifest | null> {
+    const at = icount ?? (await this.head(vm));
+    if (at === null) return null;
+    const b = await this.call('GET manifest', () => this.r.getBuffer(`vmrr:m:${vm}:${at}`));
+    return b === null ? null : (cbor.decode(b) as VmManifest);
+  }
+
+  /** States kept for a VM (icounts, ascending). */
+  async states(vm: string): Promise<number[]> {
+    const keys = await this.call('KEYS', () => this.r.keys(`vmrr:m:${vm}:*`));
+    return keys.map((k) => Number(k.slice(k.lastIndexOf(':') + 1))).sort((a, b) => a - b);
+  }
+
+  async vms(): Promise<string[]> {
+    return (await this.call('SMEMBERS', () => this.r.smembers('vmrr:vms'))).sort();
+  }
+
+  /** The hashes (deduplicated) this server has no blob for. */
+  async missing(hashes: readonly string[]): Promise<string[]> {
+    const uniq = [...new Set(hashes)];
+    const out: string[] = [];
+    for (let i = 0; i < uniq.length; i += BATCH) {
+      const part = uniq.slice(i, i + BATCH);
+      const res = await this.call('EXISTS', () => {
+        const p = this.r.pipeline();
+        for (const h of part) p.exists(`vmrr:b:${h}`);
+        return p.exec();
+      });
+      part.forEach((h, k) => {
+        const [err, n] = res![k];
+        if (err) throw new StoreError(`${this.id}: EXISTS: ${err.message}`);
+        if (n === 0) out.push(h);
+      });
+    }
+    return out;
+  }
+
+  /** Write blobs; returns the bytes written. `onBatch` runs after each batch (a test cuts the copy there). */
+  async putBlobs(blobs: ReadonlyArray<[string, Uint8Array]>, onBatch?: (done: number) => Promise<void> | void): Promise<number> {
+    let bytes = 0;
+    for (let i = 0; i < blobs.length; i += BATCH) {
+      const part = blobs.slice(i, i + BATCH);
+      const res = await this.call('SET blobs', () => {
+        const p = this.r.pipeline();
+        for (const [h, b] of part) p.set(`vmrr:b:${h}`, Buffer.from(b.buffer, b.byteOffset, b.length));
+        return p.exec();
+      });
+      for (const [err] of res!) if (err) throw new StoreError(`${this.id}: SET: ${err.message}`);
+      for (const [, b] of part) bytes += b.length;
+      await onBatch?.(i + part.length);
+    }
+    return bytes;
+  }
+
+  /** Write the manifest and move the head, atomically; returns the manifest's size. */
+  async commit(m: VmManifest): Promise<number> {
+    const body = Buffer.from(cbor.encode(m));
+    const res = await this.call('MULTI/EXEC', () =>
+      this.r.multi().set(`vmrr:m:${m.vm}:${m.icount}`, body).set(`vmrr:head:${m.vm}`, String(m.icount)).sadd('vmrr:vms', m.vm).exec(),
+    );
+    if (res === null) throw new StoreError(`${this.id}: MULTI/EXEC aborted`);
+    for (const [err] of res) if (err) throw new StoreError(`${this.id}: MULTI/EXEC: ${err.message}`);
+    return body.length;
+  }
+
+  async getBlobs(hashes: readonly string[]): Promise<Map<string, Uint8Array>> {
+    const uniq = [...new Set(hashes)];
+    const out = new Map<string, Uint8Array>();
+    for (let i = 0; i < uniq.length; i += BATCH) {
+      const part = uniq.slice(i, i + BATCH);
+      const got = await this.call('MGET', () => this.r.mgetBuffer(...part.map((h) => `vmrr:b:${h}`)));
+      part.forEach((h, k) => {
+        const b = got[k];
+        if (b === null) throw new StoreError(`${this.id}: blob ${h} is missing`);
+        out.set(h, new Uint8Array(b.buffer, b.byteOffset, b.length));
+      });
+    }
+    return out;
+  }
+
+  /** The replication history this server holds, per target. */
+  async stats(): Promise<Map<string, TargetStats>> {
+    const h = await this.call('HGETALL stats', () => this.r.hgetall('vmrr:stats'));
+    const out = new Map<string, TargetStats>();
+    for (const [k, v] of Object.entries(h)) {
+      const cut = k.lastIndexOf(':');
+      const target = k.slice(0, cut);
+      const field = k.slice(cut + 1) as keyof TargetStats;
+      const s = out.get(target) ?? { bytes: 0, ms: 0, attempts: 0, failures: 0 };
+      if (field in s) s[field] = Number(v);
+      out.set(target, s);
+    }
+    return out;
+  }
+
+  async addStats(target: string, d: TargetStats): Promise<void> {
+    await this.call('HINCRBY stats', () =>
+      this.r
+        .multi()
+        .hincrby('vmrr:stats', `${target}:bytes`, Math.round(d.bytes))
+        .hincrby('vmrr:stats', `${target}:ms`, Math.round(d.ms))
+        .hincrby('vmrr:stats', `${target}:attempts`, d.attempts)
+        .hincrby('vmrr:stats', `${target}:failures`, d.failures)
+        .exec(),
+    );
+  }
+
+  close(): void {
+    this.r.disconnect();
+  }
+}
+
+/** Merge the histories read from several secondaries: counters only grow, so the largest is the most complete. */
+export function mergeStats(all: ReadonlyArray<Map<string, TargetStats>>): Map<string, TargetStats> {
+  const out = new Map<string, TargetStats>();
+  for (const m of all) {
+    for (const [t, s] of m) {
+      const o = out.get(t) ?? { bytes: 0, ms: 0, attempts: 0, failures: 0 };
+      out.set(t, { bytes: Math.max(o.bytes, s.bytes), ms: Math.max(o.ms, s.ms), attempts: Math.max(o.attempts, s.attempts), failures: Math.max(o.failures, s.failures) });
+    }
+  }
+  return out;
+}

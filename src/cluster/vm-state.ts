@@ -1,0 +1,155 @@
+// A VM's state as content-addressed data: one manifest per consistent state
+// (an icount) naming every non-zero RAM page by the hash of its bytes, and
+// the machine state (CPU, devices, clock; machine-state.ts) as one more blob.
+// Two states of one VM share the blobs of the pages that did not change, so
+// a target that holds the previous state needs only the new blobs: that is
+// the "only what changed since the state last replicated" copy, and zero
+// pages, never listed, cost nothing. Hashes are kept per page and redone
+// only for pages the CPU dirtied (the dirty-page hub), so a state of a
+// 32 MiB guest that wrote little costs little to take.
+
+import { createHash } from 'node:crypto';
+import { Encoder } from 'cbor-x';
+import { applyCheckpoints, saveMachineState, type MachineState } from '../machine/snapshot.js';
+import { dirtyPageHub, type DirtySet } from '../machine/dirty-pages.js';
+import { copyPage, pageIsZero } from '../machine/ram-pages.js';
+import { stateHashOf } from '../machine/state-hash.js';
+import type { Machine } from '../machine/machine.js';
+import { encodeMachineConfig, type MachineConfig } from '../machine/config.js';
+import { PAGE_SIZE } from '../memory/phys.js';
+
+export const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+
+export function blobHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+}
+
+export interface VmManifest {
+  v: 1;
+  vm: string;
+  icount: number;
+  /** The machine's state hash at this state (state-hash.ts): a restore must reproduce it. */
+  stateHash: string;
+  /** Blob of the CBOR-encoded MachineState. */
+  state: string;
+  stateBytes: number;
+  /** Blob of the guest image; config is the header's machine map (config.ts). */
+  image: string;
+  config: Record<string, unknown>;
+  /** [page number, blob hash] of every non-zero page, ascending. */
+  pages: [number, string][];
+  /** Guest serial bytes produced before this state (to compare a restored run's output). */
+  outputBytes: number;
+  /** Node that took the state. */
+  takenOn: string;
+}
+
+export function manifestKeyBlobs(m: VmManifest): string[] {
+  return [m.state, m.image, ...m.pages.map((p) => p[1])];
+}
+
+/** Bytes of the whole state: non-zero pages plus the machine state (the image is configuration, counted apart). */
+export function fullStateBytes(m: VmManifest): number {
+  return m.pages.length * PAGE_SIZE + m.stateBytes;
+}
+
+/** Keeps the hash of every page of one machine's RAM, redoing only dirtied pages. */
+export class PageHashes {
+  private readonly dirty: DirtySet;
+  /** '' for a zero page. */
+  private readonly hashes: string[];
+
+  constructor(private readonly m: Machine) {
+    this.dirty = dirtyPageHub(m.cpu).subscribe();
+    this.hashes = new Array(m.mem.pages).fill('');
+    for (let p = 0; p < m.mem.pages; p++) this.rehash(p);
+  }
+
+  private rehash(p: number): void {
+    this.hashes[p] = pageIsZero(this.m, p) ? '' : blobHash(copyPage(this.m, p));
+  }
+
+  /** Page hashes now; `changed` gets the pages rehashed since the last call (their bytes are copied then). */
+  update(changed?: (page: number, hash: string, data: Uint8Array) => void): [number, string][] {
+    const bits = this.dirty.update().bits;
+    for (let p = 0; p < bits.length; p++) {
+      if (bits[p] === 0) continue;
+      const zero = pageIsZero(this.m, p);
+      if (zero) {
+        this.hashes[p] = '';
+        continue;
+      }
+      const data = copyPage(this.m, p);
+      const h = blobHash(data);
+      this.hashes[p] = h;
+      changed?.(p, h, data);
+    }
+    this.dirty.clear();
+    const out: [number, string][] = [];
+    for (let p = 0; p < this.hashes.length; p++) if (this.hashes[p] !== '') out.push([p, this.hashes[p]]);
+    return out;
+  }
+
+  close(): void {
+    this.dirty.close();
+  }
+}
+
+export interface CapturedState {
+  manifest: VmManifest;
+  /** Blobs made for this state that were not in the previous one (pages rehashed, the state), by hash. */
+  blobs: Map<string, Uint8Array>;
+}
+
+export interface CaptureInfo {
+  vm: string;
+  imageHash: string;
+  config: MachineConfig;
+  outputBytes: number;
+  takenOn: string;
+}
+
+/**
+ * Take a consistent state of `m` (the caller has paused it between slices).
+ * `first` asks for every page's bytes, not only the ones changed since the
+ * last capture (a new cache, or the first state of this VM).
+ */
+export function captureState(m: Machine, hashes: PageHashes, info: CaptureInfo, first: boolean): CapturedState {
+  const blobs = new Map<string, Uint8Array>();
+  const pages = hashes.update((_p, h, data) => blobs.set(h, data));
+  if (first) for (const [p, h] of pages) if (!blobs.has(h)) blobs.set(h, copyPage(m, p));
+  const stateBlob = cbor.encode(saveMachineState(m));
+  const state = blobHash(stateBlob);
+  blobs.set(state, stateBlob);
+  const manifest: VmManifest = {
+    v: 1,
+    vm: info.vm,
+    icount: m.cpu.icount,
+    stateHash: stateHashOf(m),
+    state,
+    stateBytes: stateBlob.length,
+    image: info.imageHash,
+    config: encodeMachineConfig(info.config),
+    pages,
+    outputBytes: info.outputBytes,
+    takenOn: info.takenOn,
+  };
+  return { manifest, blobs };
+}
+
+export class StateDataError extends Error {
+  override name = 'StateDataError';
+}
+
+/** Put a freshly built machine (image loaded) into the manifest's state from its blobs. */
+export function applyState(m: Machine, manifest: VmManifest, blob: (hash: string) => Uint8Array): void {
+  const pages = manifest.pages.map(([index, h]) => {
+    const data = blob(h);
+    if (blobHash(data) !== h) throw new StateDataError(`page ${index}: blob ${h} does not hash to its name`);
+    return { index, data };
+  });
+  const sb = blob(manifest.state);
+  if (blobHash(sb) !== manifest.state) throw new StateDataError(`machine state blob ${manifest.state} does not hash to its name`);
+  const state = cbor.decode(sb) as MachineState;
+  applyCheckpoints(m, [{ v: 1, icount: manifest.icount, full: true, state, pages }]);
+}
