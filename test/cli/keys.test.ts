@@ -63,7 +63,7 @@ describe('key input', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ reason: 'halt', halt: 'no-wake-source' });
   });
 
-  it('record logs the keys as key events in a version 3 log; replay --verify is identical; a log without keys stays version 2', () => {
+  it('record logs the keys as key events in a version 3 log; replay --verify is identical; a log without keys is version 3 too (serial events' times need it)', () => {
     const t = tempFiles({});
     const rec = vmrr(['record', '--json', '--keys', 'fixtures/keys.in', '--serial', t.path('out.txt'), '-o', t.path('k.vmrr'), 'fixtures/keys.mb']);
     expect(rec.status, rec.stderr).toBe(0);
@@ -76,7 +76,7 @@ describe('key input', () => {
     expect(ins.events.key.count).toBe(codes('Hi, vmrr!\n').length);
     const plain = vmrr(['record', '--json', '-o', t.path('p.vmrr'), 'fixtures/alu.mb']);
     expect(plain.status, plain.stderr).toBe(0);
-    expect(readFileSync(t.path('p.vmrr'))[8]).toBe(2);
+    expect(readFileSync(t.path('p.vmrr'))[8]).toBe(3);
   });
 
   it('--keys with a missing file is a usage error (exit 2, one line); ft-check refuses --keys', () => {

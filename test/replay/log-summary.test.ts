@@ -14,7 +14,7 @@ describe('summarizeLog', () => {
     const s = summarizeLog(path);
     expect(s.frames.nd.frames).toBe(1);
     expect(s.nd.perKind).toEqual({ rdtsc: 2, rdrand: 1, rdseed: 0, clock: 0 });
-    expect(s.events).toEqual({ timer: 1, serial: 1, disk: 1 });
+    expect(s.events).toEqual({ timer: 1, serial: 1, disk: 1, key: 0 });
     expect(s.checkpoints).toEqual({ count: 1, pages: 1, lastIcount: 2000 });
     expect(s.syncs).toEqual({ count: 1, lastIcount: 1000 });
     expect(s.end?.reason).toBe('exit');
