@@ -63,7 +63,7 @@ describe('key input', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ reason: 'halt', halt: 'no-wake-source' });
   });
 
-  it('record logs the keys as key events in a version 3 log; replay --verify is identical; a log without keys is version 3 too (serial events' times need it)', () => {
+  it('record logs the keys as key events in a version 3 log; replay --verify is identical; a log without keys is version 3 too, as the serial events need', () => {
     const t = tempFiles({});
     const rec = vmrr(['record', '--json', '--keys', 'fixtures/keys.in', '--serial', t.path('out.txt'), '-o', t.path('k.vmrr'), 'fixtures/keys.mb']);
     expect(rec.status, rec.stderr).toBe(0);
