@@ -41,6 +41,8 @@ export class NodeGuest {
     this.machine.load(planImage(image, { bios: this.config.bios, ram: this.config.ram, append: this.config.append, imageArg: this.config.imageArg }));
     if (output) this.output.push(...output);
     restore?.(this.machine);
+    // A guest that had ended before it moved stays ended.
+    if (this.machine.exitStatus >= 0) this.end = { reason: 'exit', icount: this.machine.cpu.icount, eip: this.machine.cpu.eip, cs: 0, exitValue: this.machine.exitStatus };
     this.hashes = new PageHashes(this.machine);
   }
 

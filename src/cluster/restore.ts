@@ -84,7 +84,10 @@ export async function restoreVm(o: RestoreOptions): Promise<RestoreReport> {
     const stateHash = stateHashOf(machine);
     const restoreMs = performance.now() - t0;
     const report: RestoreReport = { vm: o.vm, icount: m.icount, from: t.id, expectedHash: m.stateHash, stateHash, hashMatches: stateHash === m.stateHash, restoreMs, outputBytesBefore: m.outputBytes, run: null, states };
-    if (o.run && report.hashMatches) {
+    if (o.run && report.hashMatches && machine.exitStatus >= 0) {
+      // A state taken after the guest wrote isa-debug-exit: it has ended, nothing runs on.
+      report.run = { reason: 'exit', icount: machine.cpu.icount, exitValue: machine.exitStatus, stateHash, outputBytes: 0 };
+    } else if (o.run && report.hashMatches) {
       const stop = await machine.runAsync({ maxInsns: o.maxInsns, signal: o.signal });
       report.run = { reason: stop.reason, icount: stop.icount, exitValue: stop.exitValue ?? null, stateHash: stateHashOf(machine), outputBytes: output.length };
     }
