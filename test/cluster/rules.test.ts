@@ -3,17 +3,7 @@
 // targets and lost nodes never chosen, and choices independent of input order.
 import { describe, expect, it } from 'vitest';
 import { assignDestinations, assignSources, destCost, type Target, type VmCache, type VmNeed } from '../../src/cluster/rules.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../src/cluster/simulate.js';
 
 interface World {
   caches: VmCache[];
