@@ -26,8 +26,8 @@ export interface GdbAddress {
 const KiB = 1024;
 export const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
-export const MIN_RAM = 2 * MiB;
-export const MAX_RAM = 3 * GiB;
+export { MIN_RAM, MAX_RAM } from '../machine/config.js';
+import { MIN_RAM, MAX_RAM, MIN_MHZ, MAX_MHZ } from '../machine/config.js';
 
 /** QEMU's -m syntax: a number with an optional K, M or G suffix; no suffix means MiB. */
 export function parseRamSize(raw: string): number {
@@ -76,7 +76,7 @@ export function parseClock(raw: string): ClockMode {
 /** A nominal CPU speed in MHz: a number from 1 to 100000. */
 export function parseMhz(raw: string): number {
   const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!(n >= 1 && n <= 100000)) throw new OptionError(`--mhz: '${raw}' is not a speed from 1 to 100000 (MHz)`);
+  if (!(n >= MIN_MHZ && n <= MAX_MHZ)) throw new OptionError(`--mhz: '${raw}' is not a speed from 1 to 100000 (MHz)`);
   return n;
 }
 

@@ -105,6 +105,12 @@ export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
   };
 }
 
+/** Bounds on RAM size (bytes, in whole 4 KiB pages) and CPU speed (MHz), for the flags and for a log's header alike. */
+export const MIN_RAM = 2 << 20;
+export const MAX_RAM = 3 * 2 ** 30;
+export const MIN_MHZ = 1;
+export const MAX_MHZ = 100000;
+
 /** The header's `machine` map back; fields older logs lack take their defaults. */
 export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg: string): MachineConfig {
   const num = (k: string, dflt?: number): number => {
@@ -116,11 +122,11 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
   const d = DEFAULT_MACHINE_CONFIG;
   // The same bounds the CLI puts on --ram, --mhz and the TLB geometry: a header that passed its CRC may still lie.
   const ram = num('ram');
-  if (ram < 2 << 20 || ram > 3 * 2 ** 30 || ram % 4096 !== 0) {
+  if (ram < MIN_RAM || ram > MAX_RAM || ram % 4096 !== 0) {
     throw new ConfigError(`the header's machine configuration has RAM size ${ram}, not a multiple of 4 KiB from 2 MiB to 3 GiB`);
   }
   const mhz = num('mhz');
-  if (!(mhz >= 1 && mhz <= 100000)) throw new ConfigError(`the header's machine configuration has CPU speed ${mhz} MHz, not 1 to 100000`);
+  if (!(mhz >= MIN_MHZ && mhz <= MAX_MHZ)) throw new ConfigError(`the header's machine configuration has CPU speed ${mhz} MHz, not 1 to 100000`);
   const tlb = { entries: num('tlbEntries', d.tlbEntries), ways: num('tlbWays', d.tlbWays) };
   const bad = checkGeometry(tlb);
   if (bad) throw new ConfigError(`the header's machine configuration has a bad TLB geometry: ${bad}`);
