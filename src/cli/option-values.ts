@@ -2,7 +2,7 @@
 // or throws an OptionError whose message is one line, fit for `vmrr: <message>`.
 
 import type { IoDelivery } from '../machine/scheduler.js';
-import type { ClockMode } from '../machine/config.js';
+import { MAX_MHZ, MAX_RAM, MIN_MHZ, MIN_RAM, type ClockMode } from '../machine/config.js';
 
 /** A bad option value; the message is one line, fit for `vmrr: <message>`. */
 export class OptionError extends Error {
@@ -27,7 +27,6 @@ const KiB = 1024;
 export const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 export { MIN_RAM, MAX_RAM } from '../machine/config.js';
-import { MIN_RAM, MAX_RAM, MIN_MHZ, MAX_MHZ } from '../machine/config.js';
 
 /** QEMU's -m syntax: a number with an optional K, M or G suffix; no suffix means MiB. */
 export function parseRamSize(raw: string): number {
