@@ -142,9 +142,10 @@ export class NdReplayBuffer {
   /**
    * Throw NdDivergence if an entry was taken at the wrong place. The check
    * value (which also covers EIPs) can only be compared once the whole block
-   * is consumed; `final` also demands that it was.
+   * is consumed; `final` also demands that it was, up to the entries logged
+   * before icount `before` (a position mid-log: later entries are still to come).
    */
-  verify(final = false): void {
+  verify(final = false, before = Number.POSITIVE_INFINITY): void {
     const b = this.block;
     if (!b) return;
     const from = `the ND block from ${this.origin}`;
@@ -162,7 +163,7 @@ export class NdReplayBuffer {
         -1, null, null,
       );
     }
-    if (final && this.pos < this.count) {
+    if (final && this.pos < this.count && b.icounts[this.pos] < before) {
       const i = this.pos;
       const exp = { kind: b.kinds[i], icount: b.icounts[i] };
       throw new NdDivergence('unconsumed', `ND divergence: the replay ended before entry ${i} of ${from}, ${where(exp)}`, i, exp, null);

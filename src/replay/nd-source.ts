@@ -169,10 +169,15 @@ export class ReplayNdSource implements NdSource {
     this.failure = c.failure;
   }
 
-  /** At the end of a replay: everything recorded must have been consumed, at the right places. */
-  finish(): void {
+  /**
+   * At the end of a replay: everything recorded must have been consumed, at
+   * the right places. At a position `before` inside the log (an FT round's
+   * end), only the entries logged before it: a block the buffer already
+   * loaded may hold later ones.
+   */
+  finish(before = Number.POSITIVE_INFINITY): void {
     if (this.failure) throw this.failure;
-    this.buf.verify(true);
+    this.buf.verify(true, before);
   }
 
   /** Load blocks until one has entries (a well-formed log has no empty ones) or the log has no more. */

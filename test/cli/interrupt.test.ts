@@ -90,12 +90,14 @@ describe('signals stop long-running commands', () => {
 
   it('replay of a finished log stops on SIGINT with 130, saying how far it matched; the log is untouched', async () => {
     const log = t.path('whole.vmrr');
-    // A finished log long enough to replay for seconds: bench.mb cut by the instruction limit.
-    const rec = vmrr(['record', LONG, '--max-insns', '60000000', '-o', log]);
+    // A finished log long enough to replay for a second or more even on a fast
+    // host (about 1.2 s at 200 MIPS): bench.mb cut by the instruction limit.
+    // The signal goes 100 ms after the first output byte, well before the end.
+    const rec = vmrr(['record', LONG, '--max-insns', '250000000', '-o', log]);
     expect(rec.status, rec.stderr).toBe(3);
     const before = inspect(log);
     expect(before.complete).toBe(true);
-    const r = await interrupt(['replay', '--verify', log], 'SIGINT');
+    const r = await interrupt(['replay', '--verify', log], 'SIGINT', () => true, 100);
     expect(r.signal, r.stderr).toBeNull();
     expect(r.status, r.stderr).toBe(130);
     expect(r.stopMs).toBeLessThan(3000);

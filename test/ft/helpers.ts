@@ -40,15 +40,21 @@ export interface FtTestOptions {
 }
 
 export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
+  const parts: Buffer[] = [];
+  const report = await ftCheck(ftOptions(name, t, parts));
+  return { report, out: Buffer.concat(parts).toString('latin1') };
+}
+
+/** The options ft() checks with; released output goes to `parts`. */
+export function ftOptions(name: string, t: FtTestOptions, parts: Buffer[]): FtCheckOptions {
   const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
   // Small RAM: each machine's fresh memory is costly to fault in here; these fixtures need little.
   const ram = t.ram ?? SMALL_RAM;
   const clock = t.clock ?? 'host';
   const plan = loadMultiboot(bytes, ram, '');
-  const parts: Buffer[] = [];
   const diskBytes = t.disk ? new Uint8Array(readFileSync(join(FIXTURES, t.disk))) : undefined;
   const config: MachineConfig = { ...DEFAULT_MACHINE_CONFIG, ram, imageArg: name, clock };
-  const opts: FtCheckOptions = {
+  return {
     image: name,
     setup: { plan, config },
     recorder: {
@@ -74,8 +80,6 @@ export async function ft(name: string, t: FtTestOptions = {}): Promise<FtRun> {
     release: (_ch, b) => parts.push(Buffer.from(b)),
     now: () => performance.now(),
   };
-  const report = await ftCheck(opts);
-  return { report, out: Buffer.concat(parts).toString('latin1') };
 }
 
 const runCache = new Map<string, { out: string; icount: number; reason: string; exitValue: number | null }>();
