@@ -28,6 +28,7 @@ if (process.stderr.isTTY) process.stderr.write('\r');
 console.log(`fuzz: ${r.cases} cases, seed ${seed}, ${((performance.now() - start) / 1000).toFixed(0)} s`);
 for (const [k, v] of Object.entries(r.counts)) console.log(`  ${k.padEnd(9)} ${v}`);
 console.log(`  max RSS growth in one case: ${(r.maxRssGrowth / (1 << 20)).toFixed(1)} MiB`);
+console.log(`  slowest case: ${(r.slowest.ms / 1000).toFixed(1)} s (${r.slowest.label})`);
 for (const m of r.internal.values()) console.log(`\ninternal error: ${m}`);
 for (const h of r.hangs) console.log(`hang: ${h}`);
 process.exit(r.counts.internal + r.counts.hang > 0 ? 1 : 0);

@@ -31,6 +31,8 @@ export interface FuzzResult {
   /** Largest resident-set growth seen over one case, in bytes. */
   maxRssGrowth: number;
   cases: number;
+  /** The case that took longest (a hang is one over the budget). */
+  slowest: { ms: number; label: string };
 }
 
 /** A small deterministic PRNG (mulberry32). */
@@ -160,7 +162,12 @@ function byteMutation(bytes: Uint8Array, r: () => number): Uint8Array {
   if (kind === 0) out[at] ^= 1 << Math.floor(r() * 8);
   else if (kind === 1) for (let i = 0; i < 1 + r() * 16 && at + i < out.length; i++) out[at + i] = Math.floor(r() * 256);
   else if (kind === 2) return out.subarray(0, at);
-  else return Uint8Array.from([...out.subarray(0, at), ...Array.from({ length: 1 + Math.floor(r() * 8) }, () => Math.floor(r() * 256)), ...out.subarray(at)]);
+  const ins = Array.from({ length: 1 + Math.floor(r() * 8) }, () => Math.floor(r() * 256));
+  const grown = new Uint8Array(out.length + ins.length);
+  grown.set(out.subarray(0, at), 0);
+  grown.set(ins, at);
+  grown.set(out.subarray(at), at + ins.length);
+  return grown;
   return out;
 }
 
@@ -218,7 +225,7 @@ function pickTarget(r: () => number, w: [number, number, number, number]): numbe
 export async function fuzzLogs(corpus: Corpus, cases: number, seed: number, opts: FuzzOptions = {}): Promise<FuzzResult> {
   const r = rng(seed);
   const dir = mkdtempSync(join(tmpdir(), 'vmrr-fuzz-'));
-  const res: FuzzResult = { counts: { ok: 0, refused: 0, internal: 0, hang: 0 }, internal: new Map(), hangs: [], maxRssGrowth: 0, cases: 0 };
+  const res: FuzzResult = { counts: { ok: 0, refused: 0, internal: 0, hang: 0 }, internal: new Map(), hangs: [], maxRssGrowth: 0, cases: 0, slowest: { ms: 0, label: '' } };
   const frameCache = new Map<string, { frames: FrameAt[]; kinds: number[] }>();
   for (let i = 0; i < cases; i++) {
     const seedLog = corpus.logs[Math.floor(r() * corpus.logs.length)];
@@ -238,15 +245,16 @@ export async function fuzzLogs(corpus: Corpus, cases: number, seed: number, opts
     }
     const cborLevel = r() < 0.6;
     const bytes = (cborLevel ? cborMutation(seedLog.bytes, r, cached.frames, cached.kinds) : null) ?? byteMutation(seedLog.bytes, r);
-    const path = join(dir, `case-${i % 8}.vmrr`);
-    writeFileSync(path, bytes);
     const target = pickTarget(r, opts.weights ?? [1, 1, 1, 1]);
     const to = seedLog.seekTo.length > 0 && r() < 0.8 ? seedLog.seekTo[Math.floor(r() * seedLog.seekTo.length)] + Math.floor(r() * 1000) : Math.floor(r() * 50_000);
     const withEvents = r() < 0.5;
     if (opts.only !== undefined && opts.only !== i) continue;
+    const path = join(dir, `case-${i % 8}.vmrr`);
+    writeFileSync(path, bytes);
     if (opts.keep) writeFileSync(opts.keep, bytes);
     const label = `seed ${seed} case ${i}: ${seedLog.name}, ${cborLevel ? 'cbor' : 'byte'} mutation, ${['read', 'inspect', 'replay', `replay --to ${to}`][target]}`;
     const rss = process.memoryUsage().rss;
+    const t0 = performance.now();
     let outcome: Outcome;
     try {
       const v = await within(opts.caseMs ?? 10_000, async (signal) => {
@@ -281,6 +289,8 @@ export async function fuzzLogs(corpus: Corpus, cases: number, seed: number, opts
         if (!res.internal.has(key)) res.internal.set(key, `${label}: ${msg}\n${String((e as Error)?.stack ?? '').split('\n').slice(1, 4).join('\n')}`);
       }
     }
+    const ms = performance.now() - t0;
+    if (ms > res.slowest.ms) res.slowest = { ms, label };
     if (outcome === 'hang') res.hangs.push(label);
     res.counts[outcome]++;
     res.cases++;
