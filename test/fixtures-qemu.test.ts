@@ -135,14 +135,23 @@ describe('fixtures under QEMU', () => {
     run(
       `${entry.name}: serial output and exit status match fixtures/${entry.expected}`,
       async () => {
-        const r = await runQemu(qemu as string, entry);
+        let r = await runQemu(qemu as string, entry);
+        const expectedBytes = readFileSync(path.join(fixturesDir, entry.expected));
+        if (!r.timedOut && !r.stdout.equals(expectedBytes)) {
+          // QEMU's device timing (the 16550's character timeout, the RTC) follows
+          // the host clock: on a loaded host one run can land on the other side of
+          // a guest's timing window. A second run tells that from a real difference;
+          // a deterministic mismatch fails both times.
+          console.warn(`fixtures-qemu: ${entry.name}: output differed on the first QEMU run; running it once more`);
+          r = await runQemu(qemu as string, entry);
+        }
         expect(r.timedOut, `QEMU timed out after ${entry.timeoutMs} ms`).toBe(false);
         const expected = readFileSync(path.join(fixturesDir, entry.expected));
         expect(r.stdout.toString('latin1')).toBe(expected.toString('latin1'));
         expect(r.stdout.equals(expected)).toBe(true);
         expect(r.status, r.stderr).toBe(entry.exitStatus);
       },
-      entry.timeoutMs + 10000,
+      2 * entry.timeoutMs + 10000,
     );
   }
 });
