@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { Machine } from '../../src/machine/machine.js';
 import { loadMultiboot } from '../../src/machine/loaders.js';
 import { HostInputSource } from '../../src/replay/input-source.js';
+import { setEngine } from './gen/engine.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures');
 const RAM = 32 << 20;
@@ -18,7 +19,7 @@ const RAM = 32 << 20;
 function boot(name: string, blocks: boolean): { m: Machine; out: () => string } {
   let out = '';
   const m = new Machine({ ramBytes: RAM, input: new HostInputSource(), serial: (b) => { out += String.fromCharCode(b); } });
-  m.cpu.blockThreshold = blocks ? 2 : 0;
+  setEngine(m.cpu, blocks ? 'compiled' : 'interp');
   m.load(loadMultiboot(new Uint8Array(readFileSync(join(FIXTURES, name))), RAM, ''));
   return { m, out: () => out };
 }
