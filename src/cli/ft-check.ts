@@ -13,7 +13,8 @@ import { ftCheck } from '../ft/checker.js';
 import type { FtReport } from '../ft/report.js';
 import { parseInjection, type Injection, type LooseSource } from '../ft/inject.js';
 import { loadPlan, readImage, type RunIo } from './run.js';
-import { BufferedSink, discardSink, fileSink, type ByteSink } from './sinks.js';
+import { BufferedSink, discardSink, fileSink, writeTextFile, type ByteSink } from './sinks.js';
+import { ScreenModel } from '../ft/screen-channel.js';
 import { openSerialInput, type StreamByteSource } from './serial-input.js';
 import { ReleaseSink } from '../ft/release-sink.js';
 import { debugconChannel } from '../ft/outputs.js';
@@ -39,13 +40,18 @@ export interface FtCheckCliOptions extends MachineFlags {
   ledger?: string;
   /** After losing the secondary, keep trying to get a new one (full resync when it joins). */
   rejoin?: boolean;
+  /** --screen FILE: the released VGA text screen when the check ends. */
+  screen?: string;
 }
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 export async function ftCheckCommand(image: string | undefined, opts: FtCheckCliOptions, io: RunIo): Promise<FtReport> {
-  if (opts.keys !== undefined) throw new OptionError('ft-check does not take --keys yet (keystroke input is supported by run and record)');
-  if (opts.vgaRom !== undefined) throw new OptionError('ft-check does not take --vga-rom yet (run, record and replay do)');
+  if (opts.vgaRom !== undefined && opts.bios === undefined) throw new OptionError('--vga-rom needs --bios: a BIOS runs the VGA option ROM');
+  if (opts.keys !== undefined && opts.secondary !== undefined) {
+    throw new OptionError('ft-check --keys works with the secondary in this process (--threads 1 or 2), not with --secondary: a takeover could not go on typing');
+  }
+  if (opts.keys === '-' && opts.serialIn === '-') throw new OptionError('--keys - and --serial-in - cannot both read standard input');
   const { plan, path } = await loadPlan(image, { ...opts, exitCode: 'vmrr', json: opts.json });
   for (const w of plan.warnings) io.warn(w);
   for (const inj of opts.inject) {
@@ -59,6 +65,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
   const open = (s: ByteSink): ByteSink => (sinks.push(s), s);
   let disk: FileDisk | undefined;
   let serialIn: StreamByteSource | undefined;
+  let keysIn: StreamByteSource | undefined;
   try {
     let diskBytes: Uint8Array | undefined;
     if (opts.disk !== undefined) {
@@ -66,10 +73,15 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       diskBytes = await readImage(opts.disk, 'disk');
     }
     if (opts.serialIn !== undefined) serialIn = await openSerialInput(opts.serialIn, io.stdin ?? process.stdin);
+    if (opts.keys !== undefined) keysIn = await openSerialInput(opts.keys, io.stdin ?? process.stdin, '--keys');
+    const vgaRom = opts.vgaRom !== undefined ? await readImage(opts.vgaRom, 'VGA ROM') : undefined;
     // With a remote secondary, released output is written at once (a takeover resumes after the last byte written).
     const rel = opts.secondary !== undefined || opts.output !== undefined ? new ReleaseSink(opts.output ?? null, { append: false, ledger: opts.ledger, by: 'primary', discard: opts.json && opts.output === undefined }) : null;
     const out = open(rel ? { write: (b) => rel.write(Uint8Array.of(b)), flush: () => {}, close: () => rel.close() } : opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b)));
     const routes = new Map<string, ByteSink>([['serial', out], ['debugcon', out]]);
+    // The screen channel: released updates applied to the screen --screen writes at the end.
+    const screen = new ScreenModel();
+    routes.set('screen', { write: (b) => screen.write([b]), flush: () => {}, close: () => {} });
     for (const d of opts.debugcon) {
       routes.set(debugconChannel(d.port), open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
     }
@@ -79,7 +91,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
     const engine = opts.threads === 2 || remote ? (await import('../ft/parallel.js')).ftCheckParallel : ftCheck;
     const report = await engine({
       image: imagePath,
-      setup: { plan, config },
+      setup: { plan, config, ...(vgaRom ? { vgaRom } : {}) },
       recorder: {
         ndBufferSize: opts.ndBuffer,
         mhz: opts.mhz,
@@ -96,6 +108,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       },
       disk: disk && diskBytes ? { primary: disk, bytes: diskBytes } : undefined,
       serialIn,
+      keysIn,
       maxInsns: opts.maxInsns,
       injections: opts.inject,
       loose: opts.loose,
@@ -106,6 +119,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
         if (!s) return;
         if (remote && arbiter.lost(remote.generation())) throw new SupersededError('the secondary took over the output (it won the arbitration after the link was lost): this primary stops');
         if (rel && s === out) rel.write(bytes);
+        else if (channel === 'screen') screen.write(bytes);
         else for (const b of bytes) s.write(b);
       },
       claim: remote ? () => arbiter.claim(remote.generation()) : undefined,
@@ -122,12 +136,14 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       },
     });
     for (const s of sinks) s.flush();
+    if (opts.screen !== undefined) writeTextFile(opts.screen, screen.text(), 'screen');
     // Disk writes are output too: written back only when every one was confirmed or committed by a resync.
     if (disk && opts.diskWritable && report.verdict.ok) await disk.commit();
     return report;
   } finally {
     for (const s of sinks) s.close();
     serialIn?.close();
+    keysIn?.close();
     await disk?.close();
   }
 }

@@ -245,6 +245,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--rejoin', 'with --secondary: after losing the secondary, keep trying for a new one (spawned again, or at the same address) and give it the whole machine')
     .option('--output <file>', 'write the released guest output (COM1, port 0xE9) to FILE instead of standard output')
     .option('--ledger <file>', 'record each write of released output (who, offset, length) in FILE, one JSON line each')
+    .option('--screen <file>', 'when the check ends, write the released VGA text screen to FILE (UTF-8, one line per row)')
     .option('--json', 'print the report as one JSON object on standard output (see docs/cli-json.md)')
     .option('--report <file>', 'also write the JSON report to FILE')
     .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none); also when a remote secondary was lost and the primary ran on unprotected\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec; the secondary refused the handshake, could not be reached, or spoke garbage\n  5  the link to the secondary was lost and the secondary claimed the output (it took over): this primary stopped\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-check(1).')

@@ -191,8 +191,8 @@ export const OPTIONS: readonly OptionSpec[] = [
       'Letters, digits, punctuation, space, Tab, Enter (LF or CR), Backspace and Esc (0x1B); Shift is pressed ' +
       'around upper case and shifted symbols; a NUL byte types nothing and waits 1 s of guest time; other ' +
       'bytes are skipped. Keys come once the guest has enabled the keyboard (command 0xF4), 10 ms of guest time ' +
-      'apart, each when the i8042 output buffer is empty; a record logs them as key events (log format 3). ' +
-      'Not supported by ft-check yet.',
+      'apart, each when the i8042 output buffer is empty; a record logs them as key events (log format 3), and ' +
+      'ft-check streams them to its secondary the same way (not with --secondary).',
   },
   {
     key: 'vgaRom',
@@ -203,7 +203,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     details:
       'SeaBIOS runs it as an option ROM; Debian\'s seabios package has one for this VGA (vgabios-isavga.bin), which ' +
       'sets text mode 3 and serves INT 10h, so the firmware\'s and the boot sector\'s INT 10h text reaches the screen ' +
-      '(--screen). The path is recorded in a log\'s header and read again on replay. Not supported by ft-check yet.',
+      '(--screen). The path is recorded in a log\'s header and read again on replay (and by an ft-check secondary).',
   },
   {
     key: 'disk',

@@ -15,6 +15,19 @@ import type { PortBus } from './port-bus.js';
 const ST01_V_RETRACE = 0x08;
 const ST01_DISP_ENABLE = 0x01;
 
+/** The text page the CRTC shows: its size, the characters, the raw cells (character, attribute), the cursor. */
+export interface TextScreen {
+  cols: number;
+  rows: number;
+  chars: Uint8Array;
+  /** cols * rows cells of two bytes: character, attribute (what ft-check compares). */
+  cells: Uint8Array;
+  /** Cursor cell relative to the start address. */
+  cursor: number;
+  /** CR0A bit 5: the cursor is not shown. */
+  cursorOff: boolean;
+}
+
 export interface VgaState {
   v: 1;
   crtc: Uint8Array;
@@ -209,7 +222,7 @@ export class Vga {
    * BIOS has programmed it), or null when the graphics controller is in a
    * graphics mode. `read(addr, len)` reads guest-physical memory.
    */
-  textScreen(read: (addr: number, len: number) => Uint8Array): { cols: number; rows: number; chars: Uint8Array; cursor: number } | null {
+  textScreen(read: (addr: number, len: number) => Uint8Array): TextScreen | null {
     const programmed = this.crtc[1] !== 0;
     if (programmed && this.gc[6] & 1) return null;
     const cols = programmed ? this.crtc[1] + 1 : 80;
@@ -221,7 +234,7 @@ export class Vga {
     const page = read(base + start * 2, cols * rows * 2);
     const chars = new Uint8Array(cols * rows);
     for (let i = 0; i < chars.length; i++) chars[i] = page[i * 2];
-    return { cols, rows, chars, cursor: this.cursor - start };
+    return { cols, rows, chars, cells: page, cursor: this.cursor - start, cursorOff: (this.crtc[0x0a] & 0x20) !== 0 };
   }
 
   save(): VgaState {

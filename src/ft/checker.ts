@@ -32,6 +32,8 @@ export interface FtCheckOptions {
   /** The primary's disk, and the image's bytes for the secondary's copy. */
   disk?: { primary: DiskBackend; bytes: Uint8Array };
   serialIn?: ByteSource;
+  /** --keys: keystrokes for the primary's keyboard. */
+  keysIn?: ByteSource;
   maxInsns?: number;
   injections: readonly Injection[];
   loose: readonly LooseSource[];
@@ -64,7 +66,7 @@ export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
   const link = new FrameLink();
   const drops = new DropFilter(o.injections.filter((i): i is Extract<Injection, { kind: 'drop' }> => i.kind === 'drop'));
   link.onSend = drops.onSend;
-  const p = new Primary({ ...o.setup, recorder: o.recorder, link, disk: o.disk?.primary, serialIn: o.serialIn });
+  const p = new Primary({ ...o.setup, recorder: o.recorder, link, disk: o.disk?.primary, serialIn: o.serialIn, keysIn: o.keysIn });
   const flips = o.injections.filter((i): i is Extract<Injection, { kind: 'reg' | 'mem' }> => i.kind !== 'drop');
   const s = new Secondary({ header: link.header(), setup: o.setup, link, loose: o.loose, flips, drops, diskBytes: o.disk?.bytes });
   // Both machines are loaded alike: the first common point.

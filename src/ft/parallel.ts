@@ -48,7 +48,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   const local = remote ? null : new RemoteSecondary();
   const link = new FrameLink();
   const tally = inputTally(link);
-  const p = new Primary({ ...o.setup, recorder: o.recorder, link, serialIn: o.serialIn, disk: o.disk?.primary });
+  const p = new Primary({ ...o.setup, recorder: o.recorder, link, serialIn: o.serialIn, keysIn: o.keysIn, disk: o.disk?.primary });
   let s = local ?? new RemoteSecondary(await o.channel!(link.encodedHeader));
   // What loading read goes with the header: the secondary's own load takes those values.
   const first = link.encodedSince(1);

@@ -13,11 +13,14 @@ import { Recorder, type RecorderOptions } from '../replay/recorder.js';
 import type { FrameLink } from './link.js';
 import { OutputLog, debugconChannel } from './outputs.js';
 import { DiskTap } from './disk-tap.js';
+import { ScreenTap } from './screen-channel.js';
 
 /** What both guests are built from: the load plan and the one machine configuration. */
 export interface GuestSetup {
   plan: LoadPlan;
   config: MachineConfig;
+  /** The bytes of config.vgaRom (--vga-rom), read by whoever builds the setup. */
+  vgaRom?: Uint8Array;
 }
 
 export interface PrimaryOptions extends GuestSetup {
@@ -25,6 +28,8 @@ export interface PrimaryOptions extends GuestSetup {
   link: FrameLink;
   disk?: DiskBackend;
   serialIn?: ByteSource;
+  /** Keystrokes for the PS/2 keyboard (--keys): logged as key events, which the secondary replays. */
+  keysIn?: ByteSource;
 }
 
 export class Primary {
@@ -34,6 +39,8 @@ export class Primary {
   readonly disk?: DiskTap;
   readonly tracker: CheckpointTracker;
   readonly hasher: StateHasher;
+  /** The VGA text screen, sampled at every sync point and the end (the 'screen' channel). */
+  readonly screen: ScreenTap;
 
   constructor(opts: PrimaryOptions) {
     this.recorder = new Recorder({ ...opts.recorder, path: '(ft link)' }, (h) => opts.link.sink(h));
@@ -45,6 +52,8 @@ export class Primary {
       serial: this.out.sink('serial'),
       debugcon: (port) => this.out.sink(debugconChannel(port)),
       serialIn: opts.serialIn,
+      keysIn: opts.keysIn,
+      vgaRom: opts.vgaRom,
       disk: this.disk,
       onEvent: rec.onEvent,
     });
@@ -56,6 +65,7 @@ export class Primary {
     rec.input.installBufferExit(m);
     this.tracker = new CheckpointTracker(m);
     this.hasher = new StateHasher(m);
+    this.screen = new ScreenTap(m, this.out.sink('screen'));
   }
 
   get icount(): number {
@@ -69,6 +79,7 @@ export class Primary {
 
   /** End the round with a sync point: everything before it is on the link. */
   sync(stop: StopInfo): Uint8Array {
+    this.screen.sample();
     const hash = this.hasher.hashBytes();
     this.recorder.sync(stop.icount, stop.eip >>> 0, hash);
     return hash;
@@ -76,6 +87,7 @@ export class Primary {
 
   /** The guest stopped: the end frame (or, interrupted, the link is cut). */
   finish(stop: StopInfo): Uint8Array {
+    if (stop.reason !== 'interrupted') this.screen.sample();
     const hash = this.hasher.hashBytes();
     if (stop.reason === 'interrupted') this.recorder.abort(stop.icount);
     else this.recorder.finish(stop, hash, {});

@@ -81,7 +81,8 @@ export function checkHello(hello: Hello, o: Pick<ServerOptions, 'version' | 'ima
   let initrd: Uint8Array | undefined;
   if (config.initrd) initrd = readOwn(config.initrd, 'initrd');
   const plan = planImage(bytes, { bios: config.bios, ram: config.ram, append: config.append, imageArg: config.imageArg, initrd });
-  return { header, setup: { plan, config }, diskBytes, diskPath };
+  const vgaRom = config.vgaRom ? readOwn(config.vgaRom, 'VGA ROM') : undefined;
+  return { header, setup: { plan, config, ...(vgaRom ? { vgaRom } : {}) }, diskBytes, diskPath };
 }
 
 function readOwn(path: string, what: string): Uint8Array {

@@ -22,6 +22,7 @@ import type { FrameLink, LinkCursor } from './link.js';
 import type { Injection, InjectionOutcome, LooseSource } from './inject.js';
 import { OutputLog, debugconChannel } from './outputs.js';
 import { DiskTap } from './disk-tap.js';
+import { ScreenTap } from './screen-channel.js';
 import { SecondaryEvents, SecondaryInput } from './secondary-input.js';
 import type { GuestSetup } from './primary.js';
 import type { DropFilter } from './drop-filter.js';
@@ -64,6 +65,8 @@ export class Secondary {
   readonly disk?: DiskTap;
   readonly tracker: CheckpointTracker;
   readonly hasher: StateHasher;
+  /** The VGA text screen, sampled where the primary sampled its own (the 'screen' channel). */
+  readonly screen: ScreenTap;
   private readonly input: SecondaryInput;
   private readonly events: SecondaryEvents;
   private readonly link: FrameLink;
@@ -99,6 +102,7 @@ export class Secondary {
       serial: this.out.sink('serial'),
       debugcon: (port) => this.out.sink(debugconChannel(port)),
       disk: this.disk,
+      vgaRom: s.vgaRom,
       events: this.events,
     });
     this.machine = m;
@@ -108,6 +112,7 @@ export class Secondary {
     m.load(s.plan);
     this.tracker = new CheckpointTracker(m);
     this.hasher = new StateHasher(m);
+    this.screen = new ScreenTap(m, this.out.sink('screen'));
   }
 
   get icount(): number {
@@ -184,6 +189,7 @@ export class Secondary {
       if (next) continue;
       const left = p.kind === 'sync' ? this.leftover(p.index, target) : this.leftover(Infinity, Infinity);
       if (left) return { kind: 'input', point: p, ...left };
+      this.screen.sample();
       return { kind: 'reached', point: p, stop: cur.stop ?? this.here() };
     }
   }
@@ -250,6 +256,7 @@ export class Secondary {
 
   /** After a resync at icount `at`: faults before it will never be reached. */
   resynced(at: number): void {
+    this.screen.rebase();
     this.stopped = null;
     this.failed = null;
     for (const f of this.flips) if (!f.applied && f.flip.icount < at) f.skipped = true;

@@ -99,7 +99,7 @@ export function liveMachine(o: TakeoverOptions, sink: { serial: (b: number) => v
   let disk: MemoryDisk | null = null;
   if (sec.disk) disk = new MemoryDisk((sec.disk.inner as MemoryDisk).contents());
   const serialIn = o.serialIn ? new BytesLeft(readFileSync(o.serialIn.path).subarray(o.serialIn.taken)) : undefined;
-  const m = buildMachine(cfg, input, { serial: sink.serial, debugcon: sink.debugcon, serialIn, disk: disk as DiskBackend | undefined });
+  const m = buildMachine(cfg, input, { serial: sink.serial, debugcon: sink.debugcon, serialIn, disk: disk as DiskBackend | undefined, vgaRom: setup.vgaRom });
   m.load(setup.plan);
   restoreSnapshot(m, takeSnapshot(sec.machine));
   return { machine: m, disk };
