@@ -102,6 +102,7 @@ function refuseOnNode(o: NodeStartOptions): void {
     ['--keys', o.keys !== undefined],
     ['--vga-rom', o.vgaRom !== undefined],
     ['--debugcon', o.debugcon.length > 0],
+    ['--disk', o.disk !== undefined],
     ['--max-insns', o.maxInsns !== undefined],
   ];
   const bad = given.filter(([, g]) => g).map(([f]) => f);
