@@ -40,7 +40,8 @@ const guard = async <T>(f: () => Promise<T>): Promise<T> => {
   }
 };
 
-const SEE = (page: string) => `\nExit status:\n  0  done\n  1  ${page === 'replicate' ? 'a VM was not replicated in some round' : page === 'restore' ? 'the restored state hash differs from the primary\'s' : '-'}\n  2  bad usage, an address that does not answer, no such guest or state\n${page === 'restore' ? '  3  the restored guest failed (triple fault, instruction limit); 4: it halted for good\n' : ''}  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-${page}(1), docs/replication.md, docs/cli-json.md for --json.`;
+const ONE: Record<string, string> = { replicate: '  1  a VM was not replicated in some round\n', restore: "  1  the restored state hash differs from the primary's\n" };
+const SEE = (page: string) => `\nExit status:\n  0  done\n${ONE[page] ?? ''}  2  bad usage, an address that does not answer, no such guest or state\n${page === 'restore' ? '  3  the restored guest failed (triple fault, instruction limit); 4: it halted for good\n' : ''}  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-${page}(1), docs/replication.md, docs/cli-json.md for --json.`;
 
 export function addClusterCommands(program: Command, ctx: ClusterContext): void {
   const out = (json: boolean, data: unknown, text: () => string) => (json ? process.stdout.write(jsonText(data) + '\n') : process.stderr.write(text()));
@@ -50,7 +51,7 @@ export function addClusterCommands(program: Command, ctx: ClusterContext): void 
     .summary('a primary compute node: run guests, cache their state, migrate them (and start|ls|migrate|stop)')
     .description('With --listen: serve as a primary node until SIGINT/SIGTERM, running the guests submitted to it and caching their state pages (at most --cache bytes besides each guest\'s last state). The subcommands talk to running nodes.')
     .option('--listen <[host:]port>', 'serve on this address (port 0: any free port; the address is printed)')
-    .option('--cache <size>', 'bytes of state pages to cache (e.g. 256M)', parseCacheSize, 256 << 20)
+    .addOption(new Option('--cache <size>', 'bytes of state pages to cache, with a K, M or G suffix').argParser(parseCacheSize).default(256 << 20, '256M'))
     .option('--json', 'print the address as {"listening": ...} and, at the end, the guests as JSON on standard output')
     .addHelpText('after', SEE('node'))
     .action(async (parsed: { listen?: string; cache: number; json?: boolean }) => {

@@ -10,10 +10,11 @@ import type { GuestInfo } from '../cluster/guest.js';
 import { replicateRound, type RoundReport } from '../cluster/replicate.js';
 import { restoreVm, RestoreError, type RestoreReport } from '../cluster/restore.js';
 import { parseRedisUrl, StoreError } from '../cluster/store.js';
+import { StateDataError } from '../cluster/vm-state.js';
 
 /** Cluster errors are the user's (an address that does not answer, a VM with no state): exit status 2. */
 export function asUserError(e: unknown): unknown {
-  if (e instanceof NodeError || e instanceof StoreError || e instanceof RestoreError) return new UsageError(e.message);
+  if (e instanceof NodeError || e instanceof StoreError || e instanceof RestoreError || e instanceof StateDataError) return new UsageError(e.message);
   return e;
 }
 
@@ -92,8 +93,25 @@ export interface NodeStartOptions extends MachineFlags {
   vm?: string;
 }
 
+/** Options whose files or limits a node does not take (they would be silently dropped): refused, one line. */
+function refuseOnNode(o: NodeStartOptions): void {
+  const given: [string, boolean][] = [
+    ['--bios', o.bios !== undefined],
+    ['--initrd', o.initrd !== undefined],
+    ['--serial-in', o.serialIn !== undefined],
+    ['--keys', o.keys !== undefined],
+    ['--vga-rom', o.vgaRom !== undefined],
+    ['--debugcon', o.debugcon.length > 0],
+    ['--disk', o.disk !== undefined],
+    ['--max-insns', o.maxInsns !== undefined],
+  ];
+  const bad = given.filter(([, g]) => g).map(([f]) => f);
+  if (bad.length > 0) throw new UsageError(`node start: ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not supported on a node (a guest there runs a Multiboot image with no input files; see vmrr-node(1))`);
+}
+
 export async function nodeStartCommand(image: string, o: NodeStartOptions): Promise<GuestInfo> {
   const [node] = checkNodes([o.node], '--node');
+  refuseOnNode(o);
   const bytes = await readImage(image, 'image');
   const config = encodeMachineConfig(configFromFlags(o, image));
   const vm = o.vm ?? image.replace(/^.*\//, '').replace(/\.[^.]*$/, '');

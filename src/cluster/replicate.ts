@@ -50,6 +50,7 @@ export interface RoundOptions {
   beforeCopies?: () => Promise<void>;
 }
 
+const round1 = (ms: number) => Math.round(ms * 10) / 10;
 const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export async function replicateRound(o: RoundOptions): Promise<RoundReport> {
@@ -149,7 +150,7 @@ export async function replicateRound(o: RoundOptions): Promise<RoundReport> {
         }
         try {
           const res = await callNode<CopyResult>(s.source!, 'copy', { manifest: manifests.get(s.vm)!, target: d.dest, peer: where.get(s.vm)! });
-          Object.assign(r, { dest: d.dest, destWhy: d.reason, bytesCopied: res.bytes, pulledBytes: res.pulled, ms: res.ms, replicated: true });
+          Object.assign(r, { dest: d.dest, destWhy: d.reason, bytesCopied: res.bytes, pulledBytes: res.pulled, ms: round1(res.ms), replicated: true });
           note(d.dest, { bytes: res.bytes, ms: res.ms, attempts: 1 });
         } catch (e) {
           if (e instanceof NodeError && e.unreachable) {
@@ -194,6 +195,6 @@ export async function replicateRound(o: RoundOptions): Promise<RoundReport> {
     vms: vms.map((v) => reports.get(v)!),
     lostNodes: [...lost].map(([node, error]) => ({ node, error })),
     deadSecondaries: [...dead].map(([target, error]) => ({ target, error })),
-    ms: performance.now() - t0,
+    ms: round1(performance.now() - t0),
   };
 }
