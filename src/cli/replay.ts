@@ -2,7 +2,7 @@
 import type { ReplayResult } from '../replay/session.js';
 import { ReplaySession } from '../replay/replay-session.js';
 import { LogError } from '../replay/log-error.js';
-import { LogReader } from '../replay/log-reader.js';
+import { checkLogOrder } from '../replay/log-order.js';
 import type { RunIo } from './run.js';
 import { UsageError } from './exit.js';
 import { BufferedSink, discardSink, writeTextFile, type ByteSink } from './sinks.js';
@@ -35,9 +35,12 @@ export interface ReplaySummary extends ReplayResult {
 export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo): Promise<ReplaySummary> {
   const out: ByteSink = opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b));
   const open = { image: opts.image, force: opts.force, output: (b: number) => out.write(b), tlb: opts.tlb };
+  // One pass over the frames: control points in order (a damaged log is refused before it runs), and where it ends.
+  const order = checkLogOrder(log);
+  if (order.problem) throw new UsageError(order.problem);
   const opened = await openReplay(log, open);
-  // With a progress line: where the log ends, for its percentage and ETA (one pass over the frames).
-  const total = io.progress ? (opts.to ?? endIcount(log)) : undefined;
+  // With a progress line: where the log ends, for its percentage and ETA.
+  const total = io.progress ? (opts.to ?? order.endIcount) : undefined;
   const session = new ReplaySession(log, opened, {
     verify: opts.verify,
     signal: io.signal,
@@ -67,20 +70,5 @@ export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo)
   } finally {
     out.close();
     session.close();
-  }
-}
-
-/** The icount of a log's end frame, or undefined for a cut log. */
-function endIcount(log: string): number | undefined {
-  try {
-    const r = LogReader.open(log);
-    try {
-      for (const f of r.frames()) void f;
-      return r.end?.icount;
-    } finally {
-      r.close();
-    }
-  } catch {
-    return undefined;
   }
 }

@@ -1,15 +1,17 @@
-// replay --to over a log whose checkpoint list cannot be trusted (found by
-// `npm run fuzz`, seed 7): a checkpoint frame whose icount was rewritten past
-// the next one. The seek's nearest checkpoint then has no whole chain; the
-// replay must go on forward from the start, not stop with an internal error.
+// Logs whose control points were rewritten with a matching CRC (found by
+// `npm run fuzz`): a checkpoint (seed 7) or a sync point (seed 1, case
+// 12524) whose icount lies past the next one. Before this, `replay --to`
+// over the checkpoint raised an internal error, and a whole replay ran the
+// guest for minutes towards the rewritten icount. Both are refused before
+// the replay starts, in one line naming the frame (src/replay/log-order.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { framesOf, rewriteFrame } from '../fuzz/harness.js';
 import { listCheckpoints } from '../../src/replay/seek.js';
 import { ensureBuilt, tempFiles, vmrr } from './helpers.js';
 
-describe('replay --to with a damaged checkpoint chain', () => {
-  it('replays forward from the start to the position and says where it is', () => {
+describe('control points out of order', () => {
+  it('a checkpoint rewritten past the next sync point: replay and replay --to refuse it in one line, exit 2', () => {
     ensureBuilt();
     const t = tempFiles({});
     const log = t.path('nondet.vmrr');
@@ -28,10 +30,37 @@ describe('replay --to with a damaged checkpoint chain', () => {
     const cps = listCheckpoints(damaged);
     expect(cps[0]).toBe(4294927295);
     const to = cps[1] + 836;
-    const r = vmrr(['replay', '--to', String(to), damaged]);
-    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-    expect(r.stderr).toMatch(new RegExp(`^replay reached icount ${to}, EIP 0x[0-9a-f]{8} \\(limit\\)`, 'm'));
-    expect(r.status, r.stderr).toBe(0);
+    for (const args of [['--to', String(to)], []]) {
+      const r = vmrr(['replay', ...args, damaged]);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/is at icount \d+, before the checkpoint at offset \d+ \(frame \d+\) at icount 4294927295: the log is damaged/);
+      expect(r.status, r.stderr).toBe(2);
+    }
+    // The undamaged log replays to the same position.
+    const ok = vmrr(['replay', '--to', String(to), log]);
+    expect(ok.stderr).toMatch(new RegExp(`^replay reached icount ${to}, EIP 0x[0-9a-f]{8} \\(limit\\)`, 'm'));
+    expect(ok.status, ok.stderr).toBe(0);
+  }, 60_000);
+
+  it('a sync point rewritten to icount 2^32 - 30,001 (fuzz seed 1, case 12524): refused at once, not replayed for minutes', () => {
+    ensureBuilt();
+    const t = tempFiles({});
+    const log = t.path('alu.vmrr');
+    expect(vmrr(['record', 'fixtures/alu.mb', '-o', log, '--clock', 'virtual', '--sync-every', '20000']).status).toBe(0);
+    const bytes = new Uint8Array(readFileSync(log));
+    const frames = framesOf(bytes);
+    const sync = frames.findIndex((f) => bytes[f.offset + 9] === 4); // [code 4, body]: the first sync frame
+    expect(sync).toBeGreaterThan(0);
+    const bad = rewriteFrame(bytes, frames[sync], (p) => {
+      const [code, body] = p as [number, Record<string, unknown>];
+      return [code, { ...body, icount: 4294937295 }];
+    });
+    const damaged = t.path('sync.vmrr');
+    writeFileSync(damaged, bad);
+    const r = vmrr(['replay', damaged], {}, 20_000);
+    expect(r.stderr).toMatch(/before the sync point at offset \d+ \(frame \d+\) at icount 4294937295: the log is damaged/);
+    expect(r.status, r.stderr).toBe(2);
   }, 60_000);
 });
 
