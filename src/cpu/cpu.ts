@@ -49,6 +49,8 @@ export interface CodePage {
   m32: (Inst | undefined)[] | null;
   /** Non-zero for each byte of the page that belongs to a decoded instruction. */
   codeBytes: Uint8Array;
+  /** Compiled regions made from this page (jit/). */
+  jit: number;
 }
 
 export interface FaultInfo {
@@ -144,8 +146,14 @@ export class Cpu implements LazyState {
   fpuPresent = true;
 
   // Execution control.
-  /** Interpretations of an instruction before a compiled block starts there (blocks.ts); 0 turns blocks off. */
+  /**
+   * The block compiler (src/cpu/jit/): an instruction interpreted this many
+   * times gets its region compiled; 0 turns the JIT off (interpreter only,
+   * the reference engine). `vmrr --no-jit` sets 0, `--jit-threshold N` sets N.
+   */
   blockThreshold = 16;
+  /** JIT counters: regions and blocks compiled, code pages with compiled code dropped, instructions retired in compiled code. */
+  readonly jitStats = { regions: 0, blocks: 0, invalidations: 0, compiledInsns: 0 };
   icount = 0;
   /** The inner loop runs while icount < stopAt; anything needing attention lowers it. */
   stopAt = 0;
@@ -278,6 +286,8 @@ export class Cpu implements LazyState {
 
   /** Drop decoded code of a physical page (it was written). */
   invalidateCode(page: number): void {
+    const cp = this.codePages[page];
+    if (cp !== undefined && cp.jit !== 0) this.jitStats.invalidations++;
     this.codePages[page] = undefined;
     this.fetchLin = 1;
   }

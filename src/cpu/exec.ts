@@ -5,7 +5,7 @@
 
 import { type Cpu, CS, FAULT, type CodePage } from './cpu.js';
 import { decode, setCodeFetch } from './decoder.js';
-import { compileBlock } from './blocks.js';
+import { jitCompile } from './jit/index.js';
 import { IF, TF } from './flags.js';
 import { gp, V_DB, V_DF, V_PF, EXCEPTION_NAMES } from './faults.js';
 import { deliverInterrupt } from './interrupts.js';
@@ -34,7 +34,7 @@ function refreshFetch(cpu: Cpu, lin: number): void {
   }
   let cp: CodePage | undefined = cpu.codePages[page];
   if (cp === undefined) {
-    cp = { m16: null, m32: null, codeBytes: new Uint8Array(4096) };
+    cp = { m16: null, m32: null, codeBytes: new Uint8Array(4096), jit: 0 };
     cpu.codePages[page] = cp;
     cpu.revokeWrites(page);
   }
@@ -74,16 +74,14 @@ function runInner(cpu: Cpu): void {
         codeBytes.fill(1, off, off + inst.len);
       }
     } else if (inst.blk !== null) {
-      if (cpu.icount + inst.blkLen <= cpu.stopAt) {
-        inst.blk(cpu);
+      // The JIT's one hook: a compiled region runs what fits before stopAt and returns the count.
+      const n = inst.blk(cpu);
+      if (n !== 0) {
+        cpu.jitStats.compiledInsns += n;
         continue;
       }
     } else if (++inst.hits === cpu.blockThreshold && cpu.fetchCode !== null) {
-      const b = compileBlock(cpu.fetchInsts, off);
-      if (b !== null) {
-        inst.blk = b.fn;
-        inst.blkLen = b.len;
-      }
+      jitCompile(cpu, cpu.fetchCode, cpu.fetchInsts, off);
     }
     cpu.eip = eip + inst.len;
     inst.fn(cpu, inst);

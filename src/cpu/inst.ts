@@ -36,9 +36,8 @@ export class Inst {
   lock = false;
   /** Times the run loop has interpreted this instruction (until a block is compiled at it). */
   hits = 0;
-  /** The compiled block starting here (blocks.ts), and its instruction count. */
-  blk: ((cpu: Cpu) => void) | null = null;
-  blkLen = 0;
+  /** The compiled region (jit/compile.ts) with a block starting here: returns the instructions it retired. */
+  blk: ((cpu: Cpu) => number) | null = null;
 
   constructor(fn: Handler, ea: EaFn) {
     this.fn = fn;
