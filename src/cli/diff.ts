@@ -3,6 +3,7 @@ import { diffExecutions, type DiffReport, type DiffSide } from '../replay/diff.j
 import { ReplaySession } from '../replay/replay-session.js';
 import { hex32 } from '../replay/hex.js';
 import { openReplay } from './replay-machine.js';
+import { checkLogOrder } from '../replay/log-order.js';
 import { UsageError } from './exit.js';
 import { symbolNamer } from './replay-text.js';
 
@@ -25,6 +26,9 @@ export interface DiffOptions {
 
 /** One side of a diff: its session and its guest output (with the icount each byte was written at, so a seek back can drop later bytes). */
 async function openSide(log: string, tlb: DiffOptions['tlb'], opts: DiffOptions): Promise<DiffSide> {
+  // As replay does: a log whose control points go backwards is damaged, and refused before it runs.
+  const order = checkLogOrder(log);
+  if (order.problem) throw new UsageError(order.problem);
   const output: number[] = [];
   const outputAt: number[] = [];
   const at = outputAt;

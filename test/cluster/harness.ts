@@ -9,6 +9,18 @@ import { DEFAULT_MACHINE_CONFIG, encodeMachineConfig } from '../../src/machine/c
 import { freePort, startRedis, type RedisServer } from './redis-servers.js';
 
 export const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url)));
+/**
+ * bench.mb with `iters` loop iterations instead of 4,000 (its parameter
+ * block: "VMRRPARM" then param0, at file offset 0x20). The stock image ends
+ * in about 2 s with the block compiler, sometimes before a test's migration
+ * reaches it; 3x as long leaves the margin on a fast host.
+ */
+export function longBench(iters = 12_000): Uint8Array {
+  const b = fixture('bench.mb');
+  if (Buffer.from(b.subarray(0x20, 0x28)).toString('latin1') !== 'VMRRPARM') throw new Error('bench.mb: no parameter block at 0x20');
+  new DataView(b.buffer, b.byteOffset).setUint32(0x28, iters, true);
+  return b;
+}
 export const virtualConfig = (imageArg: string) => encodeMachineConfig({ ...DEFAULT_MACHINE_CONFIG, clock: 'virtual', seed: 1, imageArg });
 
 export class Cluster {

@@ -1,7 +1,7 @@
 // One node, two secondaries: a round copies a whole state, the next only what
 // changed; a restore from the store alone gives the primary's state hash and
 // ends as the primary does; a migrated guest leaves its pages cached behind.
-import { readFileSync } from 'node:fs';
+import { longBench } from './harness.js';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrimaryNode, serveNode } from '../../src/cluster/node.js';
@@ -11,7 +11,7 @@ import { callNode } from '../../src/cluster/rpc.js';
 import { DEFAULT_MACHINE_CONFIG, encodeMachineConfig } from '../../src/machine/config.js';
 import { freePort, haveRedis, startRedis, type RedisServer } from './redis-servers.js';
 
-const image = new Uint8Array(readFileSync(new URL('../../fixtures/bench.mb', import.meta.url)));
+const image = longBench();
 const config = encodeMachineConfig({ ...DEFAULT_MACHINE_CONFIG, clock: 'virtual', seed: 1, imageArg: 'bench.mb' });
 
 describe.skipIf(!haveRedis())('replication round', () => {

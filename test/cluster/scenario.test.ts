@@ -5,6 +5,8 @@
 // state hash equals the primary's, and run on it ends in the primary's final
 // state with the primary's output from that state on.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { callNode } from '../../src/cluster/rpc.js';
@@ -13,7 +15,7 @@ import type { RoundReport } from '../../src/cluster/replicate.js';
 import type { RestoreReport } from '../../src/cluster/restore.js';
 import { ensureBuilt, ROOT } from '../cli/helpers.js';
 import { haveRedis, startRedis, type RedisServer } from './redis-servers.js';
-import { killAndWait } from './harness.js';
+import { killAndWait, longBench } from './harness.js';
 
 const BIN = join(ROOT, 'bin', 'vmrr.js');
 const env = { ...process.env, NO_COLOR: '1' };
@@ -52,16 +54,19 @@ describe.skipIf(!haveRedis())('replication scenario (CLI, separate processes)', 
     ensureBuilt();
     for (let i = 0; i < 3; i++) redis.push(await startRedis());
     for (let i = 0; i < 3; i++) nodes.push(await startNode());
+    // The two migrated guests run bench.mb 3x as long (harness.ts longBench): the stock one can end before its migration.
+    const long = join(mkdtempSync(join(tmpdir(), 'vmrr-scenario-')), 'bench-long.mb');
+    writeFileSync(long, longBench());
     const guests: [string, string, number][] = [
-      ['b1', 'bench.mb', 0],
-      ['b2', 'bench.mb', 1],
+      ['b1', long, 0],
+      ['b2', long, 1],
       ['alu', 'alu.mb', 0],
       ['shift', 'shift.mb', 1],
       ['string', 'string.mb', 2],
       ['muldiv', 'muldiv.mb', 2],
     ];
     for (const [vm, img, n] of guests) {
-      const r = await vmrrAsync(['node', 'start', join('fixtures', img), '--vm', vm, '--node', nodes[n].addr, '--clock', 'virtual', '--json']);
+      const r = await vmrrAsync(['node', 'start', img.startsWith('/') ? img : join('fixtures', img), '--vm', vm, '--node', nodes[n].addr, '--clock', 'virtual', '--json']);
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout.toString())).toMatchObject({ vm, status: 'running' });
     }
