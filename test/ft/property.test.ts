@@ -7,17 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { ft, plainRun, SMALL_RAM } from './helpers.js';
 import { REG_NAMES } from '../../src/ft/inject.js';
 
-/** mulberry32: a small seeded generator, so a failure names a reproducible case. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32, seeded, so a failure names a reproducible case.
+import { rng } from '../fuzz/harness.js';
 
 const FIXTURE = 'muldiv.mb';
 const RUNS = 40;
