@@ -159,16 +159,21 @@ function byteMutation(bytes: Uint8Array, r: () => number): Uint8Array {
   const out = Uint8Array.from(bytes);
   const kind = Math.floor(r() * 4);
   const at = Math.floor(r() * out.length);
-  if (kind === 0) out[at] ^= 1 << Math.floor(r() * 8);
-  else if (kind === 1) for (let i = 0; i < 1 + r() * 16 && at + i < out.length; i++) out[at + i] = Math.floor(r() * 256);
-  else if (kind === 2) return out.subarray(0, at);
+  if (kind === 0) {
+    out[at] ^= 1 << Math.floor(r() * 8);
+    return out;
+  }
+  if (kind === 1) {
+    for (let i = 0; i < 1 + r() * 16 && at + i < out.length; i++) out[at + i] = Math.floor(r() * 256);
+    return out;
+  }
+  if (kind === 2) return out.subarray(0, at);
   const ins = Array.from({ length: 1 + Math.floor(r() * 8) }, () => Math.floor(r() * 256));
   const grown = new Uint8Array(out.length + ins.length);
   grown.set(out.subarray(0, at), 0);
   grown.set(ins, at);
   grown.set(out.subarray(at), at + ins.length);
   return grown;
-  return out;
 }
 
 export interface Corpus {
