@@ -42,6 +42,8 @@ export interface FtCheckCliOptions extends MachineFlags {
   rejoin?: boolean;
   /** --screen FILE: the released VGA text screen when the check ends. */
   screen?: string;
+  /** --secondary-jit-threshold N: the secondary's engine (in this process, a worker, or a spawned one); default the primary's. */
+  secondaryJitThreshold?: number;
 }
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -86,6 +88,9 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       routes.set(debugconChannel(d.port), open(fileSink(d.file, `port 0x${d.port.toString(16)} output`)));
     }
     const config = configFromFlags(opts, path);
+    if (opts.secondaryJitThreshold !== undefined && opts.secondary !== undefined && opts.secondary !== 'spawn') {
+      throw new OptionError('--secondary-jit-threshold: a secondary at an address picks its own engine (vmrr ft-secondary --no-jit or --jit-threshold N)');
+    }
     const remote = opts.secondary !== undefined ? await remoteSecondary(opts, config, serialInPath(opts), io) : undefined;
     const arbiter = new Arbiter(opts.output !== undefined ? resolve(opts.output) : null, `primary ${process.pid}`);
     const engine = opts.threads === 2 || remote ? (await import('../ft/parallel.js')).ftCheckParallel : ftCheck;
@@ -112,6 +117,7 @@ export async function ftCheckCommand(image: string | undefined, opts: FtCheckCli
       maxInsns: opts.maxInsns,
       injections: opts.inject,
       loose: opts.loose,
+      secondaryJitThreshold: opts.secondaryJitThreshold,
       slice: opts.slice,
       maxLag: opts.maxLag,
       release: (channel, bytes) => {

@@ -33,7 +33,9 @@ export function serialInPath(opts: Pick<FtCheckCliOptions, 'serialIn'>): string 
 
 export async function remoteSecondary(opts: FtCheckCliOptions, config: MachineConfig, serialIn: string | null, io: RunIo): Promise<RemoteSecondary> {
   const spawned = opts.secondary === 'spawn';
-  let where = spawned ? await spawnSecondary(io) : parseHostPort(opts.secondary!, '--secondary');
+  // A spawned secondary runs the engine asked for it, else the primary's.
+  const jit = opts.secondaryJitThreshold ?? config.jitThreshold;
+  let where = spawned ? await spawnSecondary(io, jit) : parseHostPort(opts.secondary!, '--secondary');
   let ch: SocketChannel | null = null;
   const hb = opts.heartbeat ?? 1000;
   let sessions = 0;
@@ -50,7 +52,7 @@ export async function remoteSecondary(opts: FtCheckCliOptions, config: MachineCo
     channel,
     rejoin: async (header) => {
       await new Promise((r) => setTimeout(r, hb));
-      if (spawned) where = await spawnSecondary(io);
+      if (spawned) where = await spawnSecondary(io, jit);
       return channel(header);
     },
     generation: () => sessions - 1,
@@ -59,10 +61,10 @@ export async function remoteSecondary(opts: FtCheckCliOptions, config: MachineCo
 }
 
 /** `vmrr ft-secondary --listen 127.0.0.1:0` in a child process; resolves with the port it listens on. */
-function spawnSecondary(io: RunIo): Promise<{ host: string; port: number }> {
+function spawnSecondary(io: RunIo, jitThreshold: number): Promise<{ host: string; port: number }> {
   return new Promise((resolvePort, reject) => {
     // The child's standard output is ours: after a takeover it goes on writing the guest's output there.
-    const child = spawn(process.execPath, [BIN, 'ft-secondary', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'ft-secondary', '--listen', '127.0.0.1:0', '--jit-threshold', String(jitThreshold)], { stdio: ['ignore', 'inherit', 'pipe'] });
     let text = '';
     let found = false;
     child.stderr.setEncoding('utf8');

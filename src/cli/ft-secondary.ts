@@ -19,6 +19,8 @@ export interface FtSecondaryOptions {
   serialIn?: string;
   handshakeTimeout: number;
   json: boolean;
+  /** --no-jit / --jit-threshold: this host's engine (the primary's is not imposed). */
+  jitThreshold?: number;
 }
 
 export type FtSecondaryResult =
@@ -30,7 +32,7 @@ export async function ftSecondaryCommand(opts: FtSecondaryOptions, io: { say(lin
   const { host, port } = parseHostPort(opts.listen, '--listen');
   const now = (): number => performance.now();
   const end = await serveOnce({
-    host, port, version, image: opts.image, disk: opts.disk, handshakeMs: opts.handshakeTimeout, now,
+    host, port, version, image: opts.image, disk: opts.disk, jitThreshold: opts.jitThreshold, handshakeMs: opts.handshakeTimeout, now,
     listening: (h, p) => io.say(`vmrr ft-secondary: listening on ${h}:${p}`),
   });
   if (end.kind === 'dropped') return { outcome: 'dropped', peer: end.stats.peer, why: end.why };

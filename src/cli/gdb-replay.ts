@@ -14,6 +14,8 @@ export interface GdbReplayOptions {
   image?: string;
   force: boolean;
   gdb: GdbAddress;
+  /** --no-jit / --jit-threshold (reverse execution's re-runs use the same machine). */
+  jitThreshold?: number;
 }
 
 export interface GdbReplayIo {
@@ -37,7 +39,7 @@ export async function replayUnderGdb(log: string, opts: GdbReplayOptions, io: Gd
   const output = (b: number): void => {
     if (engine === null || engine.machine.cpu.icount >= engine.frontier) out.write(b);
   };
-  const { machine, replayer, imagePath } = await openReplay(log, { image: opts.image, force: opts.force, output });
+  const { machine, replayer, imagePath } = await openReplay(log, { image: opts.image, force: opts.force, output, jitThreshold: opts.jitThreshold });
   const flusher = setInterval(() => out.flush(), 100);
   try {
     engine = new ReplayEngine(machine, replayer, log);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { paintErr, paintOut } from './colour.js';
-import { OPTIONS, applyDefaults, commanderFlags, parseGdbAddress, parseTlbPower, type GdbAddress, type OptionSpec } from './options.js';
+import { OPTIONS, ENGINE_OPTIONS, applyDefaults, commanderFlags, jitThresholdOf, parseGdbAddress, parseJitThreshold, parseTlbPower, type EngineFlags, type GdbAddress, type OptionSpec } from './options.js';
 import type { UnclaimedPort } from '../devices/port-bus.js';
 import { EXIT_DIVERGENCE, EXIT_SUPERSEDED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGPIPE, EXIT_TERMINATED, EXIT_USAGE, UsageError, isUserError, runExitStatus } from './exit.js';
 import { parseInjection, parseLoose } from '../ft/inject.js';
@@ -121,9 +121,9 @@ function buildProgram(setStatus: (status: number) => void): Command {
       if (!opts.json) reportUnclaimed(summary.unclaimedPorts);
       setStatus(runExitStatus(summary.reason, summary.exitValue, 'vmrr'));
     });
-  for (const spec of OPTIONS) if (spec.scope === 'machine') record.addOption(commanderOption(spec));
+  for (const spec of OPTIONS) if (spec.scope === 'machine' || spec.scope === 'engine') record.addOption(commanderOption(spec));
 
-  program
+  const replay = program
     .command('replay')
     .summary('re-execute a log exactly, checking it, and say where and why it diverges')
     .argument('<log>', 'a .vmrr log')
@@ -142,7 +142,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .action(async (log: string, parsed: Record<string, unknown>) => {
       if (parsed.gdb) {
         const { replayUnderGdb } = await import('./gdb-replay.js');
-        const g = { image: parsed.image as string | undefined, force: Boolean(parsed.force), gdb: parsed.gdb as GdbAddress };
+        const g = { image: parsed.image as string | undefined, force: Boolean(parsed.force), gdb: parsed.gdb as GdbAddress, jitThreshold: jitThresholdOf(parsed as EngineFlags) };
         const r = await withInterrupt((signal) => replayUnderGdb(log, g, { guestStdout: (b) => process.stdout.write(b), note: say, signal }));
         say(`vmrr: gdb session ended (${r.ended}) at icount ${r.icount}`);
         setStatus(r.ended === 'interrupted' ? EXIT_INTERRUPTED : EXIT_OK);
@@ -152,7 +152,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       const opts = {
         image: parsed.image as string | undefined, force: Boolean(parsed.force), verify: parsed.verify !== false,
         to: parsed.to as number | undefined, json: Boolean(parsed.json), tlb: tlbOverrides(parsed),
-        screen: parsed.screen as string | undefined,
+        screen: parsed.screen as string | undefined, jitThreshold: jitThresholdOf(parsed as EngineFlags),
       };
       const r = await withInterrupt((signal) => withProgress(opts.json, 'replaying', log, (t) => replayCommand(log, opts, { ...t, signal })));
       if (opts.json) process.stdout.write(jsonText(r) + '\n');
@@ -167,6 +167,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
       }
       setStatus(r.verdict === 'divergence' ? EXIT_DIVERGENCE : EXIT_OK);
     });
+  for (const spec of ENGINE_OPTIONS) replay.addOption(commanderOption(spec));
 
   program
     .command('diff')
@@ -248,6 +249,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--screen <file>', 'when the check ends, write the released VGA text screen to FILE (UTF-8, one line per row)')
     .option('--json', 'print the report as one JSON object on standard output (see docs/cli-json.md)')
     .option('--report <file>', 'also write the JSON report to FILE')
+    .option('--secondary-jit-threshold <n>', "the secondary's block-compiler threshold, 0 for the interpreter only (default: the primary's); not with --secondary HOST:PORT, whose ft-secondary picks its own", (v: string) => parseJitThreshold('--secondary-jit-threshold', v))
     .addHelpText('after', '\nExit status:\n  0  every divergence was corrected (or there was none); also when a remote secondary was lost and the primary ran on unprotected\n  1  a divergence was not corrected\n  2  bad usage, a bad image or --inject spec; the secondary refused the handshake, could not be reached, or spoke garbage\n  5  the link to the secondary was lost and the secondary claimed the output (it took over): this primary stopped\n  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-ft-check(1).')
     .action(async (image: string | undefined, parsed: Record<string, unknown>) => {
       const { ftCheckCommand } = await import('./ft-check.js');
@@ -279,9 +281,9 @@ function buildProgram(setStatus: (status: number) => void): Command {
       }
       setStatus(report.verdict.ok ? EXIT_OK : EXIT_DIVERGENCE);
     });
-  for (const spec of OPTIONS) if (spec.scope === 'machine') ftCheck.addOption(commanderOption(spec));
+  for (const spec of OPTIONS) if (spec.scope === 'machine' || spec.scope === 'engine') ftCheck.addOption(commanderOption(spec));
 
-  program
+  const ftSecondary = program
     .command('ft-secondary')
     .summary('serve as the FT secondary of a `vmrr ft-check --secondary` primary over TCP; take over if the primary is lost')
     .description(
@@ -303,7 +305,8 @@ function buildProgram(setStatus: (status: number) => void): Command {
       const { TakeoverError } = await import('../ft/failover.js');
       const json = Boolean(parsed.json);
       try {
-        const r = await withInterrupt((signal) => ftSecondaryCommand({ ...(parsed as unknown as import('./ft-secondary.js').FtSecondaryOptions), json }, { say, signal }));
+        const o = { ...(parsed as unknown as import('./ft-secondary.js').FtSecondaryOptions), json, jitThreshold: jitThresholdOf(parsed as EngineFlags) };
+        const r = await withInterrupt((signal) => ftSecondaryCommand(o, { say, signal }));
         process.stderr.write(json ? jsonText(r) + '\n' : formatFtSecondary(r));
         setStatus(r.outcome === 'primary-ended' ? EXIT_OK : r.outcome === 'dropped' ? EXIT_DIVERGENCE : runExitStatus(r.stop.reason as Parameters<typeof runExitStatus>[0], r.stop.exitValue, 'vmrr'));
       } catch (e) {
@@ -312,6 +315,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
         setStatus(EXIT_DIVERGENCE);
       }
     });
+  for (const spec of ENGINE_OPTIONS) ftSecondary.addOption(commanderOption(spec));
   addClusterCommands(program, { setStatus, say, signal: interrupt.signal });
   return program;
 }

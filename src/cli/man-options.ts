@@ -31,7 +31,7 @@ export function renderManOptions(scope: OptionScope): string {
 /** `page` with every generated block brought up to date. */
 export function updateManPage(page: string): string {
   let out = page;
-  for (const scope of ['machine', 'run'] as const) {
+  for (const scope of ['machine', 'engine', 'run'] as const) {
     const begin = out.indexOf(beginMarker(scope));
     if (begin < 0) continue;
     const end = out.indexOf(endMarker(scope), begin);

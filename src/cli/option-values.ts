@@ -67,6 +67,19 @@ export function parseCount(raw: string): number {
   return n;
 }
 
+/** Largest --jit-threshold: beyond it the block compiler would in effect never run. */
+export const MAX_JIT_THRESHOLD = 1_000_000_000;
+
+/** A block-compiler threshold: a whole number from 0 (interpreter only) to MAX_JIT_THRESHOLD. */
+export function parseJitThreshold(flag: string, raw: string): number {
+  const s = raw.trim().replace(/_/g, '');
+  const n = /^\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_JIT_THRESHOLD) {
+    throw new OptionError(`${flag}: '${raw}' is not a whole number from 0 (interpreter only) to ${MAX_JIT_THRESHOLD}`);
+  }
+  return n;
+}
+
 export function parseClock(raw: string): ClockMode {
   if (raw === 'host' || raw === 'virtual') return raw;
   throw new OptionError(`--clock: '${raw}' is not one of: host, virtual`);

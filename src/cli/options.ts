@@ -5,11 +5,11 @@
 
 import { DEFAULT_ATA_TIMING, type AtaTiming } from '../devices/ata.js';
 import type { IoDelivery } from '../machine/scheduler.js';
-import type { ClockMode, MachineConfig, RtcBase } from '../machine/config.js';
+import { DEFAULT_JIT_THRESHOLD, type ClockMode, type MachineConfig, type RtcBase } from '../machine/config.js';
 import { defaultRtcBase, parseRtcBase, parseSeed } from './rtc-seed.js';
 import {
   MiB, OptionError, parseClock, parseCount, parseDebugcon, parseDiskLatency, parseDiskSectorTime, parseExitCodeMode,
-  parseGdbAddress, parseIoDelivery, parseMhz, parseRamSize, parseTlbPower,
+  parseGdbAddress, parseIoDelivery, parseJitThreshold, parseMhz, parseRamSize, parseTlbPower,
   type DebugconRoute, type ExitCodeMode, type GdbAddress,
 } from './option-values.js';
 
@@ -42,7 +42,13 @@ export interface MachineFlags {
   rtcBase?: RtcBase;
   /** --seed (absent: the host's RNG). */
   seed?: number;
+  /** --no-jit and --jit-threshold (engine options; absent, as for commands without them: the default engine). */
+  jit?: boolean;
+  jitThreshold?: number;
 }
+
+/** The CPU engine options: run, record, replay, ft-check and ft-secondary have them. */
+export type EngineFlags = Pick<MachineFlags, 'jit' | 'jitThreshold'>;
 
 /** Options only `vmrr run` has. */
 export interface RunOnlyOptions {
@@ -67,7 +73,8 @@ export interface OptionSpec {
   /** How the default is written in help and man pages. */
   defaultText?: string;
   repeatable?: boolean;
-  scope: 'machine' | 'run';
+  /** machine: every command that builds a guest from flags; engine: also replay and ft-secondary; run: run only. */
+  scope: 'machine' | 'engine' | 'run';
   /** One line for --help. */
   summary: string;
   /** Extra text for the man page, after the summary. */
@@ -325,6 +332,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: parseSeed,
   },
   {
+    key: 'jit',
+    flag: '--no-jit',
+    default: true,
+    defaultText: 'the block compiler on',
+    scope: 'engine',
+    summary: 'run the guest on the interpreter only, without the block compiler',
+    details:
+      'The block compiler translates guest code run often into JavaScript; both engines execute the guest ' +
+      'identically (the same output, instruction counts and state hashes), so the engine is not recorded: a log ' +
+      'recorded with either replays with either. See docs/jit-design.md.',
+  },
+  {
+    key: 'jitThreshold',
+    flag: '--jit-threshold',
+    value: 'N',
+    defaultText: String(DEFAULT_JIT_THRESHOLD),
+    scope: 'engine',
+    summary: 'compile guest code to JavaScript once an instruction has been interpreted N times (0: never, as --no-jit)',
+    details: 'From 0 to 1000000000. A lower N compiles sooner and more; it changes speed only.',
+    parse: (raw) => parseJitThreshold('--jit-threshold', raw),
+  },
+  {
     key: 'json',
     flag: '--json',
     default: false,
@@ -378,6 +407,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 ];
 
 export const MACHINE_OPTIONS = OPTIONS.filter((o) => o.scope === 'machine');
+export const ENGINE_OPTIONS = OPTIONS.filter((o) => o.scope === 'engine');
 export const RUN_OPTIONS = OPTIONS.filter((o) => o.scope === 'run');
 
 /** The flag as commander wants it: `--ram <size>`. */
@@ -392,6 +422,20 @@ export function applyDefaults(parsed: Record<string, unknown>, specs: readonly O
     if (out[spec.key] === undefined && spec.default !== undefined) out[spec.key] = spec.default;
   }
   return out;
+}
+
+/**
+ * The block-compiler threshold --no-jit and --jit-threshold ask for (0: interpreter only).
+ * Both given, with a threshold other than 0, contradict each other: a usage error.
+ */
+export function jitThresholdOf(f: EngineFlags): number {
+  if (f.jit === false) {
+    if (f.jitThreshold !== undefined && f.jitThreshold !== 0) {
+      throw new OptionError(`--no-jit and --jit-threshold ${f.jitThreshold} contradict each other: give one`);
+    }
+    return 0;
+  }
+  return f.jitThreshold ?? DEFAULT_JIT_THRESHOLD;
 }
 
 /** The machine configuration the flags describe; `imageArg` is the image path as given; `env` for SOURCE_DATE_EPOCH. */
@@ -418,5 +462,6 @@ export function configFromFlags(f: MachineFlags, imageArg: string, env: Record<s
     fpu: true,
     keys: f.keys !== undefined,
     vgaRom: f.vgaRom ?? '',
+    jitThreshold: jitThresholdOf(f),
   };
 }

@@ -37,6 +37,8 @@ export interface OpenReplayOptions {
   output: (byte: number) => void;
   /** Replay under another TLB configuration than the recording's (to show what the T bit removes). */
   tlb?: { entries?: number; ways?: number; tracking?: boolean };
+  /** The block-compiler threshold to replay with (0: interpreter only; default the stock one): the log does not say which engine recorded it. */
+  jitThreshold?: number;
 }
 
 export interface OpenedReplay {
@@ -98,7 +100,7 @@ export async function openReplay(log: string, opts: OpenReplayOptions): Promise<
     const plan = planImage(bytes, { bios: cfg.bios, ram: cfg.ram, append: cfg.append, imageArg: cfg.imageArg, initrd });
     const out = opts.output;
     const machine = buildMachine(
-      { ...cfg, tlbEntries: opts.tlb?.entries ?? cfg.tlbEntries, tlbWays: opts.tlb?.ways ?? cfg.tlbWays, tlbTracking: opts.tlb?.tracking ?? cfg.tlbTracking },
+      { ...cfg, tlbEntries: opts.tlb?.entries ?? cfg.tlbEntries, tlbWays: opts.tlb?.ways ?? cfg.tlbWays, tlbTracking: opts.tlb?.tracking ?? cfg.tlbTracking, jitThreshold: opts.jitThreshold ?? cfg.jitThreshold },
       rp.input,
       rp.outputs.tap({ serial: out, debugcon: (port) => (port === 0xe9 ? out : () => {}), disk, events: rp.events, vgaRom }),
     );

@@ -22,6 +22,8 @@ export interface ReplayOptions {
   tlb?: { entries?: number; ways?: number; tracking?: boolean };
   /** --screen FILE: the VGA text screen where the replay stopped. */
   screen?: string;
+  /** --no-jit / --jit-threshold (absent: the default engine). */
+  jitThreshold?: number;
 }
 
 /** The --json object of `vmrr replay` (docs/cli-json.md). */
@@ -34,7 +36,7 @@ export interface ReplaySummary extends ReplayResult {
 
 export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo): Promise<ReplaySummary> {
   const out: ByteSink = opts.json ? discardSink : new BufferedSink((b) => io.guestStdout(b));
-  const open = { image: opts.image, force: opts.force, output: (b: number) => out.write(b), tlb: opts.tlb };
+  const open = { image: opts.image, force: opts.force, output: (b: number) => out.write(b), tlb: opts.tlb, jitThreshold: opts.jitThreshold };
   // One pass over the frames: control points in order (a damaged log is refused before it runs), and where it ends.
   const order = checkLogOrder(log);
   if (order.problem) throw new UsageError(order.problem);

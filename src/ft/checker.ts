@@ -37,6 +37,8 @@ export interface FtCheckOptions {
   maxInsns?: number;
   injections: readonly Injection[];
   loose: readonly LooseSource[];
+  /** The in-process secondary's block-compiler threshold (0: interpreter only; default: setup.config's, the primary's). */
+  secondaryJitThreshold?: number;
   /** Instructions per round (a sync point ends each). */
   slice: number;
   /** Resync when the secondary is more than this many instructions behind the primary. */
@@ -62,13 +64,19 @@ export interface FtCheckOptions {
   progress?(icount: number, so: { rounds: number; divergences: number; resyncs: number }): void;
 }
 
+/** The secondary's setup: the primary's, with its own CPU engine when one was asked for (engines never change the guest's execution). */
+export function secondarySetup(o: Pick<FtCheckOptions, 'setup' | 'secondaryJitThreshold'>): GuestSetup {
+  if (o.secondaryJitThreshold === undefined) return o.setup;
+  return { ...o.setup, config: { ...o.setup.config, jitThreshold: o.secondaryJitThreshold } };
+}
+
 export async function ftCheck(o: FtCheckOptions): Promise<FtReport> {
   const link = new FrameLink();
   const drops = new DropFilter(o.injections.filter((i): i is Extract<Injection, { kind: 'drop' }> => i.kind === 'drop'));
   link.onSend = drops.onSend;
   const p = new Primary({ ...o.setup, recorder: o.recorder, link, disk: o.disk?.primary, serialIn: o.serialIn, keysIn: o.keysIn });
   const flips = o.injections.filter((i): i is Extract<Injection, { kind: 'reg' | 'mem' }> => i.kind !== 'drop');
-  const s = new Secondary({ header: link.header(), setup: o.setup, link, loose: o.loose, flips, drops, diskBytes: o.disk?.bytes });
+  const s = new Secondary({ header: link.header(), setup: secondarySetup(o), link, loose: o.loose, flips, drops, diskBytes: o.disk?.bytes });
   // Both machines are loaded alike: the first common point.
   p.tracker.markCommon();
   s.tracker.markCommon();

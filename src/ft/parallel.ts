@@ -21,7 +21,7 @@ import { Primary } from './primary.js';
 import { OutputLog } from './outputs.js';
 import { compareDisk, compareOutputs, type DiskWrites } from './compare.js';
 import { SECTOR } from '../devices/disk-backend.js';
-import { judgeRound, type FtCheckOptions } from './checker.js';
+import { judgeRound, secondarySetup, type FtCheckOptions } from './checker.js';
 import { RemoteSecondary, type HostChannel, type RemoteRound } from './remote-secondary.js';
 import { nonZeroPages } from './secondary-host.js';
 import { SupersededError } from './arbiter.js';
@@ -53,7 +53,7 @@ export async function ftCheckParallel(o: FtCheckOptions): Promise<FtReport> {
   // What loading read goes with the header: the secondary's own load takes those values.
   const first = link.encodedSince(1);
   // Frames can be posted at once; a failed start fails the results and requests that follow it.
-  const init = { header: link.encodedHeader, frames: first, setup: o.setup, loose: [...o.loose], injections: [...o.injections], diskBytes: o.disk?.bytes };
+  const init = { header: link.encodedHeader, frames: first, setup: secondarySetup(o), loose: [...o.loose], injections: [...o.injections], diskBytes: o.disk?.bytes };
   s.start(init).catch(() => {});
   let sent = 1 + first.length;
   /** Post the frames of the round the primary just ended. */

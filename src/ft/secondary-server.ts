@@ -26,6 +26,8 @@ export interface ServerOptions {
   /** Our own copies (default: the paths in the primary's header). */
   image?: string;
   disk?: string;
+  /** This host's block-compiler threshold (0: interpreter only; default the stock one): not the primary's, engines need not match. */
+  jitThreshold?: number;
   /** How long to wait for a primary's hello once it connected (ms). */
   handshakeMs: number;
   /** Called once listening, with the port (useful with port 0). */
@@ -49,7 +51,7 @@ export interface SessionStats {
 }
 
 /** The guest the primary described, built from our own image (and disk), or a LinkError saying why not. */
-export function checkHello(hello: Hello, o: Pick<ServerOptions, 'version' | 'image' | 'disk'>): { header: LogHeader; setup: GuestSetup; diskBytes?: Uint8Array; diskPath: string | null } {
+export function checkHello(hello: Hello, o: Pick<ServerOptions, 'version' | 'image' | 'disk' | 'jitThreshold'>): { header: LogHeader; setup: GuestSetup; diskBytes?: Uint8Array; diskPath: string | null } {
   if (hello.magic !== FT_MAGIC) throw new LinkError('the peer is not a vmrr ft-check primary');
   if (hello.proto !== FT_PROTOCOL) throw new LinkError(`the primary speaks FT protocol ${String(hello.proto)}, this secondary ${FT_PROTOCOL}`);
   if (hello.version !== o.version) throw new LinkError(`the primary is vmrr ${String(hello.version)}, this secondary ${o.version}: both must run the same emulator`);
@@ -75,6 +77,7 @@ export function checkHello(hello: Hello, o: Pick<ServerOptions, 'version' | 'ima
   let config;
   try {
     config = decodeMachineConfig(header.machine as Record<string, unknown>, header.imagePath);
+    if (o.jitThreshold !== undefined) config.jitThreshold = o.jitThreshold;
   } catch (e) {
     throw new LinkError(`the primary's machine configuration: ${(e as Error).message}`);
   }

@@ -54,7 +54,18 @@ export interface MachineConfig {
   keys: boolean;
   /** A VGA BIOS file (--vga-rom) given to the firmware through fw_cfg, as given ('' for none); replay reads it again. */
   vgaRom: string;
+  /**
+   * The CPU engine, a host-side setting: the block compiler compiles code run
+   * this many times (0: interpreter only, --no-jit; --jit-threshold N). Both
+   * engines give the same guest execution, so it is neither in the log's
+   * header (encode/decode leave it out: a log recorded with the JIT replays
+   * without it and the other way round) nor in the state hash.
+   */
+  jitThreshold: number;
 }
+
+/** The block compiler's default threshold (cpu.blockThreshold's). */
+export const DEFAULT_JIT_THRESHOLD = 16;
 
 export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   ram: 32 << 20,
@@ -76,9 +87,10 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   fpu: true,
   keys: false,
   vgaRom: '',
+  jitThreshold: DEFAULT_JIT_THRESHOLD,
 };
 
-/** The header's `machine` map (docs/log-format.md); key names are the format's, kept from version 1. */
+/** The header's `machine` map (docs/log-format.md); key names are the format's, kept from version 1. jitThreshold is left out (host-side). */
 export function encodeMachineConfig(c: MachineConfig): Record<string, unknown> {
   return {
     ram: c.ram,
@@ -151,6 +163,8 @@ export function decodeMachineConfig(m: Record<string, unknown>, fallbackImageArg
     fpu: m.fpu === true,
     keys: m.keys === true,
     vgaRom: typeof m.vgaRom === 'string' ? m.vgaRom : '',
+    // Not in the header: the replaying host picks its own engine.
+    jitThreshold: DEFAULT_JIT_THRESHOLD,
   };
 }
 
@@ -197,6 +211,7 @@ export function buildMachine(config: MachineConfig, input: MachineInput, wiring:
       tlbWays: config.tlbWays,
       tlbTracking: config.tlbTracking,
       fpu: config.fpu,
+      jitThreshold: config.jitThreshold,
     });
   } catch (e) {
     // A --debugcon port that a built-in device (COM1, isa-debug-exit) already has.

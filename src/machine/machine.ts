@@ -70,6 +70,8 @@ export interface MachineParts {
   tlbTracking?: boolean;
   /** An x87 FPU (default true); false: the CPU vmrr had before, x87 opcodes #UD/#NM and CPUID without FPU. */
   fpu?: boolean;
+  /** The block compiler's threshold (cpu.blockThreshold; 0: interpreter only; default the Cpu's). A host-side engine setting: no guest-visible effect. */
+  jitThreshold?: number;
 }
 
 export type StopReason = 'exit' | 'halt' | 'reset' | 'limit' | 'triple-fault' | 'interrupted';
@@ -151,6 +153,7 @@ export class Machine {
     const nd: NdSource = opts.clock === 'virtual' ? { rdtsc: () => vclock!.tsc(), rdrand: (b, s) => opts.input.rdrand(b, s) } : opts.input;
     this.cpu = new Cpu(this.mem, this.bus, nd, pic, { entries: opts.tlbEntries ?? 4096, ways: opts.tlbWays ?? 1, tracking: opts.tlbTracking ?? true });
     this.cpu.fpuPresent = opts.fpu ?? true;
+    if (opts.jitThreshold !== undefined) this.cpu.blockThreshold = opts.jitThreshold;
     // x87 FERR# drives IRQ 13; a write to port 0xF0 releases it (PC/AT, QEMU's ioportF0).
     this.cpu.fpu.ferrLine = (level) => pic.setIrq(13, level);
     this.bus.claim('fpu-ferr', 0xf0, 1, undefined, () => this.cpu.fpu.clearFerr());
