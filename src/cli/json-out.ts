@@ -6,6 +6,7 @@ function decimalsFor(key: string): number {
   if (/Seconds$/.test(key)) return 3;
   if (/Ms$/.test(key)) return 1;
   if (key === 'mips') return 2;
+  if (/Share$/.test(key)) return 4;
   return 6;
 }
 

@@ -15,6 +15,7 @@ import { loadPlan, type RunIo } from './run.js';
 import { UsageError } from './exit.js';
 import { writeTextFile } from './sinks.js';
 import { guestWiring, openGuestIo, stopFields, type StopFields } from './guest-io.js';
+import { jitSummary, type JitSummary } from './jit-stats.js';
 
 export interface RecordOptions extends MachineFlags {
   output: string;
@@ -36,6 +37,7 @@ export interface RecordSummary extends StopFields {
   events: number;
   syncPoints: number;
   checkpoints: number;
+  jit: JitSummary;
 }
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -123,6 +125,7 @@ export async function recordCommand(image: string | undefined, opts: RecordOptio
       events: r.events,
       syncPoints: r.syncs,
       checkpoints,
+      jit: jitSummary(machine.cpu, stop.icount),
     };
   } catch (e) {
     // Keep what was recorded: the log stays marked incomplete and replays to its last whole frame.

@@ -8,6 +8,7 @@ import { UsageError } from './exit.js';
 import { BufferedSink, discardSink, writeTextFile, type ByteSink } from './sinks.js';
 import { openReplay } from './replay-machine.js';
 import { findSeekPoint } from '../replay/seek.js';
+import { jitSummary, type JitSummary } from './jit-stats.js';
 
 export interface ReplayOptions {
   image?: string;
@@ -32,6 +33,8 @@ export interface ReplaySummary extends ReplayResult {
   image: string;
   /** With --to: the checkpoint icount the replay started from (null: from power-on). */
   seekedFrom: number | null;
+  /** The block compiler's counters over this replay (docs/cli-json.md). */
+  jit: JitSummary;
 }
 
 export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo): Promise<ReplaySummary> {
@@ -65,7 +68,7 @@ export async function replayCommand(log: string, opts: ReplayOptions, io: RunIo)
     }
     out.flush();
     if (opts.screen !== undefined) writeTextFile(opts.screen, opened.machine.screenText(), 'screen');
-    return { ...result, log, image: opened.imagePath, seekedFrom };
+    return { ...result, log, image: opened.imagePath, seekedFrom, jit: jitSummary(opened.machine.cpu, result.icount - (seekedFrom ?? 0)) };
   } catch (e) {
     if (e instanceof LogError) throw new UsageError(e.message);
     throw e;

@@ -12,6 +12,7 @@ import { describeFsError, writeTextFile } from './sinks.js';
 import type { ProgressExtra } from './progress.js';
 import { guestWiring, openGuestIo, stopFields, type StopFields } from './guest-io.js';
 import { runUnderGdb } from './gdb-run.js';
+import { jitSummary, type JitSummary } from './jit-stats.js';
 
 export interface RunOptions extends MachineFlags, RunOnlyOptions {}
 
@@ -39,6 +40,7 @@ export interface RunSummary extends StopFields {
   image: string;
   kind: LoadPlan['kind'];
   ramBytes: number;
+  jit: JitSummary;
 }
 
 export async function runCommand(image: string | undefined, opts: RunOptions, io: RunIo): Promise<RunSummary> {
@@ -68,7 +70,7 @@ export async function runCommand(image: string | undefined, opts: RunOptions, io
     g.flush();
     if (opts.screen !== undefined) writeTextFile(opts.screen, machine.screenText(), 'screen');
     await g.commitDisk();
-    return { image: path, kind: plan.kind, ramBytes: opts.ram, ...stopFields(stop, wallSeconds, machine.bus.unclaimed()) };
+    return { image: path, kind: plan.kind, ramBytes: opts.ram, ...stopFields(stop, wallSeconds, machine.bus.unclaimed()), jit: jitSummary(machine.cpu, stop.icount) };
   } finally {
     await g.close();
   }

@@ -86,8 +86,13 @@ describe('vmrr run on a fixture', () => {
       wallSeconds: expect.any(Number),
       mips: expect.any(Number),
       unclaimedPorts: [],
+      jit: {
+        enabled: true, threshold: 16, regions: expect.any(Number), blocks: expect.any(Number), invalidations: expect.any(Number),
+        compiledInsns: expect.any(Number), compiledShare: expect.any(Number),
+      },
     });
     expect(s.icount).toBeGreaterThan(1000);
+    expect(s.jit.compiledShare).toBeCloseTo(s.jit.compiledInsns / s.icount, 4);
     // Both are rounded (wallSeconds to 1 ms, mips to 0.01): the gap is at most what those roundings allow.
     const slack = 0.005 + ((s.icount / 1e6) * 0.0005) / s.wallSeconds ** 2 + 1e-9;
     expect(Math.abs(s.mips - s.icount / s.wallSeconds / 1e6)).toBeLessThanOrEqual(slack);
