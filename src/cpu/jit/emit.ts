@@ -168,7 +168,7 @@ export function emitData(c: Ctx): string | null {
       return `{ ${readE(c, sb, 'e')} ${regSet(c, v, i.reg, val)} }`;
     }
     case 0x98: return v === 32 ? regSet(c, 32, 0, `(${regGet(c, 16, 0)} << 16) >> 16`) : regSet(c, 16, 0, `(${regGet(c, 8, 0)} << 24) >> 24`);
-    case 0x99: return v === 32 ? regSet(c, 32, 2, 'r0 >> 31') : regSet(c, 16, 2, `(${regGet(c, 16, 0)} & 0x8000) ? 0xffff : 0`);
+    case 0x99: return v === 32 ? regSet(c, 32, 2, `${regGet(c, 32, 0)} >> 31`) : regSet(c, 16, 2, `(${regGet(c, 16, 0)} & 0x8000) ? 0xffff : 0`);
     case 0x90: return ''; // NOP, PAUSE
     case 0x86: case 0x87: {
       if (i.mod !== 3) return null;

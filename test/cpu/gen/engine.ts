@@ -1,9 +1,9 @@
 // The one place that picks the CPU engine for engine-vs-engine tests and
 // benchmarks (issue 16). 'interp' is the reference interpreter; 'compiled'
-// is whatever compiled path the product has. Today that is the superblocks
-// of src/cpu/blocks.ts, switched by `cpu.blockThreshold` (0 = off). When the
-// JIT lands (branch `jit`), change only the 'compiled' line below (e.g. to
-// the JIT's own enable flag) and every caller follows.
+// is the block compiler of src/cpu/jit/, switched by `cpu.blockThreshold`
+// (0 = interpreter only; the CLI's --no-jit and --jit-threshold set the same
+// field through MachineConfig.jitThreshold). Callers: blocks.test.ts,
+// engine-diff.test.ts (gen/random-insns.ts).
 
 import type { Cpu } from '../../../src/cpu/cpu.js';
 

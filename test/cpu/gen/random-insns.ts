@@ -1,0 +1,577 @@
+// A seeded random-instruction generator for engine-diff testing (issue 16,
+// docs/jit-design.md "Engine-diff testing"): short random blocks of real
+// IA-32 instructions in a small flat protected-mode guest with paging, run
+// once on the interpreter and once with the block compiler, compared in
+// lockstep after chunks of random length (so stops fall inside compiled
+// blocks). No nasm: the guest is encoded here, straight into a LoadPlan.
+//
+// Guest layout (physical = linear, all below 64 KiB except the code):
+//   0x1000 GDT (null, flat code 0x08, flat data 0x10, GS data base 0x8000 limit 0x3FFF at 0x18)
+//   0x1800 IDT: 32 interrupt gates to the stubs
+//   0x2000 stubs, 32 bytes apart: [lea esp,[esp+4] for an error code] lea esp,[esp+12];
+//          mov [LASTVEC], v; jmp [RESUME] (no flag changes)
+//   0x3000 page directory, 0x4000 page table (identity map of 4 MiB; 0xC000 not
+//          present, 0xD000 read-only with CR0.WP)
+//   0x5000-0x6FFF stack; 0x7000 variables (RESUME, LASTVEC, ITER)
+//   0x8000-0xBFFF data; 0xC000 #PF; 0xD000 read-only
+//   0x10000 code: prologue, then the body run ITERS times, then OUT 0xF4 (exit)
+
+import { Machine, type StopInfo } from '../../../src/machine/machine.js';
+import type { LoadPlan } from '../../../src/machine/loaders.js';
+import { HostInputSource } from '../../../src/replay/input-source.js';
+import { disassemble } from '../../../src/cpu/disasm.js';
+import { setEngine } from './engine.js';
+
+export const RESUME = 0x7000;
+export const LASTVEC = 0x7004;
+export const ITER = 0x7008;
+const GDT = 0x1000;
+const IDT = 0x1800;
+const STUBS = 0x2000;
+const PD = 0x3000;
+const PT = 0x4000;
+const STACK_TOP = 0x7000;
+const DATA = 0x8000;
+const DATA_END = 0xc000;
+const NOT_PRESENT = 0xc000;
+const READ_ONLY = 0xd000;
+const GS_BASE = 0x8000;
+const GS_LIMIT = 0x3fff;
+export const CODE = 0x10000;
+const RAM = 2 << 20;
+const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17]);
+
+type Rng = () => number;
+const int = (r: Rng, n: number): number => Math.floor(r() * n);
+const pick = <T>(r: Rng, xs: readonly T[]): T => xs[int(r, xs.length)];
+const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
+
+/** Registers a generated instruction may write at 16/32 bits: all but ESP. */
+const GPR = [0, 1, 2, 3, 5, 6, 7];
+
+/** The code being built. */
+class Code {
+  bytes: number[] = [];
+  get here(): number {
+    return CODE + this.bytes.length;
+  }
+  emit(...b: number[]): void {
+    for (const x of b) this.bytes.push(x & 0xff);
+  }
+}
+
+const movRegImm = (c: Code, reg: number, v: number): void => c.emit(0xb8 + reg, ...le(v, 4));
+/** mov dword [abs], imm32 */
+const movMemImm = (c: Code, addr: number, v: number): void => c.emit(0xc7, 0x05, ...le(addr, 4), ...le(v, 4));
+
+/** A memory operand: its ModRM/SIB/displacement bytes, the registers to load first, and whether it is 16-bit addressing. */
+interface Mem {
+  /** ModRM without the reg field, then SIB and displacement. */
+  modrm: number;
+  tail: number[];
+  setup: [number, number][];
+  a16: boolean;
+}
+
+/** An operand that lands at `ea` (in the segment used), with a random addressing form. */
+function memOperand(r: Rng, ea: number, avoid: number): Mem {
+  if (int(r, 5) === 0) return mem16(r, ea & 0xffff);
+  const form = int(r, 4);
+  if (form === 0) return { modrm: 0x05, tail: le(ea, 4), setup: [], a16: false }; // [disp32]
+  const regs = GPR.filter((x) => x !== avoid);
+  const base = pick(r, regs);
+  const mod = pick(r, [0, 1, 2]);
+  const disp = mod === 0 ? 0 : mod === 1 ? int(r, 256) - 128 : int(r, 0x2000) - 0x1000;
+  const dispBytes = mod === 0 ? [] : mod === 1 ? le(disp, 1) : le(disp, 4);
+  if (form === 1 && !(mod === 0 && base === 5)) {
+    // [base + disp], no SIB (base 5 with mod 0 would be disp32).
+    return { modrm: (mod << 6) | base, tail: dispBytes, setup: [[base, (ea - disp) >>> 0]], a16: false };
+  }
+  // SIB: base (not ESP; 5 with mod 0 means disp32, no base), index (4: none), scale.
+  const scale = int(r, 4);
+  const noBase = mod === 0 && int(r, 4) === 0;
+  const b = base === 5 && mod === 0 ? 3 : base;
+  const index = int(r, 5) === 0 ? 4 : pick(r, regs.filter((x) => x !== b));
+  const iv = index === 4 ? 0 : int(r, 0x100);
+  const setup: [number, number][] = [];
+  if (index !== 4) setup.push([index, iv]);
+  if (noBase) {
+    const d = (ea - (iv << scale)) >>> 0;
+    return { modrm: 0x04, tail: [(scale << 6) | (index << 3) | 5, ...le(d, 4)], setup, a16: false };
+  }
+  setup.push([b, (ea - disp - (iv << scale)) >>> 0]);
+  return { modrm: (mod << 6) | 0x04, tail: [(scale << 6) | (index << 3) | b, ...dispBytes], setup, a16: false };
+}
+
+/** 16-bit addressing (0x67): [bx+si], [bx+di], [bp+si], [bp+di], [si], [di], [bp]/disp16, [bx], with disp8/16. */
+function mem16(r: Rng, ea: number): Mem {
+  const rm = int(r, 8);
+  const mod = rm === 6 && int(r, 2) === 0 ? 0 : pick(r, [0, 1, 2]);
+  if (rm === 6 && mod === 0) return { modrm: 0x06, tail: le(ea, 2), setup: [], a16: true };
+  const disp = mod === 0 ? 0 : mod === 1 ? int(r, 256) - 128 : int(r, 0x10000);
+  const dispBytes = mod === 0 ? [] : mod === 1 ? le(disp, 1) : le(disp, 2);
+  // Registers of each form: BX=3, SI=6, DI=7, BP=5.
+  const pairs: number[][] = [[3, 6], [3, 7], [5, 6], [5, 7], [6], [7], [5], [3]];
+  const regs = pairs[rm];
+  const setup: [number, number][] = [];
+  let rest = (ea - disp) & 0xffff;
+  if (regs.length === 2) {
+    const second = int(r, 0x100);
+    setup.push([regs[1], second | (int(r, 0x10000) << 16)]);
+    rest = (rest - second) & 0xffff;
+  }
+  // High halves are ignored by 16-bit addressing: random there.
+  setup.unshift([regs[0], rest | (int(r, 0x10000) << 16)]);
+  return { modrm: (mod << 6) | rm, tail: dispBytes, setup, a16: true };
+}
+
+/** Where a memory access goes: mostly the data area (page-crossing now and then), sometimes a faulting page. */
+function target(r: Rng, size: number, write: boolean): { ea: number; gs: boolean; faults: boolean } {
+  const k = int(r, 40);
+  if (k === 0) return { ea: NOT_PRESENT + int(r, 0x1000) - (int(r, 2) ? 0 : 2), gs: false, faults: true }; // #PF (not present; sometimes crossing into it)
+  if (k === 1 && write) return { ea: READ_ONLY + int(r, 0x1000 - size), gs: false, faults: true }; // #PF (read-only)
+  if (k === 2) return { ea: GS_LIMIT - int(r, size + 2) + 1, gs: true, faults: true }; // #GP or fine at the limit
+  if (k === 3) return { ea: int(r, GS_LIMIT + 1 - size), gs: true, faults: false };
+  if (k === 4) return { ea: DATA + 0x1000 * (1 + int(r, 3)) - 1 - int(r, size), gs: false, faults: false }; // page-crossing
+  return { ea: DATA + int(r, DATA_END - DATA - 16), gs: false, faults: false };
+}
+
+/** Operand sizes: 8, 16 (0x66) or 32 bits. */
+type Size = 8 | 16 | 32;
+
+/** One random instruction (with its register set-up and fault resume point). */
+function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
+  const size: Size = pick(r, [8, 16, 32, 32] as const);
+  const reg = size === 8 ? int(r, 8) : pick(r, GPR);
+  const rmReg = size === 8 ? int(r, 8) : pick(r, GPR);
+  const useMem = int(r, 2) === 0;
+  const kind = int(r, 30);
+
+  /** Emit [prefixes] opcode modrm... with a register or memory r/m; `write`: the r/m is written. */
+  const withRm = (opcode: number[], regField: number, imm: number[], write: boolean, allowLock = false, forceMem = false): void => {
+    const pre: number[] = [];
+    if (size === 16) pre.push(0x66);
+    if (!useMem && !forceMem) {
+      c.emit(...pre, ...opcode, 0xc0 | (regField << 3) | rmReg, ...imm);
+      return;
+    }
+    const t = target(r, size / 8, write);
+    const m = memOperand(r, t.ea, size === 8 ? -1 : regField);
+    if (t.gs && m.a16 && t.ea > 0xffff) return;
+    for (const [rr, v] of m.setup) movRegImm(c, rr, v);
+    if (m.a16) pre.push(0x67);
+    if (t.gs) pre.push(0x65);
+    else if (int(r, 8) === 0) pre.push(pick(r, [0x3e, 0x26, 0x64, 0x36]));
+    if (allowLock && write && int(r, 6) === 0) pre.unshift(0xf0);
+    // The fault handler resumes after the instruction.
+    const body = [...pre, ...opcode, m.modrm | (regField << 3), ...m.tail, ...imm];
+    movMemImm(c, RESUME, c.here + 10 + body.length);
+    c.emit(...body);
+  };
+  const immOf = (s: Size): number[] => le(Math.floor(r() * 2 ** 32), s / 8);
+  const w = size === 8 ? 0 : 1;
+
+  // Register set-up so values vary: sometimes a random constant in a register.
+  if (int(r, 4) === 0) movRegImm(c, pick(r, GPR), Math.floor(r() * 2 ** 32));
+
+  switch (kind) {
+    case 0: case 1: case 2: case 3: { // ALU r/m,reg / reg,r/m
+      const op = int(r, 8);
+      const dir = int(r, 2);
+      withRm([(op << 3) | (dir << 1) | w], reg, [], dir === 0 && op !== 7, true);
+      break;
+    }
+    case 4: case 5: { // group 1 with an immediate
+      const op = int(r, 8);
+      const short = size !== 8 && int(r, 2) === 0;
+      withRm([size === 8 ? 0x80 : short ? 0x83 : 0x81], op, immOf(size === 8 || short ? 8 : size), op !== 7, true);
+      break;
+    }
+    case 6: { // accumulator with an immediate
+      const op = int(r, 8);
+      c.emit(...(size === 16 ? [0x66] : []), (op << 3) | 4 | w, ...immOf(size));
+      break;
+    }
+    case 7: { // shifts and rotates: by 1, by imm8, by CL
+      const op = pick(r, [0, 1, 2, 3, 4, 5, 7]);
+      const form = int(r, 3);
+      if (form === 2 && int(r, 2) === 0) movRegImm(c, 1, int(r, 40));
+      withRm([form === 0 ? 0xd0 | w : form === 1 ? 0xc0 | w : 0xd2 | w], op, form === 1 ? [int(r, 40)] : [], true);
+      break;
+    }
+    case 8: { // group 3: test, not, neg, mul, imul, div, idiv (div and idiv fault: #DE)
+      const op = pick(r, [0, 2, 3, 4, 5, 6, 7]);
+      if (op >= 6) {
+        // Usually a divisor that does not overflow.
+        if (int(r, 3) !== 0) movRegImm(c, 2, 0);
+        movMemImm(c, RESUME, c.here + 10 + (size === 16 ? 3 : 2));
+        c.emit(...(size === 16 ? [0x66] : []), 0xf6 | w, 0xc0 | (op << 3) | rmReg);
+        break;
+      }
+      withRm([0xf6 | w], op, op === 0 ? immOf(size) : [], op === 2 || op === 3);
+      break;
+    }
+    case 9: // inc/dec r/m (with LOCK on memory now and then)
+      withRm([0xfe | w], int(r, 2), [], true, true);
+      break;
+    case 10: // mov forms
+      withRm([0x88 | (int(r, 2) << 1) | w], reg, [], true);
+      break;
+    case 11: // mov r/m, imm
+      withRm([0xc6 | w], 0, immOf(size), true);
+      break;
+    case 12: // test / xchg
+      withRm([int(r, 2) ? 0x84 | w : 0x86 | w], reg, [], true, true);
+      break;
+    case 13: { // two-byte ALU-ish: imul r,r/m; bsf/bsr; movzx/movsx; cmovcc; xadd; cmpxchg
+      if (size === 8) break;
+      const op = pick(r, [0xaf, 0xbc, 0xbd, 0xb6, 0xb7, 0xbe, 0xbf, 0x40 + int(r, 16), 0xc1, 0xb1]);
+      withRm([0x0f, op], reg, [], op === 0xc1 || op === 0xb1, op === 0xc1 || op === 0xb1);
+      break;
+    }
+    case 14: // setcc r/m8
+      withRm([0x0f, 0x90 + int(r, 16)], 0, [], true);
+      break;
+    case 15: { // imul r, r/m, imm
+      if (size === 8) break;
+      const short = int(r, 2) === 0;
+      withRm([short ? 0x6b : 0x69], reg, immOf(short ? 8 : size), false);
+      break;
+    }
+    case 16: { // bt/bts/btr/btc with an immediate; register bit offsets on registers only
+      if (size === 8) break;
+      if (int(r, 2)) withRm([0x0f, 0xba], 4 + int(r, 4), [int(r, 256)], true, true);
+      else c.emit(...(size === 16 ? [0x66] : []), 0x0f, pick(r, [0xa3, 0xab, 0xb3, 0xbb]), 0xc0 | (reg << 3) | rmReg);
+      break;
+    }
+    case 17: { // shld/shrd by imm8 or CL
+      if (size === 8) break;
+      const cl = int(r, 2);
+      withRm([0x0f, (int(r, 2) ? 0xa4 : 0xac) | cl], reg, cl ? [] : [int(r, 40)], true);
+      break;
+    }
+    case 18: // lea
+      if (size !== 8) withRm([0x8d], reg, [], false, false, true);
+      break;
+    case 19: // flags: clc stc cmc cld std lahf sahf cbw/cwde cwd/cdq, pushf + pop
+      if (int(r, 3) === 0) c.emit(0x9c, 0x58 + pick(r, GPR)); // pushfd; pop r
+      else c.emit(...(int(r, 3) === 0 ? [0x66] : []), pick(r, [0xf8, 0xf9, 0xf5, 0xfc, 0xfd, 0x9f, 0x9e, 0x98, 0x99]));
+      break;
+    case 20: { // push/pop pairs (reg, imm, memory)
+      const a = pick(r, GPR);
+      const form = int(r, 3);
+      if (form === 0) c.emit(0x50 + a);
+      else if (form === 1) c.emit(0x68, ...immOf(32));
+      else c.emit(0x6a, int(r, 256));
+      c.emit(0x58 + pick(r, GPR));
+      break;
+    }
+    case 21: { // string instructions with a small count, maybe REP
+      const op = pick(r, [0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad, 0xa6, 0xa7, 0xae, 0xaf]);
+      movRegImm(c, 6, DATA + 0x800 + int(r, 0x2000));
+      movRegImm(c, 7, DATA + 0x2800 + int(r, 0x1000));
+      movRegImm(c, 1, int(r, 9));
+      const rep = int(r, 3) === 0 ? [] : [op === 0xa6 || op === 0xa7 || op === 0xae || op === 0xaf ? pick(r, [0xf3, 0xf2]) : 0xf3];
+      c.emit(...rep, ...(int(r, 4) === 0 ? [0x66] : []), op);
+      break;
+    }
+    case 22: { // a short forward branch over the next instruction(s): a side exit
+      const cc = int(r, 16);
+      const start = c.bytes.length;
+      c.emit(0x70 + cc, 0);
+      instruction(r, c, smcTargets);
+      const len = c.bytes.length - start - 2;
+      if (len > 127) {
+        c.bytes.length = start;
+        break;
+      }
+      c.bytes[start + 1] = len;
+      break;
+    }
+    case 23: { // self-modifying code: a store into an earlier instruction's immediate, or the next one's (same block)
+      if (smcTargets === null) break;
+      if (smcTargets.length > 0 && int(r, 2)) movMemImm(c, pick(r, smcTargets), Math.floor(r() * 2 ** 32));
+      // 10 bytes of store, then the mov's opcode byte: its immediate.
+      else movMemImm(c, c.here + 11, Math.floor(r() * 2 ** 32));
+      movRegImm(c, pick(r, GPR), Math.floor(r() * 2 ** 32));
+      smcTargets.push(c.here - 4);
+      break;
+    }
+    case 24: // faults: ud2, int3, LOCK on a register operand (#UD), a store to the read-only page
+      {
+        const f = int(r, 4);
+        const body = f === 0 ? [0x0f, 0x0b] : f === 1 ? [0xcc] : f === 2 ? [0xf0, 0x01, 0xc0 | (pick(r, GPR) << 3) | pick(r, GPR)] : [0xc6, 0x05, ...le(READ_ONLY + int(r, 4096), 4), int(r, 256)];
+        movMemImm(c, RESUME, c.here + 10 + body.length);
+        c.emit(...body);
+      }
+      break;
+    case 25: // bswap, nop, xchg eax
+      c.emit(...pick(r, [[0x0f, 0xc8 + pick(r, GPR)], [0x90], [0x90 + pick(r, [1, 2, 3, 5, 6, 7])]]));
+      break;
+    default: // more plain ALU traffic
+      withRm([(int(r, 8) << 3) | w], reg, [], true, true);
+  }
+}
+
+export interface GenCase {
+  plan: LoadPlan;
+  /** The code bytes (from CODE), for reports. */
+  code: Uint8Array;
+  iterations: number;
+}
+
+/** A guest with `n` random instructions run `iterations` times. */
+/** A case whose loop body is `body` (hand-written instruction bytes), run `iterations` times: for regression tests. */
+export function caseOf(body: number[], iterations = 8): GenCase {
+  const c = new Code();
+  prologue(c, iterations, () => 0x12345678);
+  const loop = c.here;
+  c.emit(...body);
+  epilogue(c, loop);
+  return { plan: planFor(Uint8Array.from(c.bytes)), code: Uint8Array.from(c.bytes), iterations };
+}
+
+function prologue(c: Code, iterations: number, value: () => number): void {
+  // Paging on (CR3, CR0.PG|WP), GS to its small segment, the iteration count.
+  movRegImm(c, 0, PD);
+  c.emit(0x0f, 0x22, 0xd8); // mov cr3, eax
+  c.emit(0x0f, 0x20, 0xc0); // mov eax, cr0
+  c.emit(0x0d, ...le(0x80010000, 4)); // or eax, PG|WP
+  c.emit(0x0f, 0x22, 0xc0); // mov cr0, eax
+  c.emit(0x66, 0xb8, 0x18, 0x00, 0x8e, 0xe8); // mov ax, 0x18; mov gs, ax
+  movMemImm(c, ITER, iterations);
+  for (const g of GPR) movRegImm(c, g, value());
+}
+
+function epilogue(c: Code, loop: number): void {
+  // dec dword [ITER]; jnz loop (rel32)
+  c.emit(0xff, 0x0d, ...le(ITER, 4));
+  c.emit(0x0f, 0x85, ...le(loop - (c.here + 6), 4));
+  // out 0xF4, al: isa-debug-exit
+  c.emit(0xb0, 0x00, 0xe6, 0xf4);
+}
+
+export function generateCase(r: Rng, n = 20 + int(r, 40), iterations = 4 + int(r, 12)): GenCase {
+  const c = new Code();
+  prologue(c, iterations, () => Math.floor(r() * 2 ** 32));
+  const loop = c.here;
+  // Self-modifying code in a quarter of the cases: a store into the code page drops its compiled code (every iteration).
+  const smcTargets: number[] | null = int(r, 4) === 0 ? [] : null;
+  for (let i = 0; i < n; i++) instruction(r, c, smcTargets);
+  epilogue(c, loop);
+  return { plan: planFor(Uint8Array.from(c.bytes)), code: Uint8Array.from(c.bytes), iterations };
+}
+
+function planFor(code: Uint8Array): LoadPlan {
+  const low = new Uint8Array(0x8000);
+  const dv = new DataView(low.buffer);
+  // GDT
+  const desc = (i: number, base: number, limit: number, access: number, flags: number): void => {
+    const o = GDT + i * 8;
+    dv.setUint16(o, limit & 0xffff, true);
+    dv.setUint16(o + 2, base & 0xffff, true);
+    low[o + 4] = (base >>> 16) & 0xff;
+    low[o + 5] = access;
+    low[o + 6] = ((limit >>> 16) & 0x0f) | flags;
+    low[o + 7] = base >>> 24;
+  };
+  desc(1, 0, 0xfffff, 0x9b, 0xc0);
+  desc(2, 0, 0xfffff, 0x93, 0xc0);
+  desc(3, GS_BASE, GS_LIMIT, 0x93, 0x40);
+  // IDT and stubs
+  for (let v = 0; v < 32; v++) {
+    const stub = STUBS + v * 32;
+    const o = IDT + v * 8;
+    dv.setUint16(o, stub & 0xffff, true);
+    dv.setUint16(o + 2, 0x08, true);
+    low[o + 5] = 0x8e;
+    dv.setUint16(o + 6, stub >>> 16, true);
+    const s: number[] = [];
+    if (ERROR_CODE_VECTORS.has(v)) s.push(0x8d, 0x64, 0x24, 0x04); // lea esp,[esp+4]
+    s.push(0x8d, 0x64, 0x24, 0x0c); // lea esp,[esp+12]
+    s.push(0xc7, 0x05, ...le(LASTVEC, 4), ...le(v, 4)); // mov dword [LASTVEC], v
+    s.push(0xff, 0x25, ...le(RESUME, 4)); // jmp [RESUME]
+    low.set(s, stub);
+  }
+  // Paging: identity map of 4 MiB, one page not present, one read-only.
+  dv.setUint32(PD, PT | 0x3, true);
+  for (let p = 0; p < 1024; p++) {
+    const a = p << 12;
+    const flags = a === NOT_PRESENT ? 0 : a === READ_ONLY ? 0x1 : 0x3;
+    dv.setUint32(PT + p * 4, a | flags, true);
+  }
+  // Data: a recognisable pattern.
+  const data = new Uint8Array(0x6000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 167 + 13) & 0xff;
+  return {
+    kind: 'multiboot',
+    segments: [{ addr: 0, data: low }, { addr: DATA, data }, { addr: CODE, data: code }],
+    entry: {
+      mode: 'flat32', eip: CODE, eax: 0, ebx: 0, esp: STACK_TOP, eflags: 0x2, cr0: 0x11, cs: 0x08, ds: 0x10,
+      gdtr: { base: GDT, limit: 4 * 8 - 1 }, idtr: { base: IDT, limit: 32 * 8 - 1 },
+    },
+    warnings: [],
+  };
+}
+
+/** Changes the compiled side's machine after loading (a planted difference, to test the comparison itself). */
+export type Tamper = (m: Machine) => void;
+
+function boot(g: GenCase, compiled: boolean, threshold: number, tamper?: Tamper): Machine {
+  const m = new Machine({ ramBytes: RAM, input: new HostInputSource(), clock: 'virtual', serial: () => {} });
+  setEngine(m.cpu, compiled ? 'compiled' : 'interp', threshold);
+  m.load(g.plan);
+  if (compiled) tamper?.(m);
+  return m;
+}
+
+/** A run to `icount`, or what it threw (an engine's internal error is a difference too). */
+function runTo(m: Machine, icount: number): StopInfo | string {
+  try {
+    return m.run(icount);
+  } catch (e) {
+    return `threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+  }
+}
+
+/** What is compared after each chunk. */
+function snapshot(m: Machine, stop: StopInfo | string | null): string {
+  if (typeof stop === 'string') return stop;
+  const c = m.cpu;
+  const ram = m.mem.ram;
+  return JSON.stringify({
+    regs: [...c.regs], eip: c.eip >>> 0, eflags: c.getEflags() >>> 0, icount: c.icount, sreg: [...c.sreg], cr2: c.cr2 >>> 0,
+    lastVec: ram[LASTVEC] | (ram[LASTVEC + 1] << 8), halted: c.halted, shutdown: c.shutdown,
+    stop: stop ? { reason: stop.reason, icount: stop.icount, eip: stop.eip, faults: stop.faults ?? null } : null,
+  });
+}
+
+/** The guest's RAM that can change: low tables, stack, variables, data, code. */
+function ramDiffers(a: Machine, b: Machine): string | null {
+  const ra = a.mem.ram, rb = b.mem.ram;
+  for (const [lo, hi] of [[0, 0x10000], [CODE, CODE + 0x10000]]) {
+    const x = Buffer.from(ra.buffer, ra.byteOffset + lo, hi - lo);
+    const y = Buffer.from(rb.buffer, rb.byteOffset + lo, hi - lo);
+    if (!x.equals(y)) {
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return `RAM differs first at 0x${(lo + i).toString(16)}: interpreter 0x${y[i].toString(16)}, compiled 0x${x[i].toString(16)}`;
+    }
+  }
+  return null;
+}
+
+export interface EngineDiff {
+  /** First instruction count at which the engines' states differ. */
+  icount: number;
+  /** The instruction the interpreter runs from icount-1 to icount (its address and bytes, disassembled). */
+  insn: string;
+  interp: string;
+  compiled: string;
+}
+
+/** Both engines to `icount` from power-on, in one go; null when equal there. */
+function compareAt(g: GenCase, threshold: number, icount: number, tamper?: Tamper): { a: string; b: string } | null {
+  const a = boot(g, true, threshold, tamper), b = boot(g, false, threshold);
+  const sa = runTo(a, icount), sb = runTo(b, icount);
+  const xa = snapshot(a, sa), xb = snapshot(b, sb);
+  const rd = ramDiffers(a, b);
+  if (xa === xb && rd === null) return null;
+  return { a: xa + (rd ? ` ${rd}` : ''), b: xb };
+}
+
+const MAX_INSNS = 200_000;
+
+/**
+ * Run a case on both engines in lockstep (chunks of random length) and compare
+ * after each chunk; on a difference, find the first differing icount by
+ * bisection over fresh runs and name the instruction there.
+ */
+export function diffCase(g: GenCase, r: Rng, threshold = 1 + int(r, 2), stats?: FuzzStats, tamper?: Tamper): EngineDiff | null {
+  const a = boot(g, true, threshold, tamper), b = boot(g, false, threshold);
+  let target = 0;
+  let lo = 0;
+  const count = (): void => {
+    if (!stats) return;
+    stats.cases++;
+    stats.insns += a.cpu.icount;
+    stats.compiledInsns += a.cpu.jitStats.compiledInsns;
+    stats.invalidations += a.cpu.jitStats.invalidations;
+    if (a.cpu.icount >= MAX_INSNS) stats.capped++;
+  };
+  for (;;) {
+    target += 1 + (int(r, 4) === 0 ? int(r, 2000) : int(r, 60));
+    if (target > MAX_INSNS) {
+      count();
+      return null;
+    }
+    const sa = runTo(a, target), sb = runTo(b, target);
+    if (typeof sa === 'string' || typeof sb === 'string' || snapshot(a, sa) !== snapshot(b, sb) || ramDiffers(a, b) !== null) break;
+    lo = a.cpu.icount;
+    if (sa.reason !== 'limit' && sb.reason !== 'limit') {
+      count();
+      return null;
+    }
+  }
+  count();
+  // Bisection: states equal at lo, different at target.
+  let hi = target;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (compareAt(g, threshold, mid, tamper) === null) lo = mid;
+    else hi = mid;
+  }
+  const d = compareAt(g, threshold, hi, tamper)!;
+  const m = boot(g, false, threshold);
+  m.run(lo);
+  // The bytes as they are then (self-modifying code may have changed them).
+  const eip = m.cpu.eip >>> 0;
+  const ram = m.mem.ram;
+  const one = (at: number): { text: string; len: number } => {
+    const dis = disassemble(ram, at, at, true);
+    const bytes = [...ram.subarray(at, at + dis.len)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+    return { text: `0x${at.toString(16)}: ${bytes}  ${dis.text}`, len: dis.len };
+  };
+  let insn = `EIP ${one(eip).text}`;
+  // The compiled side threw on entering a block: the culprit is somewhere in it, so list what follows.
+  if (d.a.startsWith('threw')) {
+    const next: string[] = [];
+    for (let at = eip, k = 0; k < 12; k++) {
+      const x = one(at);
+      next.push(x.text);
+      at += x.len;
+    }
+    insn += ` (the block entered there: ${next.join('; ')})`;
+  }
+  return { icount: hi, insn, interp: d.b, compiled: d.a };
+}
+
+/** What a fuzz run covered: cases, instructions (compiled side), of them retired in compiled code, code pages invalidated, cases cut at the cap. */
+export interface FuzzStats {
+  cases: number;
+  insns: number;
+  compiledInsns: number;
+  invalidations: number;
+  capped: number;
+}
+
+export interface FuzzFinding {
+  seed: number;
+  index: number;
+  diff: EngineDiff;
+}
+
+/** The rng of case `index` of a run with `seed` (so one case can be rerun alone). */
+export const caseSeed = (seed: number, index: number): number => (seed * 1_000_003 + index) >>> 0;
+
+/** `cases` seeded cases; the differences found (empty: the engines agreed on every one). */
+export function engineFuzz(cases: number, seed: number, rngOf: (seed: number) => Rng, onCase?: (i: number) => void, first = 0): { found: FuzzFinding[]; stats: FuzzStats } {
+  const found: FuzzFinding[] = [];
+  const stats: FuzzStats = { cases: 0, insns: 0, compiledInsns: 0, invalidations: 0, capped: 0 };
+  for (let i = first; i < first + cases; i++) {
+    const r = rngOf(caseSeed(seed, i));
+    const g = generateCase(r);
+    const d = diffCase(g, r, undefined, stats);
+    if (d) found.push({ seed, index: i, diff: d });
+    onCase?.(i);
+  }
+  return { found, stats };
+}
