@@ -17,7 +17,19 @@ describe('engine diff: random instructions, interpreter vs block compiler', () =
     // The compiled side did run compiled code, and self-modifying code dropped some of it.
     expect(stats.compiledInsns / stats.insns).toBeGreaterThan(0.2);
     expect(stats.invalidations).toBeGreaterThan(0);
+    expect(stats.irqs).toBeGreaterThan(0);
   }, 60_000);
+
+  it('timer interrupts into a compiled loop are taken at the same instruction boundaries', () => {
+    // add eax, ebx; xor ecx, eax; shl edx, 1; adc esi, edx; inc dword [0x8000]; about every 50 instructions an IRQ 0.
+    const body = [0x01, 0xd8, 0x31, 0xc1, 0xd1, 0xe2, 0x11, 0xd6, 0xff, 0x05, 0x00, 0x80, 0x00, 0x00];
+    for (const pit of [60, 61, 97]) {
+      const stats = { cases: 0, insns: 0, compiledInsns: 0, invalidations: 0, irqs: 0, capped: 0 };
+      expect(diffCase(caseOf(body, 400, pit), rng(pit), 1, stats)).toBeNull();
+      expect(stats.irqs).toBeGreaterThan(20);
+      expect(stats.compiledInsns / stats.insns).toBeGreaterThan(0.5);
+    }
+  });
 
   it('CDQ as the only user of EAX in a block (it read an undeclared local: ReferenceError, fixed)', () => {
     expect(diffCase(caseOf([0x99]), rng(1), 1)).toBeNull();

@@ -25,6 +25,11 @@ import { setEngine } from './engine.js';
 export const RESUME = 0x7000;
 export const LASTVEC = 0x7004;
 export const ITER = 0x7008;
+/** IRQ 0s taken (the timer handler counts them). */
+export const IRQS = 0x700c;
+/** The timer's vector (the PIC reprogrammed from the host) and the IDT's size. */
+const IRQ0_VECTOR = 0x20;
+const VECTORS = IRQ0_VECTOR + 1;
 const GDT = 0x1000;
 const IDT = 0x1800;
 const STUBS = 0x2000;
@@ -315,6 +320,8 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
 
 export interface GenCase {
   plan: LoadPlan;
+  /** With interrupts: the PIT channel 0 count (IRQ 0 about every count/1.19 instructions at 1 MHz, virtual clock); 0: IF stays 0. */
+  pitCount: number;
   /** The code bytes (from CODE), for reports. */
   code: Uint8Array;
   iterations: number;
@@ -322,16 +329,16 @@ export interface GenCase {
 
 /** A guest with `n` random instructions run `iterations` times. */
 /** A case whose loop body is `body` (hand-written instruction bytes), run `iterations` times: for regression tests. */
-export function caseOf(body: number[], iterations = 8): GenCase {
+export function caseOf(body: number[], iterations = 8, pitCount = 0): GenCase {
   const c = new Code();
-  prologue(c, iterations, () => 0x12345678);
+  prologue(c, iterations, () => 0x12345678, pitCount !== 0);
   const loop = c.here;
   c.emit(...body);
   epilogue(c, loop);
-  return { plan: planFor(Uint8Array.from(c.bytes)), code: Uint8Array.from(c.bytes), iterations };
+  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount };
 }
 
-function prologue(c: Code, iterations: number, value: () => number): void {
+function prologue(c: Code, iterations: number, value: () => number, irqs: boolean): void {
   // Paging on (CR3, CR0.PG|WP), GS to its small segment, the iteration count.
   movRegImm(c, 0, PD);
   c.emit(0x0f, 0x22, 0xd8); // mov cr3, eax
@@ -341,6 +348,7 @@ function prologue(c: Code, iterations: number, value: () => number): void {
   c.emit(0x66, 0xb8, 0x18, 0x00, 0x8e, 0xe8); // mov ax, 0x18; mov gs, ax
   movMemImm(c, ITER, iterations);
   for (const g of GPR) movRegImm(c, g, value());
+  if (irqs) c.emit(0xfb); // sti
 }
 
 function epilogue(c: Code, loop: number): void {
@@ -353,16 +361,18 @@ function epilogue(c: Code, loop: number): void {
 
 export function generateCase(r: Rng, n = 20 + int(r, 40), iterations = 4 + int(r, 12)): GenCase {
   const c = new Code();
-  prologue(c, iterations, () => Math.floor(r() * 2 ** 32));
+  // Timer interrupts in half the cases, every 35 to 300 instructions or so.
+  const pitCount = int(r, 2) ? 40 + int(r, 300) : 0;
+  prologue(c, iterations, () => Math.floor(r() * 2 ** 32), pitCount !== 0);
   const loop = c.here;
   // Self-modifying code in a quarter of the cases: a store into the code page drops its compiled code (every iteration).
   const smcTargets: number[] | null = int(r, 4) === 0 ? [] : null;
   for (let i = 0; i < n; i++) instruction(r, c, smcTargets);
   epilogue(c, loop);
-  return { plan: planFor(Uint8Array.from(c.bytes)), code: Uint8Array.from(c.bytes), iterations };
+  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount };
 }
 
-function planFor(code: Uint8Array): LoadPlan {
+function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
   const low = new Uint8Array(0x8000);
   const dv = new DataView(low.buffer);
   // GDT
@@ -379,7 +389,7 @@ function planFor(code: Uint8Array): LoadPlan {
   desc(2, 0, 0xfffff, 0x93, 0xc0);
   desc(3, GS_BASE, GS_LIMIT, 0x93, 0x40);
   // IDT and stubs
-  for (let v = 0; v < 32; v++) {
+  for (let v = 0; v < VECTORS; v++) {
     const stub = STUBS + v * 32;
     const o = IDT + v * 8;
     dv.setUint16(o, stub & 0xffff, true);
@@ -387,10 +397,17 @@ function planFor(code: Uint8Array): LoadPlan {
     low[o + 5] = 0x8e;
     dv.setUint16(o + 6, stub >>> 16, true);
     const s: number[] = [];
-    if (ERROR_CODE_VECTORS.has(v)) s.push(0x8d, 0x64, 0x24, 0x04); // lea esp,[esp+4]
-    s.push(0x8d, 0x64, 0x24, 0x0c); // lea esp,[esp+12]
-    s.push(0xc7, 0x05, ...le(LASTVEC, 4), ...le(v, 4)); // mov dword [LASTVEC], v
-    s.push(0xff, 0x25, ...le(RESUME, 4)); // jmp [RESUME]
+    if (v === IRQ0_VECTOR) {
+      // push eax; mov al, 0x20; out 0x20, al (EOI); pop eax; inc dword [IRQS]; iret (restores the flags inc changed)
+      s.push(0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xff, 0x05, ...le(IRQS, 4), 0xcf);
+    } else {
+      if (ERROR_CODE_VECTORS.has(v)) s.push(0x8d, 0x64, 0x24, 0x04); // lea esp,[esp+4]
+      s.push(0x8d, 0x64, 0x24, 0x0c); // lea esp,[esp+12]
+      s.push(0xc7, 0x05, ...le(LASTVEC, 4), ...le(v, 4)); // mov dword [LASTVEC], v
+      // The gate cleared IF and the frame is dropped: set it again (interrupts were on).
+      if (irqs) s.push(0xfb); // sti
+      s.push(0xff, 0x25, ...le(RESUME, 4)); // jmp [RESUME]
+    }
     low.set(s, stub);
   }
   // Paging: identity map of 4 MiB, one page not present, one read-only.
@@ -408,7 +425,7 @@ function planFor(code: Uint8Array): LoadPlan {
     segments: [{ addr: 0, data: low }, { addr: DATA, data }, { addr: CODE, data: code }],
     entry: {
       mode: 'flat32', eip: CODE, eax: 0, ebx: 0, esp: STACK_TOP, eflags: 0x2, cr0: 0x11, cs: 0x08, ds: 0x10,
-      gdtr: { base: GDT, limit: 4 * 8 - 1 }, idtr: { base: IDT, limit: 32 * 8 - 1 },
+      gdtr: { base: GDT, limit: 4 * 8 - 1 }, idtr: { base: IDT, limit: VECTORS * 8 - 1 },
     },
     warnings: [],
   };
@@ -418,9 +435,16 @@ function planFor(code: Uint8Array): LoadPlan {
 export type Tamper = (m: Machine) => void;
 
 function boot(g: GenCase, compiled: boolean, threshold: number, tamper?: Tamper): Machine {
-  const m = new Machine({ ramBytes: RAM, input: new HostInputSource(), clock: 'virtual', serial: () => {} });
+  const m = new Machine({ ramBytes: RAM, input: new HostInputSource(), clock: 'virtual', mhz: 1, serial: () => {} });
   setEngine(m.cpu, compiled ? 'compiled' : 'interp', threshold);
   m.load(g.plan);
+  // The PIC's master at vector 0x20 with only IRQ 0 unmasked, and the PIT's period (the firmware state's is 55 ms).
+  const b = m.bus;
+  b.out8(0x20, 0x11); b.out8(0x21, IRQ0_VECTOR); b.out8(0x21, 0x04); b.out8(0x21, 0x01); b.out8(0x21, 0xfe);
+  b.out8(0xa1, 0xff);
+  if (g.pitCount !== 0) {
+    b.out8(0x43, 0x34); b.out8(0x40, g.pitCount & 0xff); b.out8(0x40, g.pitCount >> 8);
+  }
   if (compiled) tamper?.(m);
   return m;
 }
@@ -441,7 +465,7 @@ function snapshot(m: Machine, stop: StopInfo | string | null): string {
   const ram = m.mem.ram;
   return JSON.stringify({
     regs: [...c.regs], eip: c.eip >>> 0, eflags: c.getEflags() >>> 0, icount: c.icount, sreg: [...c.sreg], cr2: c.cr2 >>> 0,
-    lastVec: ram[LASTVEC] | (ram[LASTVEC + 1] << 8), halted: c.halted, shutdown: c.shutdown,
+    lastVec: ram[LASTVEC] | (ram[LASTVEC + 1] << 8), irqs: ram[IRQS] | (ram[IRQS + 1] << 8), halted: c.halted, shutdown: c.shutdown,
     stop: stop ? { reason: stop.reason, icount: stop.icount, eip: stop.eip, faults: stop.faults ?? null } : null,
   });
 }
@@ -495,6 +519,8 @@ export function diffCase(g: GenCase, r: Rng, threshold = 1 + int(r, 2), stats?: 
     stats.insns += a.cpu.icount;
     stats.compiledInsns += a.cpu.jitStats.compiledInsns;
     stats.invalidations += a.cpu.jitStats.invalidations;
+    const ram = a.mem.ram;
+    stats.irqs += ram[IRQS] | (ram[IRQS + 1] << 8) | (ram[IRQS + 2] << 16);
     if (a.cpu.icount >= MAX_INSNS) stats.capped++;
   };
   for (;;) {
@@ -550,6 +576,8 @@ export interface FuzzStats {
   insns: number;
   compiledInsns: number;
   invalidations: number;
+  /** Timer interrupts taken (compiled side). */
+  irqs: number;
   capped: number;
 }
 
@@ -565,7 +593,7 @@ export const caseSeed = (seed: number, index: number): number => (seed * 1_000_0
 /** `cases` seeded cases; the differences found (empty: the engines agreed on every one). */
 export function engineFuzz(cases: number, seed: number, rngOf: (seed: number) => Rng, onCase?: (i: number) => void, first = 0): { found: FuzzFinding[]; stats: FuzzStats } {
   const found: FuzzFinding[] = [];
-  const stats: FuzzStats = { cases: 0, insns: 0, compiledInsns: 0, invalidations: 0, capped: 0 };
+  const stats: FuzzStats = { cases: 0, insns: 0, compiledInsns: 0, invalidations: 0, irqs: 0, capped: 0 };
   for (let i = first; i < first + cases; i++) {
     const r = rngOf(caseSeed(seed, i));
     const g = generateCase(r);
