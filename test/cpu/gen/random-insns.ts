@@ -22,9 +22,10 @@ import { HostInputSource } from '../../../src/replay/input-source.js';
 import { disassemble } from '../../../src/cpu/disasm.js';
 import { setEngine } from './engine.js';
 
+/** Where a fault handler resumes: offset (dword) and code selector (word at +4), for a far jump. */
 export const RESUME = 0x7000;
-export const LASTVEC = 0x7004;
 export const ITER = 0x7008;
+export const LASTVEC = 0x7010;
 /** IRQ 0s taken (the timer handler counts them). */
 export const IRQS = 0x700c;
 /** The timer's vector (the PIC reprogrammed from the host) and the IDT's size. */
@@ -43,6 +44,8 @@ const READ_ONLY = 0xd000;
 const GS_BASE = 0x8000;
 const GS_LIMIT = 0x3fff;
 export const CODE = 0x10000;
+/** The 16-bit code segment: base CODE, limit 0xFFFF. */
+const CODE16_SEL = 0x20;
 const RAM = 2 << 20;
 const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17]);
 
@@ -57,17 +60,33 @@ const GPR = [0, 1, 2, 3, 5, 6, 7];
 /** The code being built. */
 class Code {
   bytes: number[] = [];
+  /** Emitting for the 16-bit code segment (selector 0x20, base CODE): default operand and address size 16. */
+  m16 = false;
+  /** Linear address of the next byte. */
   get here(): number {
     return CODE + this.bytes.length;
+  }
+  /** The next byte as an EIP value: its offset in the current code segment. */
+  get off(): number {
+    return this.m16 ? this.bytes.length : this.here;
   }
   emit(...b: number[]): void {
     for (const x of b) this.bytes.push(x & 0xff);
   }
 }
 
-const movRegImm = (c: Code, reg: number, v: number): void => c.emit(0xb8 + reg, ...le(v, 4));
-/** mov dword [abs], imm32 */
-const movMemImm = (c: Code, addr: number, v: number): void => c.emit(0xc7, 0x05, ...le(addr, 4), ...le(v, 4));
+/** The operand-size prefix a 16- or 32-bit operation needs in the current code segment. */
+const osz = (c: Code, size: number): number[] => (size !== 8 && (size === 16) !== c.m16 ? [0x66] : []);
+/** mov r32, imm32 */
+const movRegImm = (c: Code, reg: number, v: number): void => c.emit(...osz(c, 32), 0xb8 + reg, ...le(v, 4));
+/** mov dword [abs], imm32: its bytes (16-bit code: disp16 below 64 KiB, else 0x67 and disp32). */
+function movMemBytes(c: Code, addr: number, v: number): number[] {
+  if (!c.m16) return [0xc7, 0x05, ...le(addr, 4), ...le(v, 4)];
+  return addr < 0x10000 ? [0x66, 0xc7, 0x06, ...le(addr, 2), ...le(v, 4)] : [0x66, 0x67, 0xc7, 0x05, ...le(addr, 4), ...le(v, 4)];
+}
+const movMemImm = (c: Code, addr: number, v: number): void => c.emit(...movMemBytes(c, addr, v));
+/** Before an instruction of `len` bytes that may fault: the handler resumes after it. */
+const setResume = (c: Code, len: number): void => movMemImm(c, RESUME, c.off + movMemBytes(c, RESUME, 0).length + len);
 
 /** A memory operand: its ModRM/SIB/displacement bytes, the registers to load first, and whether it is 16-bit addressing. */
 interface Mem {
@@ -78,9 +97,9 @@ interface Mem {
   a16: boolean;
 }
 
-/** An operand that lands at `ea` (in the segment used), with a random addressing form. */
-function memOperand(r: Rng, ea: number, avoid: number): Mem {
-  if (int(r, 5) === 0) return mem16(r, ea & 0xffff);
+/** An operand that lands at `ea` (in the segment used), with a random addressing form (mostly the code segment's default size). */
+function memOperand(r: Rng, ea: number, avoid: number, m16: boolean): Mem {
+  if (m16 ? int(r, 4) !== 0 : int(r, 5) === 0) return mem16(r, ea & 0xffff);
   const form = int(r, 4);
   if (form === 0) return { modrm: 0x05, tail: le(ea, 4), setup: [], a16: false }; // [disp32]
   const regs = GPR.filter((x) => x !== avoid);
@@ -154,23 +173,22 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
 
   /** Emit [prefixes] opcode modrm... with a register or memory r/m; `write`: the r/m is written. */
   const withRm = (opcode: number[], regField: number, imm: number[], write: boolean, allowLock = false, forceMem = false): void => {
-    const pre: number[] = [];
-    if (size === 16) pre.push(0x66);
+    const pre: number[] = osz(c, size);
     if (!useMem && !forceMem) {
       c.emit(...pre, ...opcode, 0xc0 | (regField << 3) | rmReg, ...imm);
       return;
     }
     const t = target(r, size / 8, write);
-    const m = memOperand(r, t.ea, size === 8 ? -1 : regField);
+    const m = memOperand(r, t.ea, size === 8 ? -1 : regField, c.m16);
     if (t.gs && m.a16 && t.ea > 0xffff) return;
     for (const [rr, v] of m.setup) movRegImm(c, rr, v);
-    if (m.a16) pre.push(0x67);
+    if (m.a16 !== c.m16) pre.push(0x67);
     if (t.gs) pre.push(0x65);
     else if (int(r, 8) === 0) pre.push(pick(r, [0x3e, 0x26, 0x64, 0x36]));
     if (allowLock && write && int(r, 6) === 0) pre.unshift(0xf0);
     // The fault handler resumes after the instruction.
     const body = [...pre, ...opcode, m.modrm | (regField << 3), ...m.tail, ...imm];
-    movMemImm(c, RESUME, c.here + 10 + body.length);
+    setResume(c, body.length);
     c.emit(...body);
   };
   const immOf = (s: Size): number[] => le(Math.floor(r() * 2 ** 32), s / 8);
@@ -194,7 +212,7 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
     }
     case 6: { // accumulator with an immediate
       const op = int(r, 8);
-      c.emit(...(size === 16 ? [0x66] : []), (op << 3) | 4 | w, ...immOf(size));
+      c.emit(...osz(c, size), (op << 3) | 4 | w, ...immOf(size));
       break;
     }
     case 7: { // shifts and rotates: by 1, by imm8, by CL
@@ -209,8 +227,9 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
       if (op >= 6) {
         // Usually a divisor that does not overflow.
         if (int(r, 3) !== 0) movRegImm(c, 2, 0);
-        movMemImm(c, RESUME, c.here + 10 + (size === 16 ? 3 : 2));
-        c.emit(...(size === 16 ? [0x66] : []), 0xf6 | w, 0xc0 | (op << 3) | rmReg);
+        const body = [...osz(c, size), 0xf6 | w, 0xc0 | (op << 3) | rmReg];
+        setResume(c, body.length);
+        c.emit(...body);
         break;
       }
       withRm([0xf6 | w], op, op === 0 ? immOf(size) : [], op === 2 || op === 3);
@@ -246,7 +265,7 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
     case 16: { // bt/bts/btr/btc with an immediate; register bit offsets on registers only
       if (size === 8) break;
       if (int(r, 2)) withRm([0x0f, 0xba], 4 + int(r, 4), [int(r, 256)], true, true);
-      else c.emit(...(size === 16 ? [0x66] : []), 0x0f, pick(r, [0xa3, 0xab, 0xb3, 0xbb]), 0xc0 | (reg << 3) | rmReg);
+      else c.emit(...osz(c, size), 0x0f, pick(r, [0xa3, 0xab, 0xb3, 0xbb]), 0xc0 | (reg << 3) | rmReg);
       break;
     }
     case 17: { // shld/shrd by imm8 or CL
@@ -266,7 +285,7 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
       const a = pick(r, GPR);
       const form = int(r, 3);
       if (form === 0) c.emit(0x50 + a);
-      else if (form === 1) c.emit(0x68, ...immOf(32));
+      else if (form === 1) c.emit(0x68, ...immOf(c.m16 ? 16 : 32));
       else c.emit(0x6a, int(r, 256));
       c.emit(0x58 + pick(r, GPR));
       break;
@@ -296,8 +315,8 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
     case 23: { // self-modifying code: a store into an earlier instruction's immediate, or the next one's (same block)
       if (smcTargets === null) break;
       if (smcTargets.length > 0 && int(r, 2)) movMemImm(c, pick(r, smcTargets), Math.floor(r() * 2 ** 32));
-      // 10 bytes of store, then the mov's opcode byte: its immediate.
-      else movMemImm(c, c.here + 11, Math.floor(r() * 2 ** 32));
+      // The store, then the mov's prefix and opcode: its immediate.
+      else movMemImm(c, c.here + movMemBytes(c, c.here, 0).length + (c.m16 ? 2 : 1), Math.floor(r() * 2 ** 32));
       movRegImm(c, pick(r, GPR), Math.floor(r() * 2 ** 32));
       smcTargets.push(c.here - 4);
       break;
@@ -305,8 +324,10 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
     case 24: // faults: ud2, int3, LOCK on a register operand (#UD), a store to the read-only page
       {
         const f = int(r, 4);
-        const body = f === 0 ? [0x0f, 0x0b] : f === 1 ? [0xcc] : f === 2 ? [0xf0, 0x01, 0xc0 | (pick(r, GPR) << 3) | pick(r, GPR)] : [0xc6, 0x05, ...le(READ_ONLY + int(r, 4096), 4), int(r, 256)];
-        movMemImm(c, RESUME, c.here + 10 + body.length);
+        const ro = READ_ONLY + int(r, 4096);
+        const store = c.m16 ? [0xc6, 0x06, ...le(ro, 2), int(r, 256)] : [0xc6, 0x05, ...le(ro, 4), int(r, 256)];
+        const body = f === 0 ? [0x0f, 0x0b] : f === 1 ? [0xcc] : f === 2 ? [0xf0, 0x01, 0xc0 | (pick(r, GPR) << 3) | pick(r, GPR)] : store;
+        setResume(c, body.length);
         c.emit(...body);
       }
       break;
@@ -320,6 +341,8 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
 
 export interface GenCase {
   plan: LoadPlan;
+  /** The body runs in the 16-bit code segment. */
+  m16: boolean;
   /** With interrupts: the PIT channel 0 count (IRQ 0 about every count/1.19 instructions at 1 MHz, virtual clock); 0: IF stays 0. */
   pitCount: number;
   /** The code bytes (from CODE), for reports. */
@@ -329,16 +352,16 @@ export interface GenCase {
 
 /** A guest with `n` random instructions run `iterations` times. */
 /** A case whose loop body is `body` (hand-written instruction bytes), run `iterations` times: for regression tests. */
-export function caseOf(body: number[], iterations = 8, pitCount = 0): GenCase {
+export function caseOf(body: number[], iterations = 8, pitCount = 0, m16 = false): GenCase {
   const c = new Code();
-  prologue(c, iterations, () => 0x12345678, pitCount !== 0);
+  prologue(c, iterations, () => 0x12345678, pitCount !== 0, m16);
   const loop = c.here;
   c.emit(...body);
   epilogue(c, loop);
-  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount };
+  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount, m16 };
 }
 
-function prologue(c: Code, iterations: number, value: () => number, irqs: boolean): void {
+function prologue(c: Code, iterations: number, value: () => number, irqs: boolean, m16: boolean): void {
   // Paging on (CR3, CR0.PG|WP), GS to its small segment, the iteration count.
   movRegImm(c, 0, PD);
   c.emit(0x0f, 0x22, 0xd8); // mov cr3, eax
@@ -348,13 +371,24 @@ function prologue(c: Code, iterations: number, value: () => number, irqs: boolea
   c.emit(0x66, 0xb8, 0x18, 0x00, 0x8e, 0xe8); // mov ax, 0x18; mov gs, ax
   movMemImm(c, ITER, iterations);
   for (const g of GPR) movRegImm(c, g, value());
+  movMemImm(c, RESUME + 4, m16 ? CODE16_SEL : 0x08);
   if (irqs) c.emit(0xfb); // sti
+  if (m16) {
+    // jmp far 0x20:next, into the 16-bit code segment (base CODE).
+    c.emit(0xea, ...le(c.bytes.length + 7, 4), ...le(CODE16_SEL, 2));
+    c.m16 = true;
+  }
 }
 
 function epilogue(c: Code, loop: number): void {
-  // dec dword [ITER]; jnz loop (rel32)
-  c.emit(0xff, 0x0d, ...le(ITER, 4));
-  c.emit(0x0f, 0x85, ...le(loop - (c.here + 6), 4));
+  // dec dword [ITER]; jnz loop (rel32, or rel16 in 16-bit code)
+  if (c.m16) {
+    c.emit(0x66, 0xff, 0x0e, ...le(ITER, 2));
+    c.emit(0x0f, 0x85, ...le(loop - (c.here + 4), 2));
+  } else {
+    c.emit(0xff, 0x0d, ...le(ITER, 4));
+    c.emit(0x0f, 0x85, ...le(loop - (c.here + 6), 4));
+  }
   // out 0xF4, al: isa-debug-exit
   c.emit(0xb0, 0x00, 0xe6, 0xf4);
 }
@@ -363,13 +397,15 @@ export function generateCase(r: Rng, n = 20 + int(r, 40), iterations = 4 + int(r
   const c = new Code();
   // Timer interrupts in half the cases, every 35 to 300 instructions or so.
   const pitCount = int(r, 2) ? 40 + int(r, 300) : 0;
-  prologue(c, iterations, () => Math.floor(r() * 2 ** 32), pitCount !== 0);
+  // The body in a 16-bit code segment in a third of the cases.
+  const m16 = int(r, 3) === 0;
+  prologue(c, iterations, () => Math.floor(r() * 2 ** 32), pitCount !== 0, m16);
   const loop = c.here;
   // Self-modifying code in a quarter of the cases: a store into the code page drops its compiled code (every iteration).
   const smcTargets: number[] | null = int(r, 4) === 0 ? [] : null;
   for (let i = 0; i < n; i++) instruction(r, c, smcTargets);
   epilogue(c, loop);
-  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount };
+  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount, m16 };
 }
 
 function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
@@ -388,6 +424,7 @@ function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
   desc(1, 0, 0xfffff, 0x9b, 0xc0);
   desc(2, 0, 0xfffff, 0x93, 0xc0);
   desc(3, GS_BASE, GS_LIMIT, 0x93, 0x40);
+  desc(4, CODE, 0xffff, 0x9b, 0x00);
   // IDT and stubs
   for (let v = 0; v < VECTORS; v++) {
     const stub = STUBS + v * 32;
@@ -406,7 +443,7 @@ function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
       s.push(0xc7, 0x05, ...le(LASTVEC, 4), ...le(v, 4)); // mov dword [LASTVEC], v
       // The gate cleared IF and the frame is dropped: set it again (interrupts were on).
       if (irqs) s.push(0xfb); // sti
-      s.push(0xff, 0x25, ...le(RESUME, 4)); // jmp [RESUME]
+      s.push(0xff, 0x2d, ...le(RESUME, 4)); // jmp far [RESUME]
     }
     low.set(s, stub);
   }
@@ -425,7 +462,7 @@ function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
     segments: [{ addr: 0, data: low }, { addr: DATA, data }, { addr: CODE, data: code }],
     entry: {
       mode: 'flat32', eip: CODE, eax: 0, ebx: 0, esp: STACK_TOP, eflags: 0x2, cr0: 0x11, cs: 0x08, ds: 0x10,
-      gdtr: { base: GDT, limit: 4 * 8 - 1 }, idtr: { base: IDT, limit: VECTORS * 8 - 1 },
+      gdtr: { base: GDT, limit: 5 * 8 - 1 }, idtr: { base: IDT, limit: VECTORS * 8 - 1 },
     },
     warnings: [],
   };
@@ -551,10 +588,13 @@ export function diffCase(g: GenCase, r: Rng, threshold = 1 + int(r, 2), stats?: 
   // The bytes as they are then (self-modifying code may have changed them).
   const eip = m.cpu.eip >>> 0;
   const ram = m.mem.ram;
-  const one = (at: number): { text: string; len: number } => {
-    const dis = disassemble(ram, at, at, true);
+  // sreg[1] is CS: the 16-bit segment's offsets are from CODE.
+  const in16 = m.cpu.sreg[1] === CODE16_SEL;
+  const one = (off: number): { text: string; len: number } => {
+    const at = in16 ? CODE + off : off;
+    const dis = disassemble(ram, at, off, !in16);
     const bytes = [...ram.subarray(at, at + dis.len)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
-    return { text: `0x${at.toString(16)}: ${bytes}  ${dis.text}`, len: dis.len };
+    return { text: `${in16 ? '0x20:' : ''}0x${off.toString(16)}: ${bytes}  ${dis.text}`, len: dis.len };
   };
   let insn = `EIP ${one(eip).text}`;
   // The compiled side threw on entering a block: the culprit is somewhere in it, so list what follows.
