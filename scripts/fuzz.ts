@@ -21,7 +21,7 @@ if (process.argv[2] === '--jit') {
   }, first);
   if (process.stderr.isTTY) process.stderr.write('\r');
   console.log(`fuzz --jit: ${stats.cases} cases, seed ${seed}, ${((performance.now() - t0) / 1000).toFixed(0)} s; ` +
-    `${stats.insns} instructions, ${(100 * stats.compiledInsns / Math.max(1, stats.insns)).toFixed(1)}% compiled, ${stats.invalidations} code-page invalidations, ${stats.irqs} timer interrupts; ${found.length} differences`);
+    `${stats.insns} instructions, ${(100 * stats.compiledInsns / Math.max(1, stats.insns)).toFixed(1)}% compiled, ${stats.invalidations} code-page invalidations, ${stats.irqs} timer interrupts, ${stats.capped} cases cut at the instruction cap; ${found.length} differences`);
   for (const f of found) console.log(`\ncase ${f.index} (seed ${f.seed}): first difference at icount ${f.diff.icount}, ${f.diff.insn}\n  interpreter ${f.diff.interp}\n  compiled    ${f.diff.compiled}`);
   process.exit(found.length > 0 ? 1 : 0);
 }

@@ -159,7 +159,7 @@ export function emitData(c: Ctx): string | null {
     }
     case 0x88: case 0x89: { const b = op & 1 ? v : 8; return writeE(c, b, regGet(c, b, i.reg)); }
     case 0x8a: case 0x8b: { const b = op & 1 ? v : 8; return `{ ${readE(c, b, 'e')} ${regSet(c, b, i.reg, 'e')} }`; }
-    case 0xc6: case 0xc7: { const b = op & 1 ? v : 8; return writeE(c, b, imm(i.imm, b)); }
+    case 0xc6: case 0xc7: { if (i.reg !== 0) return null; /* /1-/7: #UD, the handler raises it */ const b = op & 1 ? v : 8; return writeE(c, b, imm(i.imm, b)); }
     case 0x8d: return i.mod === 3 ? null : regSet(c, v, i.reg, eaExpr(c, i));
     case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: {
       const sb = op & 1 ? 16 : 8;

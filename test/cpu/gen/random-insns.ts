@@ -12,7 +12,7 @@
 //          mov [LASTVEC], v; jmp [RESUME] (no flag changes)
 //   0x3000 page directory, 0x4000 page table (identity map of 4 MiB; 0xC000 not
 //          present, 0xD000 read-only with CR0.WP)
-//   0x5000-0x6FFF stack; 0x7000 variables (RESUME, LASTVEC, ITER)
+//   0x5000-0x67FF stack (top 0x6800); 0x7000 variables (RESUME, ITER, IRQS, LASTVEC)
 //   0x8000-0xBFFF data; 0xC000 #PF; 0xD000 read-only
 //   0x10000 code: prologue, then the body run ITERS times, then OUT 0xF4 (exit)
 
@@ -36,7 +36,8 @@ const IDT = 0x1800;
 const STUBS = 0x2000;
 const PD = 0x3000;
 const PT = 0x4000;
-const STACK_TOP = 0x7000;
+// Below the variables with room to spare: a PUSH r/m that faults is skipped but its POP is not, so ESP can creep up.
+const STACK_TOP = 0x6800;
 const DATA = 0x8000;
 const DATA_END = 0xc000;
 const NOT_PRESENT = 0xc000;
@@ -56,6 +57,17 @@ const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) 
 
 /** Registers a generated instruction may write at 16/32 bits: all but ESP. */
 const GPR = [0, 1, 2, 3, 5, 6, 7];
+/** Instructions that touch neither ECX nor ESP nor memory, for inner loops and subroutines (the same length in 16- and 32-bit code). */
+const SIMPLE: readonly number[][] = [
+  [0x01, 0xd8], // add eax, ebx
+  [0x31, 0xf7], // xor edi, esi
+  [0xd1, 0xe2], // shl edx, 1
+  [0x0f, 0xaf, 0xc3], // imul eax, ebx
+  [0x8d, 0x40, 0x05], // lea eax, [eax+5] (16-bit code: lea ax, [bx+si+5])
+  [0x11, 0xee], // adc esi, ebp
+  [0xf7, 0xda], // neg edx
+  [0x0f, 0x45, 0xc7], // cmovnz eax, edi
+];
 
 /** The code being built. */
 class Code {
@@ -169,7 +181,7 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
   const reg = size === 8 ? int(r, 8) : pick(r, GPR);
   const rmReg = size === 8 ? int(r, 8) : pick(r, GPR);
   const useMem = int(r, 2) === 0;
-  const kind = int(r, 30);
+  const kind = int(r, 34);
 
   /** Emit [prefixes] opcode modrm... with a register or memory r/m; `write`: the r/m is written. */
   const withRm = (opcode: number[], regField: number, imm: number[], write: boolean, allowLock = false, forceMem = false): void => {
@@ -321,18 +333,56 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
       smcTargets.push(c.here - 4);
       break;
     }
-    case 24: // faults: ud2, int3, LOCK on a register operand (#UD), a store to the read-only page
+    case 24: // faults: ud2, int3, LOCK on a register operand (#UD), an undefined group encoding (#UD), a store to the read-only page
       {
-        const f = int(r, 4);
+        const f = int(r, 5);
         const ro = READ_ONLY + int(r, 4096);
         const store = c.m16 ? [0xc6, 0x06, ...le(ro, 2), int(r, 256)] : [0xc6, 0x05, ...le(ro, 4), int(r, 256)];
-        const body = f === 0 ? [0x0f, 0x0b] : f === 1 ? [0xcc] : f === 2 ? [0xf0, 0x01, 0xc0 | (pick(r, GPR) << 3) | pick(r, GPR)] : store;
+        // Group encodings with an undefined ModRM reg field: C6/C7 /1-/7, 8F /1-/7, FE /2-/7, FF /7 (register forms).
+        const bad = [...pick(r, [[0xc6, 1 + int(r, 7)], [0xc7, 1 + int(r, 7)], [0x8f, 1 + int(r, 7)], [0xfe, 2 + int(r, 6)], [0xff, 7]])];
+        const undef = [bad[0], 0xc0 | (bad[1] << 3) | pick(r, GPR), ...(bad[0] === 0xc6 ? [int(r, 256)] : bad[0] === 0xc7 ? le(int(r, 65536), c.m16 ? 2 : 4) : [])];
+        const body = f === 0 ? [0x0f, 0x0b] : f === 1 ? [0xcc] : f === 2 ? [0xf0, 0x01, 0xc0 | (pick(r, GPR) << 3) | pick(r, GPR)] : f === 3 ? undef : store;
         setResume(c, body.length);
         c.emit(...body);
       }
       break;
     case 25: // bswap, nop, xchg eax
       c.emit(...pick(r, [[0x0f, 0xc8 + pick(r, GPR)], [0x90], [0x90 + pick(r, [1, 2, 3, 5, 6, 7])]]));
+      break;
+    case 26: { // CALL to a subroutine right after a short JMP over it, which RETs (taken inside a block)
+      const body = pick(r, SIMPLE);
+      // call sub (rel32, rel16 in 16-bit code); jmp short over; sub: body; ret; over:
+      c.emit(0xe8, ...le(2, c.m16 ? 2 : 4));
+      c.emit(0xeb, body.length + 1, ...body, 0xc3);
+      break;
+    }
+    case 27: { // an inner LOOP (ECX, or CX in 16-bit code) of 1 to 5 rounds around a simple instruction
+      movRegImm(c, 1, 1 + int(r, 5));
+      const body = pick(r, SIMPLE);
+      c.emit(...body, 0xe2, (-(body.length + 2)) & 0xff);
+      break;
+    }
+    case 28: // ENTER n, 0 ... LEAVE, or PUSH r/m (memory) then POP r
+      if (int(r, 2)) {
+        // 16-bit ENTER sets BP only and LEAVE (32-bit stack) loads ESP from all of EBP: clear its top half first.
+        if (c.m16) movRegImm(c, 5, 0);
+        c.emit(0xc8, 4 * int(r, 8), 0, 0, ...pick(r, SIMPLE), 0xc9);
+      }
+      else if (size !== 8) {
+        const before = c.bytes.length;
+        withRm([0xff], 6, [], false, false, true);
+        if (c.bytes.length !== before) c.emit(...osz(c, size), 0x58 + pick(r, GPR));
+      }
+      break;
+    case 29: // XLAT from the data area, or JECXZ/JCXZ over a simple instruction
+      if (int(r, 2)) {
+        movRegImm(c, 3, DATA + int(r, 0x3f00));
+        c.emit(0xd7);
+      } else {
+        if (int(r, 2)) movRegImm(c, 1, int(r, 2));
+        const body = pick(r, SIMPLE);
+        c.emit(0xe3, body.length, ...body);
+      }
       break;
     default: // more plain ALU traffic
       withRm([(int(r, 8) << 3) | w], reg, [], true, true);
@@ -351,11 +401,13 @@ export interface GenCase {
 }
 
 /** A guest with `n` random instructions run `iterations` times. */
-/** A case whose loop body is `body` (hand-written instruction bytes), run `iterations` times: for regression tests. */
+/** A case whose loop body is `body` (hand-written instruction bytes), run `iterations` times: for regression tests. A fault in the body resumes after it. */
 export function caseOf(body: number[], iterations = 8, pitCount = 0, m16 = false): GenCase {
   const c = new Code();
   prologue(c, iterations, () => 0x12345678, pitCount !== 0, m16);
   const loop = c.here;
+  // A fault anywhere in the body resumes at its end.
+  setResume(c, body.length);
   c.emit(...body);
   epilogue(c, loop);
   return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount, m16 };
