@@ -7,7 +7,7 @@
 // Bounded here; `npm run fuzz -- --jit [CASES [SEED]]` runs it long.
 import { describe, expect, it } from 'vitest';
 import { rng } from '../fuzz/harness.js';
-import { caseOf, diffCase, engineFuzz } from './gen/random-insns.js';
+import { caseOf, compareAt, diffCase, engineFuzz } from './gen/random-insns.js';
 
 describe('engine diff: random instructions, interpreter vs block compiler', () => {
   it('30 seeded cases: the same registers, flags, memory, icount and fault state after every chunk', () => {
@@ -46,6 +46,15 @@ describe('engine diff: random instructions, interpreter vs block compiler', () =
         expect(diffCase(caseOf(body, 8, 0, m16), rng(1), 1), `${body.map((x) => x.toString(16)).join(' ')} m16=${m16}`).toBeNull();
       }
     }
+  });
+
+  it('real mode with a CS base that is not page-aligned: compiled code kept EIP normalised (it gave 2^32 + IP: fixed)', () => {
+    // Found by an opcode sweep: MOV CR0, EBP (0x12345678: PE and PG off) drops to real mode, the code that
+    // follows wanders into CS 0x46 (base 0x460) and runs zeros; the compiled side's EIP became
+    // fetchBase (0xFFFFFBA0, page start below the CS base) + page offset = 2^32 + 0x100.
+    const body = [0x01, 0xd8, 0x0f, 0x22, 0x05, 0x00, 0x90, 0x00, 0x00, 0x11, 0x22, 0x33, 0x44, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90];
+    // Past the point where they parted (icount 6358), in one run each.
+    for (const n of [6358, 6400]) expect(compareAt(caseOf(body, 6), 1, n), `to icount ${n}`).toBeNull();
   });
 
   it('a planted difference is found at its instruction', () => {

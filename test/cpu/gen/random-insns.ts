@@ -524,7 +524,8 @@ function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
 export type Tamper = (m: Machine) => void;
 
 function boot(g: GenCase, compiled: boolean, threshold: number, tamper?: Tamper): Machine {
-  const m = new Machine({ ramBytes: RAM, input: new HostInputSource(), clock: 'virtual', mhz: 1, serial: () => {} });
+  // Nothing from the host: virtual clock (RDTSC too), seeded RDRAND, a fixed RTC (code gone astray can reach any of them).
+  const m = new Machine({ ramBytes: RAM, input: new HostInputSource(1, { seed: 1, rtcBase: 946_684_800_000 }), clock: 'virtual', mhz: 1, serial: () => {} });
   setEngine(m.cpu, compiled ? 'compiled' : 'interp', threshold);
   m.load(g.plan);
   // The PIC's master at vector 0x20 with only IRQ 0 unmasked, and the PIT's period (the firmware state's is 55 ms).
@@ -553,7 +554,8 @@ function snapshot(m: Machine, stop: StopInfo | string | null): string {
   const c = m.cpu;
   const ram = m.mem.ram;
   return JSON.stringify({
-    regs: [...c.regs], eip: c.eip >>> 0, eflags: c.getEflags() >>> 0, icount: c.icount, sreg: [...c.sreg], cr2: c.cr2 >>> 0,
+    // EIP as stored, not >>> 0: an EIP of 2^32 + x (not normalised) is a difference too.
+    regs: [...c.regs], eip: c.eip, eflags: c.getEflags() >>> 0, icount: c.icount, sreg: [...c.sreg], cr2: c.cr2 >>> 0,
     lastVec: ram[LASTVEC] | (ram[LASTVEC + 1] << 8), irqs: ram[IRQS] | (ram[IRQS + 1] << 8), halted: c.halted, shutdown: c.shutdown,
     stop: stop ? { reason: stop.reason, icount: stop.icount, eip: stop.eip, faults: stop.faults ?? null } : null,
   });
@@ -581,8 +583,8 @@ export interface EngineDiff {
   compiled: string;
 }
 
-/** Both engines to `icount` from power-on, in one go; null when equal there. */
-function compareAt(g: GenCase, threshold: number, icount: number, tamper?: Tamper): { a: string; b: string } | null {
+/** Both engines to `icount` from power-on, in one go; null when equal there, else the two states (compiled, interpreter). */
+export function compareAt(g: GenCase, threshold: number, icount: number, tamper?: Tamper): { a: string; b: string } | null {
   const a = boot(g, true, threshold, tamper), b = boot(g, false, threshold);
   const sa = runTo(a, icount), sb = runTo(b, icount);
   const xa = snapshot(a, sa), xb = snapshot(b, sb);
