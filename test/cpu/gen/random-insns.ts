@@ -47,6 +47,14 @@ const GS_LIMIT = 0x3fff;
 export const CODE = 0x10000;
 /** The 16-bit code segment: base CODE, limit 0xFFFF. */
 const CODE16_SEL = 0x20;
+/** A 16-bit data segment (limit 0xFFFF) loaded before dropping to real mode. */
+const DATA16_SEL = 0x28;
+/** Real mode's CS: base 0x10030, inside the code's first page and not page-aligned (its fetch base is negative). */
+const REAL_CS = 0x1003;
+/** Real-mode interrupt stubs (the IVT at 0 points there). */
+const REAL_STUBS = 0x2800;
+/** A pseudo-descriptor for LIDT: the IVT (base 0, limit 0x3FF). */
+const REAL_IDTR = 0x7020;
 const RAM = 2 << 20;
 const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17]);
 
@@ -72,15 +80,19 @@ const SIMPLE: readonly number[][] = [
 /** The code being built. */
 class Code {
   bytes: number[] = [];
-  /** Emitting for the 16-bit code segment (selector 0x20, base CODE): default operand and address size 16. */
+  /** Emitting 16-bit code (the 16-bit segment, selector 0x20, or real mode): default operand and address size 16. */
   m16 = false;
+  /** Real mode: CS is REAL_CS (base not page-aligned), a resume point is a segment:offset pair. */
+  real = false;
+  /** Linear base of the code segment the next byte runs in. */
+  csBase = 0;
   /** Linear address of the next byte. */
   get here(): number {
     return CODE + this.bytes.length;
   }
   /** The next byte as an EIP value: its offset in the current code segment. */
   get off(): number {
-    return this.m16 ? this.bytes.length : this.here;
+    return this.here - this.csBase;
   }
   emit(...b: number[]): void {
     for (const x of b) this.bytes.push(x & 0xff);
@@ -98,7 +110,10 @@ function movMemBytes(c: Code, addr: number, v: number): number[] {
 }
 const movMemImm = (c: Code, addr: number, v: number): void => c.emit(...movMemBytes(c, addr, v));
 /** Before an instruction of `len` bytes that may fault: the handler resumes after it. */
-const setResume = (c: Code, len: number): void => movMemImm(c, RESUME, c.off + movMemBytes(c, RESUME, 0).length + len);
+const setResume = (c: Code, len: number): void => {
+  const off = c.off + movMemBytes(c, RESUME, 0).length + len;
+  movMemImm(c, RESUME, c.real ? ((REAL_CS << 16) | off) >>> 0 : off);
+};
 
 /** A memory operand: its ModRM/SIB/displacement bytes, the registers to load first, and whether it is 16-bit addressing. */
 interface Mem {
@@ -391,8 +406,8 @@ function instruction(r: Rng, c: Code, smcTargets: number[] | null): void {
 
 export interface GenCase {
   plan: LoadPlan;
-  /** The body runs in the 16-bit code segment. */
-  m16: boolean;
+  /** Where the body runs: 32-bit protected mode, the 16-bit code segment, or real mode. */
+  mode: CodeMode;
   /** With interrupts: the PIT channel 0 count (IRQ 0 about every count/1.19 instructions at 1 MHz, virtual clock); 0: IF stays 0. */
   pitCount: number;
   /** The code bytes (from CODE), for reports. */
@@ -402,33 +417,51 @@ export interface GenCase {
 
 /** A guest with `n` random instructions run `iterations` times. */
 /** A case whose loop body is `body` (hand-written instruction bytes), run `iterations` times: for regression tests. A fault in the body resumes after it. */
-export function caseOf(body: number[], iterations = 8, pitCount = 0, m16 = false): GenCase {
+export function caseOf(body: number[], iterations = 8, pitCount = 0, m16: boolean | CodeMode = false): GenCase {
   const c = new Code();
-  prologue(c, iterations, () => 0x12345678, pitCount !== 0, m16);
+  const mode: CodeMode = m16 === true ? 'pm16' : m16 === false ? 'pm32' : m16;
+  prologue(c, iterations, () => 0x12345678, pitCount !== 0, mode);
   const loop = c.here;
   // A fault anywhere in the body resumes at its end.
   setResume(c, body.length);
   c.emit(...body);
   epilogue(c, loop);
-  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount, m16 };
+  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount, mode };
 }
 
-function prologue(c: Code, iterations: number, value: () => number, irqs: boolean, m16: boolean): void {
-  // Paging on (CR3, CR0.PG|WP), GS to its small segment, the iteration count.
-  movRegImm(c, 0, PD);
-  c.emit(0x0f, 0x22, 0xd8); // mov cr3, eax
-  c.emit(0x0f, 0x20, 0xc0); // mov eax, cr0
-  c.emit(0x0d, ...le(0x80010000, 4)); // or eax, PG|WP
-  c.emit(0x0f, 0x22, 0xc0); // mov cr0, eax
+export type CodeMode = 'pm32' | 'pm16' | 'real';
+
+function prologue(c: Code, iterations: number, value: () => number, irqs: boolean, mode: CodeMode): void {
+  const m16 = mode !== 'pm32';
+  // Paging on (CR3, CR0.PG|WP) but for real mode, GS to its small segment, the iteration count.
+  if (mode !== 'real') {
+    movRegImm(c, 0, PD);
+    c.emit(0x0f, 0x22, 0xd8); // mov cr3, eax
+    c.emit(0x0f, 0x20, 0xc0); // mov eax, cr0
+    c.emit(0x0d, ...le(0x80010000, 4)); // or eax, PG|WP
+    c.emit(0x0f, 0x22, 0xc0); // mov cr0, eax
+  }
   c.emit(0x66, 0xb8, 0x18, 0x00, 0x8e, 0xe8); // mov ax, 0x18; mov gs, ax
   movMemImm(c, ITER, iterations);
   for (const g of GPR) movRegImm(c, g, value());
   movMemImm(c, RESUME + 4, m16 ? CODE16_SEL : 0x08);
-  if (irqs) c.emit(0xfb); // sti
+  if (irqs && mode !== 'real') c.emit(0xfb); // sti
   if (m16) {
     // jmp far 0x20:next, into the 16-bit code segment (base CODE).
     c.emit(0xea, ...le(c.bytes.length + 7, 4), ...le(CODE16_SEL, 2));
     c.m16 = true;
+    c.csBase = CODE;
+  }
+  if (mode === 'real') {
+    // 16-bit data segments (limit 0xFFFF) but GS, PE off, a far jump to REAL_CS, then real-mode segments 0.
+    c.emit(0xb8, ...le(DATA16_SEL, 2), 0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xd0, 0x8e, 0xe0);
+    c.emit(0x0f, 0x01, 0x1e, ...le(REAL_IDTR, 2)); // lidt [REAL_IDTR]: real mode's interrupts go through IDTR too (the IVT at 0)
+    c.emit(0x0f, 0x20, 0xc0, 0x66, 0x25, ...le(0xfffffffe, 4), 0x0f, 0x22, 0xc0); // mov eax, cr0; and eax, ~PE; mov cr0, eax
+    c.emit(0xea, ...le(c.here + 5 - REAL_CS * 16, 2), ...le(REAL_CS, 2));
+    c.real = true;
+    c.csBase = REAL_CS * 16;
+    c.emit(0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xd0, 0x8e, 0xe0); // xor ax, ax; ds = es = ss = fs = 0
+    if (irqs) c.emit(0xfb);
   }
 }
 
@@ -449,15 +482,16 @@ export function generateCase(r: Rng, n = 20 + int(r, 40), iterations = 4 + int(r
   const c = new Code();
   // Timer interrupts in half the cases, every 35 to 300 instructions or so.
   const pitCount = int(r, 2) ? 40 + int(r, 300) : 0;
-  // The body in a 16-bit code segment in a third of the cases.
-  const m16 = int(r, 3) === 0;
-  prologue(c, iterations, () => Math.floor(r() * 2 ** 32), pitCount !== 0, m16);
+  // The body in 32-bit protected mode in half the cases, a 16-bit code segment or real mode in a quarter each.
+  const mode: CodeMode = int(r, 2) ? 'pm32' : int(r, 2) ? 'pm16' : 'real';
+  prologue(c, iterations, () => Math.floor(r() * 2 ** 32), pitCount !== 0, mode);
   const loop = c.here;
   // Self-modifying code in a quarter of the cases: a store into the code page drops its compiled code (every iteration).
-  const smcTargets: number[] | null = int(r, 4) === 0 ? [] : null;
+  // (Not in real mode: the code lies above DS's 64 KiB.)
+  const smcTargets: number[] | null = int(r, 4) === 0 && mode !== 'real' ? [] : null;
   for (let i = 0; i < n; i++) instruction(r, c, smcTargets);
   epilogue(c, loop);
-  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount, m16 };
+  return { plan: planFor(Uint8Array.from(c.bytes), pitCount !== 0), code: Uint8Array.from(c.bytes), iterations, pitCount, mode };
 }
 
 function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
@@ -477,6 +511,7 @@ function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
   desc(2, 0, 0xfffff, 0x93, 0xc0);
   desc(3, GS_BASE, GS_LIMIT, 0x93, 0x40);
   desc(4, CODE, 0xffff, 0x9b, 0x00);
+  desc(5, 0, 0xffff, 0x93, 0x00);
   // IDT and stubs
   for (let v = 0; v < VECTORS; v++) {
     const stub = STUBS + v * 32;
@@ -498,7 +533,16 @@ function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
       s.push(0xff, 0x2d, ...le(RESUME, 4)); // jmp far [RESUME]
     }
     low.set(s, stub);
+    // Real mode: the IVT entry and a 16-bit stub (no error codes; the frame is IP, CS, FLAGS).
+    const rstub = REAL_STUBS + v * 32;
+    dv.setUint16(v * 4, rstub, true);
+    dv.setUint16(v * 4 + 2, 0, true);
+    const t: number[] = v === IRQ0_VECTOR
+      ? [0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0x66, 0xff, 0x06, ...le(IRQS, 2), 0xcf] // push ax; EOI; pop ax; inc dword [IRQS]; iret
+      : [0x67, 0x8d, 0x64, 0x24, 0x06, 0xc7, 0x06, ...le(LASTVEC, 2), ...le(v, 2), ...(irqs ? [0xfb] : []), 0xff, 0x2e, ...le(RESUME, 2)];
+    low.set(t, rstub);
   }
+  dv.setUint16(REAL_IDTR, 0x3ff, true);
   // Paging: identity map of 4 MiB, one page not present, one read-only.
   dv.setUint32(PD, PT | 0x3, true);
   for (let p = 0; p < 1024; p++) {
@@ -514,7 +558,7 @@ function planFor(code: Uint8Array, irqs: boolean): LoadPlan {
     segments: [{ addr: 0, data: low }, { addr: DATA, data }, { addr: CODE, data: code }],
     entry: {
       mode: 'flat32', eip: CODE, eax: 0, ebx: 0, esp: STACK_TOP, eflags: 0x2, cr0: 0x11, cs: 0x08, ds: 0x10,
-      gdtr: { base: GDT, limit: 5 * 8 - 1 }, idtr: { base: IDT, limit: VECTORS * 8 - 1 },
+      gdtr: { base: GDT, limit: 6 * 8 - 1 }, idtr: { base: IDT, limit: VECTORS * 8 - 1 },
     },
     warnings: [],
   };
@@ -642,13 +686,14 @@ export function diffCase(g: GenCase, r: Rng, threshold = 1 + int(r, 2), stats?: 
   // The bytes as they are then (self-modifying code may have changed them).
   const eip = m.cpu.eip >>> 0;
   const ram = m.mem.ram;
-  // sreg[1] is CS: the 16-bit segment's offsets are from CODE.
-  const in16 = m.cpu.sreg[1] === CODE16_SEL;
+  // CS (index 1): its base, and 16-bit code when the D bit (0x4000 of the attributes) is clear.
+  const csBase = m.cpu.segBase[1];
+  const in16 = (m.cpu.segAttr[1] & 0x4000) === 0;
   const one = (off: number): { text: string; len: number } => {
-    const at = in16 ? CODE + off : off;
+    const at = (csBase + off) >>> 0;
     const dis = disassemble(ram, at, off, !in16);
     const bytes = [...ram.subarray(at, at + dis.len)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
-    return { text: `${in16 ? '0x20:' : ''}0x${off.toString(16)}: ${bytes}  ${dis.text}`, len: dis.len };
+    return { text: `${m.cpu.sreg[1].toString(16)}:0x${off.toString(16)}: ${bytes}  ${dis.text}`, len: dis.len };
   };
   let insn = `EIP ${one(eip).text}`;
   // The compiled side threw on entering a block: the culprit is somewhere in it, so list what follows.
