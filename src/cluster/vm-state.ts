@@ -17,6 +17,7 @@ import { stateHashOf } from '../machine/state-hash.js';
 import type { Machine } from '../machine/machine.js';
 import { encodeMachineConfig, type MachineConfig } from '../machine/config.js';
 import { PAGE_SIZE } from '../memory/phys.js';
+import type { OutputMark } from '../replay/output-ledger.js';
 
 export const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
@@ -42,15 +43,46 @@ export interface VmManifest {
   outputBytes: number;
   /** Node that took the state. */
   takenOn: string;
+  /**
+   * The seeded RDRAND/RDSEED generator's position (null: unseeded). Kept
+   * beside the machine state, not in it: stateHash (and so every log's sync
+   * hashes) stays what it was, and the guest cannot see the position.
+   */
+  rng: number | null;
+  /** The disk: the image it started from (a blob) and every sector the guest wrote, [LBA, blob], ascending; null: none. */
+  disk: { base: string; sectors: [number, string][] } | null;
+  /**
+   * The guest's log (the node records it) from the state at icount `from` (0:
+   * power-on) to this one: its header blob, then segment blobs [from, to, blob, bytes]
+   * in order, the last ending with a sync point at this icount; `out` is the
+   * recording's output mark here (where a replay from this state starts its
+   * count). null: the node kept no log to here.
+   */
+  log: { header: string; from: number; segments: [number, number, string, number][]; bytes: number; out: OutputMark } | null;
 }
 
 export function manifestKeyBlobs(m: VmManifest): string[] {
-  return [m.state, m.image, ...m.pages.map((p) => p[1])];
+  const out = [m.state, m.image, ...m.pages.map((p) => p[1])];
+  if (m.disk) out.push(m.disk.base, ...m.disk.sectors.map((s) => s[1]));
+  if (m.log) out.push(m.log.header, ...m.log.segments.map((s) => s[2]));
+  return out;
 }
 
-/** Bytes of the whole state: non-zero pages plus the machine state (the image is configuration, counted apart). */
+/**
+ * Bytes of the whole state: non-zero pages, the machine state and the
+ * sectors written (the image and the disk's base are configuration, counted
+ * apart; the log tail is not state, the report counts it apart).
+ */
 export function fullStateBytes(m: VmManifest): number {
-  return m.pages.length * PAGE_SIZE + m.stateBytes;
+  return m.pages.length * PAGE_SIZE + m.stateBytes + (m.disk?.sectors.length ?? 0) * 512;
+}
+
+/** Keep only the log segments from the state at `icount` on (the last state committed before this one). */
+export function logSince(m: VmManifest, icount: number): VmManifest {
+  if (!m.log) return m;
+  const segments = m.log.segments.filter((s) => s[0] >= icount);
+  const from = segments.length > 0 ? segments[0][0] : m.icount;
+  return { ...m, log: { ...m.log, from, segments, bytes: segments.reduce((n, x) => n + x[3], 0) } };
 }
 
 /** Keeps the hash of every page of one machine's RAM, redoing only dirtied pages. */
@@ -107,6 +139,11 @@ export interface CaptureInfo {
   config: MachineConfig;
   outputBytes: number;
   takenOn: string;
+  rng: number | null;
+  disk: VmManifest['disk'];
+  log: VmManifest['log'];
+  /** The disk's and log's blobs (their hashes are in `disk` and `log`). */
+  extra: Map<string, Uint8Array>;
 }
 
 /**
@@ -115,7 +152,7 @@ export interface CaptureInfo {
  * last capture (a new cache, or the first state of this VM).
  */
 export function captureState(m: Machine, hashes: PageHashes, info: CaptureInfo, first: boolean): CapturedState {
-  const blobs = new Map<string, Uint8Array>();
+  const blobs = new Map<string, Uint8Array>(info.extra);
   const pages = hashes.update((_p, h, data) => blobs.set(h, data));
   if (first) for (const [p, h] of pages) if (!blobs.has(h)) blobs.set(h, copyPage(m, p));
   const stateBlob = cbor.encode(saveMachineState(m));
@@ -133,6 +170,9 @@ export function captureState(m: Machine, hashes: PageHashes, info: CaptureInfo, 
     pages,
     outputBytes: info.outputBytes,
     takenOn: info.takenOn,
+    rng: info.rng,
+    disk: info.disk,
+    log: info.log,
   };
   return { manifest, blobs };
 }
