@@ -2,8 +2,9 @@
 // primaries, 3 redis-server secondaries, 6 guests (two migrated once), 3
 // rounds of `vmrr replicate` while they run with one secondary killed
 // after the first round, then every VM restored from the survivors: its
-// state hash equals the primary's, and run on it ends in the primary's final
-// state with the primary's output from that state on.
+// state hash equals the primary's, run on it ends in the primary's final
+// state with the primary's output from that state on, and its log tail
+// replays (restore --replay) to the same state hash.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,6 +121,11 @@ describe.skipIf(!haveRedis())('replication scenario (CLI, separate processes)', 
       const out = Buffer.from(await callNode<Uint8Array>(where.n.addr, 'output', { vm }));
       const plain = await vmrrAsync(['restore', vm, '--from', live]);
       expect(plain.stdout.equals(out.subarray(r.outputBytesBefore)), vm).toBe(true);
+      // The state's log tail replays, checked, from the state before it (kept: --keep 3) to the same state hash.
+      const rp = await vmrrAsync(['restore', vm, '--from', live, '--replay', '--no-run', '--json']);
+      expect(rp.status, `${vm}: ${rp.stderr}`).toBe(0);
+      const rr = JSON.parse(rp.stdout.toString()) as RestoreReport;
+      expect(rr.replay, vm).toMatchObject({ verdict: 'reached', to: r.icount, stateHash: r.expectedHash });
     }
     // Bad input: one line, exit status 2.
     const bad = await vmrrAsync(['restore', 'nosuch', '--from', live]);
