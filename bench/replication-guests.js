@@ -19,6 +19,7 @@ import { restoreVm } from '../dist/cluster/restore.js';
 import { RedisTarget } from '../dist/cluster/store.js';
 import { NodeGuest } from '../dist/cluster/guest.js';
 import { blobHash } from '../dist/cluster/vm-state.js';
+import { writePage } from '../dist/machine/ram-pages.js';
 import { DEFAULT_MACHINE_CONFIG, encodeMachineConfig } from '../dist/machine/config.js';
 
 const { values: args } = parseArgs({
@@ -84,21 +85,23 @@ try {
   // A 32 MiB guest with every page non-zero: bench.mb's machine, RAM filled with seeded bytes, committed as a node commits.
   const g = new NodeGuest('full32', fixture('bench.mb'), blobHash(fixture('bench.mb')), config('bench.mb'), null);
   let x = 12345;
-  const ram = g.machine.mem.ram;
-  for (let i = 0; i < ram.length; i += 4) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    ram[i] = x >>> 24;
-    ram[i + 1] = x >>> 16;
-    ram[i + 2] = x >>> 8;
-    ram[i + 3] = x | 1;
+  const page = new Uint8Array(4096);
+  for (let p = 0; p < g.machine.mem.pages; p++) {
+    for (let i = 0; i < 4096; i += 4) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      page[i] = x >>> 24;
+      page[i + 1] = x >>> 16;
+      page[i + 2] = x >>> 8;
+      page[i + 3] = x | 1;
+    }
+    writePage(g.machine, p, page);
   }
-  g.hashes.close();
-  const { PageHashes } = await import('../dist/cluster/vm-state.js');
-  Object.defineProperty(g, 'hashes', { value: new PageHashes(g.machine) });
+  const ram = g.machine.mem.ram;
   const c = g.capture('bench');
+  g.hashes.close();
   const t = new RedisTarget(redis.url);
-  const list = [...c.blobs.entries()];
-  list.push([g.imageHash, g.image]);
+  const list = [...c.blobs.entries(), [g.imageHash, g.image]];
+  for (const [p, h] of c.manifest.pages) list.push([h, ram.slice(p * 4096, (p + 1) * 4096)]);
   await t.putBlobs(list);
   await t.commit(c.manifest, 0);
   t.close();
