@@ -45,7 +45,9 @@ export function formatRestore(r: RestoreReport): string {
   if (r.replay) {
     const p = r.replay;
     const from = p.fromPowerOn ? 'power-on' : `the state at icount ${p.from}`;
-    out.push(p.verdict === 'reached'
+    out.push(p.verdict === 'reached' && p.from === p.to && !p.fromPowerOn
+      ? `  no log tail to replay: the guest has not run since its previous state (icount ${p.to})`
+      : p.verdict === 'reached'
       ? `  replayed the log tail (${kib(p.logBytes)}) from ${from} to icount ${p.to}: ${p.syncPoints} sync point${p.syncPoints === 1 ? '' : 's'}, ${p.stateHashes} state hashes and ${p.outputMarks} output marks checked, arrived at the state's hash`
       : `  the replay of the log tail from ${from} DIVERGED: ${p.divergence}`);
   }

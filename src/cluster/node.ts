@@ -9,7 +9,7 @@ import { PageCache } from './page-cache.js';
 import { NodeGuest, type GuestInfo } from './guest.js';
 import { blobHash, cbor, manifestKeyBlobs, type VmManifest } from './vm-state.js';
 import type { LogCarry } from './guest-log.js';
-import { RedisTarget } from './store.js';
+import { MissingBlobsError, RedisTarget } from './store.js';
 import { callNode, NodeError } from './rpc.js';
 
 export interface CopyResult {
@@ -145,7 +145,20 @@ export class PrimaryNode {
       }
       const list: [string, Uint8Array][] = want.map((h) => [h, this.blob(h)!]);
       let bytes = await t.putBlobs(list, (done) => this.onCopyBatch?.(m.vm, done));
-      const c = await t.commit(m, keep);
+      let c: Awaited<ReturnType<RedisTarget['commit']>>;
+      try {
+        c = await t.commit(m, keep);
+      } catch (e) {
+        if (!(e instanceof MissingBlobsError)) throw e;
+        // Collected by another VM's commit since EXISTS said they were there: write them, commit again.
+        const again: [string, Uint8Array][] = e.hashes.map((h) => {
+          const b = this.blob(h);
+          if (!b) throw new NodeError(`blob ${h} of ${m.vm} was collected on ${t.id} and is no longer cached here`);
+          return [h, b];
+        });
+        bytes += await t.putBlobs(again);
+        c = await t.commit(m, keep);
+      }
       bytes += c.bytes;
       return { vm: m.vm, icount: m.icount, target: t.id, bytes, blobs: want.length, pulled, ms: performance.now() - t0, collected: c.collected };
     } finally {

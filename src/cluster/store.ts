@@ -93,6 +93,14 @@ export function parseRedisUrl(s: string): { host: string; port: number; url: str
   return { host, port, url: `redis://${host}:${port}` };
 }
 
+/** A commit found blobs gone that the copy had seen (another commit collected them in between). */
+export class MissingBlobsError extends StoreError {
+  override name = 'MissingBlobsError';
+  constructor(message: string, readonly hashes: string[]) {
+    super(message);
+  }
+}
+
 export class RedisTarget {
   readonly id: string;
   private readonly r: Redis;
@@ -199,7 +207,7 @@ export class RedisTarget {
     const body = Buffer.from(cbor.encode(m));
     const blobs = [...new Set(manifestKeyBlobs(m))];
     const res = (await this.call('EVAL commit', () => this.r.eval(COMMIT_LUA, 0, m.vm, String(m.icount), body, String(keep), ...blobs))) as [string, number, number, ...string[]];
-    if (res[0] === 'missing') throw new StoreError(`${this.id}: commit of ${m.vm} at icount ${m.icount}: ${res.length - 3} blobs are gone (collected since the copy checked): not committed`);
+    if (res[0] === 'missing') throw new MissingBlobsError(`${this.id}: commit of ${m.vm} at icount ${m.icount}: ${res.length - 3} blobs are gone (collected since the copy checked): not committed`, res.slice(3) as string[]);
     return { bytes: body.length, collected: { states: res[1], bytes: res[2] } };
   }
 
@@ -210,7 +218,7 @@ export class RedisTarget {
    * the same VM read in the same transaction (a restore that replays from an
    * earlier state). Null when there is no such state.
    */
-  async readState(vm: string, icount?: number, also: (m: VmManifest) => number[] = () => []): Promise<{ states: StoredState[] } | null> {
+  async readState(vm: string, icount?: number, also: (m: VmManifest) => number[] | Promise<number[]> = () => []): Promise<{ states: StoredState[] } | null> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const got = await this.call('read state', async () => {
         await this.r.watch(`vmrr:s:${vm}`);
@@ -220,7 +228,7 @@ export class RedisTarget {
           const first = await this.manifest(vm, at);
           if (!first) return { none: true as const };
           const ms = [first];
-          for (const ic of also(first)) {
+          for (const ic of await also(first)) {
             const more = await this.manifest(vm, ic);
             if (more) ms.push(more);
           }

@@ -168,4 +168,43 @@ describe.skipIf(!haveRedis())('record-mode guests, RDRAND position, disk sectors
     const newest = await restoreVm({ from: c.secondaries, vm: 'b', run: false, replay: true });
     expect(newest.replay).toMatchObject({ from: icounts[2], verdict: 'reached' });
   }, 120_000);
+
+  it('a commit never names a collected blob (the atomic check refuses it), and a reader never gets part of a collected state', async () => {
+    c = await Cluster.start(0, 1);
+    const t = new RedisTarget(c.secondaries[0]);
+    const blob = (n: number) => Uint8Array.of(n, n, n);
+    const h = (n: number) => `h${n}`;
+    const state = (vm: string, icount: number, blobs: number[]) =>
+      ({ v: 1, vm, icount, stateHash: '', state: h(blobs[0]), stateBytes: 3, image: h(blobs[1]), config: {}, pages: blobs.slice(2).map((b, i) => [i, h(b)]), outputBytes: 0, takenOn: '', rng: null, disk: null, log: null }) as unknown as import('../../src/cluster/vm-state.js').VmManifest;
+    await t.putBlobs([1, 2, 3, 4].map((n) => [h(n), blob(n)]));
+    await t.commit(state('x', 10, [1, 2, 3]), 1);
+    // y's copy saw blob 3 there (EXISTS), then x's next commit collected it (x's old state was its only user).
+    const y = state('y', 5, [4, 2, 3]);
+    expect(await t.missing(manifestKeyBlobs(y))).toEqual([]);
+    await t.putBlobs([[h(5), blob(5)]]);
+    const gc = await t.commit(state('x', 20, [5, 2]), 1);
+    expect(gc.collected).toEqual({ states: 1, bytes: 6 }); // blobs 1 and 3; 2 (the image) is still named
+    await expect(t.commit(y, 1)).rejects.toMatchObject({ name: 'MissingBlobsError', hashes: [h(3)] });
+    expect(await t.head('y')).toBeNull();
+    await t.putBlobs([[h(3), blob(3)]]);
+    await t.commit(y, 1);
+    expect((await t.readState('y'))!.states[0].blobs.get(h(3))).toEqual(blob(3));
+    // A reader that has the manifest when a commit collects its state reads again, and gets the new state whole.
+    const other = new RedisTarget(c.secondaries[0]);
+    await other.putBlobs([[h(6), blob(6)]]);
+    let tries = 0;
+    const got = await t.readState('x', undefined, async (m) => {
+      if (tries++ === 0) {
+        expect(m.icount).toBe(20);
+        await other.commit(state('x', 30, [6, 2]), 1); // collects 20 and blob 5
+      }
+      return [];
+    });
+    other.close();
+    expect(tries).toBe(2);
+    expect(got!.states[0].manifest.icount).toBe(30);
+    expect([...got!.states[0].blobs.keys()].sort()).toEqual([h(2), h(6)]);
+    expect(await t.missing([h(5)])).toEqual([h(5)]);
+    t.close();
+  });
 });
