@@ -15,7 +15,7 @@ import { Recorder } from '../replay/recorder.js';
 import { sha256Hex } from '../replay/digest.js';
 import type { OutputMark } from '../replay/output-ledger.js';
 import { GuestLog, logHeaderOf, type LogCarry } from './guest-log.js';
-import { applyState, blobHash, captureState, type CapturedState, PageHashes, type VmManifest } from './vm-state.js';
+import { applyState, blobHash, captureState, type CapturedState, diskChunks, PageHashes, type VmManifest } from './vm-state.js';
 
 const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 /** ND buffer entries of a node's recorder (as `vmrr record`'s default). */
@@ -69,7 +69,7 @@ export class NodeGuest {
   readonly output: number[] = [];
   readonly log: GuestLog;
   readonly disk: MemoryDisk | null;
-  readonly diskHash: string | null;
+  private readonly diskParts: ReturnType<typeof diskChunks> | null;
   private readonly host: HostInputSource;
   private readonly rec: Recorder;
   private readonly hasher: StateHasher;
@@ -114,7 +114,7 @@ export class NodeGuest {
       (h) => this.log.sink(h),
     );
     this.disk = diskBase ? new MemoryDisk(diskBase) : null;
-    this.diskHash = diskBase ? blobHash(diskBase) : null;
+    this.diskParts = diskBase ? diskChunks(diskBase) : null;
     // Loading a restored machine reads the host (the firmware sets the PIT up): those reads are not the guest's, and stay out of its log.
     const input = new SwitchInput(from ? new HostInputSource(c.mhz, { rtcBase: 0 }) : this.rec.input);
     this.machine = buildMachine(c, input, this.rec.outputs.tap({ serial: (b) => this.output.push(b), disk: this.disk ?? undefined, onEvent: this.rec.onEvent }));
@@ -190,8 +190,8 @@ export class NodeGuest {
     extra.set(blobHash(this.log.header), this.log.header);
     for (const s of this.log.segments) extra.set(s.hash, s.bytes);
     let disk: VmManifest['disk'] = null;
-    if (this.disk && this.diskBase) {
-      extra.set(this.diskHash!, this.diskBase);
+    if (this.disk && this.diskBase && this.diskParts) {
+      for (const [h, b] of this.diskParts.blobs) extra.set(h, b);
       const sectors: [number, string][] = [];
       for (const [lba, data] of this.disk.written()) {
         let e = this.sectorHashes.get(lba);
@@ -202,7 +202,7 @@ export class NodeGuest {
         extra.set(e.hash, data);
         sectors.push([lba, e.hash]);
       }
-      disk = { base: this.diskHash!, sectors };
+      disk = { bytes: this.diskBase.length, chunks: this.diskParts.chunks, sectors };
     }
     const segs = this.log.segments;
     const log: VmManifest['log'] = {

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PageCache } from './page-cache.js';
 import { NodeGuest, type GuestInfo } from './guest.js';
-import { blobHash, cbor, manifestKeyBlobs, type VmManifest } from './vm-state.js';
+import { blobHash, cbor, diskImage, manifestKeyBlobs, type VmManifest } from './vm-state.js';
 import type { LogCarry } from './guest-log.js';
 import { MissingBlobsError, RedisTarget } from './store.js';
 import { callNode, NodeError } from './rpc.js';
@@ -197,7 +197,7 @@ export class PrimaryNode {
       if (!b) throw new NodeError(`migration of ${m.vm} lacks blob ${h}`);
       return b;
     };
-    const g = new NodeGuest(m.vm, get(m.image), m.image, m.config, m.disk ? get(m.disk.base) : null, { manifest: m, blob: get, output, log });
+    const g = new NodeGuest(m.vm, get(m.image), m.image, m.config, m.disk ? diskImage(m.disk, get) : null, { manifest: m, blob: get, output, log });
     for (const [h, b] of Object.entries(blobs)) this.cache.put(h, b);
     this.guests.set(m.vm, g);
     g.holdAt = this.holds.get(m.vm) ?? null;

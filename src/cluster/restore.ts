@@ -21,7 +21,7 @@ import { FrameLink } from '../ft/link.js';
 import { RedisTarget, StoreError, type StoredState } from './store.js';
 import { SwitchInput } from './guest.js';
 import { splitFrames } from './guest-log.js';
-import { applyState, type VmManifest } from './vm-state.js';
+import { applyState, diskImage, type VmManifest } from './vm-state.js';
 
 export class RestoreError extends Error {
   override name = 'RestoreError';
@@ -89,7 +89,7 @@ function tailStart(m: VmManifest): number | null {
 /** Build the VM's machine, loaded; `input` serves what loading reads. */
 function buildVm(m: VmManifest, blob: (h: string) => Uint8Array, input: SwitchInput, wiring: (disk: MemoryDisk | undefined) => MachineWiring): { machine: Machine; disk: MemoryDisk | null } {
   const config = decodeMachineConfig(m.config, `${m.vm}.img`);
-  const disk = m.disk ? new MemoryDisk(blob(m.disk.base)) : null;
+  const disk = m.disk ? new MemoryDisk(diskImage(m.disk, blob)) : null;
   const machine = buildMachine(config, input, wiring(disk ?? undefined));
   machine.load(planImage(blob(m.image), { bios: config.bios, ram: config.ram, append: config.append, imageArg: config.imageArg }));
   return { machine, disk };

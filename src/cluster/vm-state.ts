@@ -49,8 +49,13 @@ export interface VmManifest {
    * hashes) stays what it was, and the guest cannot see the position.
    */
   rng: number | null;
-  /** The disk: the image it started from (a blob) and every sector the guest wrote, [LBA, blob], ascending; null: none. */
-  disk: { base: string; sectors: [number, string][] } | null;
+  /**
+   * The disk: the image it started from, `bytes` long, as [chunk index, blob]
+   * of every non-zero DISK_CHUNK-byte chunk (zero chunks cost nothing; disks
+   * started from the same image share them), and every sector the guest
+   * wrote, [LBA, blob], ascending; null: none.
+   */
+  disk: { bytes: number; chunks: [number, string][]; sectors: [number, string][] } | null;
   /**
    * The guest's log (the node records it) from the state at icount `from` (0:
    * power-on) to this one: its header blob, then segment blobs [from, to, blob, bytes]
@@ -63,7 +68,7 @@ export interface VmManifest {
 
 export function manifestKeyBlobs(m: VmManifest): string[] {
   const out = [m.state, m.image, ...m.pages.map((p) => p[1])];
-  if (m.disk) out.push(m.disk.base, ...m.disk.sectors.map((s) => s[1]));
+  if (m.disk) out.push(...m.disk.chunks.map((c) => c[1]), ...m.disk.sectors.map((s) => s[1]));
   if (m.log) out.push(m.log.header, ...m.log.segments.map((s) => s[2]));
   return out;
 }
@@ -75,6 +80,34 @@ export function manifestKeyBlobs(m: VmManifest): string[] {
  */
 export function fullStateBytes(m: VmManifest): number {
   return m.pages.length * PAGE_SIZE + m.stateBytes + (m.disk?.sectors.length ?? 0) * 512;
+}
+
+/** Bytes per blob of a disk's base image. */
+export const DISK_CHUNK = 64 << 10;
+
+/** A disk image as [chunk index, hash] of its non-zero chunks, and the chunks by hash. */
+export function diskChunks(image: Uint8Array): { chunks: [number, string][]; blobs: Map<string, Uint8Array> } {
+  const chunks: [number, string][] = [];
+  const blobs = new Map<string, Uint8Array>();
+  for (let i = 0; i * DISK_CHUNK < image.length; i++) {
+    const c = image.subarray(i * DISK_CHUNK, Math.min(image.length, (i + 1) * DISK_CHUNK));
+    if (c.every((b) => b === 0)) continue;
+    const h = blobHash(c);
+    chunks.push([i, h]);
+    blobs.set(h, c);
+  }
+  return { chunks, blobs };
+}
+
+/** The disk's base image again from its chunks (each checked against its name). */
+export function diskImage(d: NonNullable<VmManifest['disk']>, blob: (hash: string) => Uint8Array): Uint8Array {
+  const out = new Uint8Array(d.bytes);
+  for (const [i, h] of d.chunks) {
+    const c = blob(h);
+    if (blobHash(c) !== h) throw new StateDataError(`disk chunk ${i}: blob ${h} does not hash to its name`);
+    out.set(c, i * DISK_CHUNK);
+  }
+  return out;
 }
 
 /** Keep only the log segments from the state at `icount` on (the last state committed before this one). */

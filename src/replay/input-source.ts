@@ -80,8 +80,8 @@ export class HostInputSource implements NdSource {
   }
 
   /** Continue the seeded sequence from a position randomPosition gave (ignored when unseeded). */
-  setRandomPosition(x: number | null): void {
-    if (this.seeded && x !== null) this.seeded.x = x >>> 0;
+  setRandomPosition(x: number | null | undefined): void {
+    if (this.seeded && typeof x === 'number') this.seeded.x = x >>> 0;
   }
 
   /** Host monotonic time in nanoseconds since the source was created. */
