@@ -8,7 +8,7 @@
 // guest whose every page is non-zero (a machine whose RAM was filled with
 // seeded bytes by this script, its state committed like a node's).
 // Usage: node bench/replication-guests.js [--step N] [--restores N] [--json]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -56,6 +56,10 @@ async function startRedis() {
   return { proc, url: `redis://127.0.0.1:${port}` };
 }
 
+if (spawnSync('redis-server', ['--version']).error) {
+  console.log('replication-guests: skipped, no redis-server on PATH (Debian: apt-get install redis-server)');
+  process.exit(0);
+}
 const redis = await startRedis();
 const port = await freePort();
 const node = new PrimaryNode(`127.0.0.1:${port}`, 256 << 20);
