@@ -3,7 +3,7 @@
 // compiled regions up) and then the warm rate on further slices. CPU time,
 // not wall time, so other jobs on a shared host weigh less; still, quote
 // medians of several calls. docs/jit-design.md has the figures.
-// Usage: node bench/jit-warmup.js [--image fixtures/bench.mb] [--iters N] [--threshold N] [--json]
+// Usage: node bench/jit-warmup.js [--image fixtures/bench.mb] [--clock virtual|host] [--iters N] [--threshold N] [--json]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -13,7 +13,7 @@ const { loadMultiboot } = await import('../dist/machine/loaders.js');
 const { HostInputSource } = await import('../dist/replay/input-source.js');
 
 const { values: args } = parseArgs({
-  options: { image: { type: 'string' }, iters: { type: 'string' }, threshold: { type: 'string' }, json: { type: 'boolean', default: false } },
+  options: { image: { type: 'string' }, clock: { type: 'string' }, iters: { type: 'string' }, threshold: { type: 'string' }, json: { type: 'boolean', default: false } },
 });
 const image = args.image ?? 'fixtures/bench.mb';
 const RAM = 32 * 1024 * 1024;
@@ -23,7 +23,7 @@ const iters = Number(args.iters ?? 10000);
 if (image.endsWith('bench.mb')) new DataView(bytes.buffer).setUint32(0x28, iters, true);
 const cpuMs = () => { const c = process.cpuUsage(c00); return (c.user + c.system) / 1000; };
 
-const m = new Machine({ ramBytes: RAM, input: new HostInputSource(), clock: 'virtual' });
+const m = new Machine({ ramBytes: RAM, input: new HostInputSource(), clock: args.clock ?? 'virtual' });
 if (args.threshold !== undefined) m.cpu.blockThreshold = Number(args.threshold);
 m.load(loadMultiboot(bytes, RAM, `${image} `));
 const out = { image, threshold: m.cpu.blockThreshold, loadedMs: Math.round(cpuMs()), milestones: [], warmMips: [] };
