@@ -40,7 +40,10 @@ import { PAR, flushLazy } from './lazy.js';
 
 export type JitFn = (cpu: Cpu) => number;
 
-const MAX_BLOCK = 64, MAX_BLOCKS = 32, MAX_INSTS = 600;
+// MAX_INSTS: a region of 600 instructions (85 KB of source) is past what V8 optimises
+// (--max-optimized-bytecode-size) and ran in its bytecode interpreter: the Linux boot's
+// first 10^8 instructions took 0.68x the CPU time at 200 (bench/jit-threshold.js), bench.mb 0.90x.
+const MAX_BLOCK = 64, MAX_BLOCKS = 32, MAX_INSTS = 200;
 
 /** 0: not in a block, 1: inside one, 2: ends one (the row's facts; REP strings and LOCK stay out). */
 function kind(i: Inst): 0 | 1 | 2 {
