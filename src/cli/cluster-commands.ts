@@ -40,7 +40,7 @@ const guard = async <T>(f: () => Promise<T>): Promise<T> => {
   }
 };
 
-const ONE: Record<string, string> = { replicate: '  1  a VM was not replicated in some round\n', restore: "  1  the restored state hash differs from the primary's\n" };
+const ONE: Record<string, string> = { replicate: '  1  a VM was not replicated in some round\n', restore: "  1  the restored state hash differs from the primary's, or (--replay) the log tail's replay diverged\n" };
 const SEE = (page: string) => `\nExit status:\n  0  done\n${ONE[page] ?? ''}  2  bad usage, an address that does not answer, no such guest or state\n${page === 'restore' ? '  3  the restored guest failed (triple fault, instruction limit); 4: it halted for good\n' : ''}  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM\n\nSee man vmrr-${page}(1), docs/replication.md, docs/cli-json.md for --json.`;
 
 export function addClusterCommands(program: Command, ctx: ClusterContext): void {
@@ -130,9 +130,10 @@ export function addClusterCommands(program: Command, ctx: ClusterContext): void 
     .requiredOption('--secondary <redis-url,...>', 'the secondary Redis servers (repeatable)', listArg)
     .option('--every <seconds>', 'a round every SECONDS (until SIGINT, or --rounds)', count('--every', 1))
     .option('--rounds <n>', 'stop after N rounds (default 1, or unbounded with --every)', count('--rounds', 1))
+    .option('--keep <k>', 'states kept per VM on a secondary; older ones and the blobs only they use are deleted at each commit (0: keep all; default 3)', count('--keep', 0))
     .option('--json', 'print the rounds as one JSON array at the end')
     .addHelpText('after', SEE('replicate'))
-    .action(async (parsed: { primary: string[]; secondary: string[]; every?: number; rounds?: number; json?: boolean }) => {
+    .action(async (parsed: { primary: string[]; secondary: string[]; every?: number; rounds?: number; keep?: number; json?: boolean }) => {
       const { replicateCommand } = await import('./cluster.js');
       const { formatRound } = await import('./cluster-text.js');
       const json = Boolean(parsed.json);
@@ -147,17 +148,18 @@ export function addClusterCommands(program: Command, ctx: ClusterContext): void 
     .argument('<vm>', 'the VM')
     .requiredOption('--from <redis-url,...>', 'the secondary Redis servers (repeatable)', listArg)
     .option('--state <icount>', 'the state at this icount (default: the newest committed)', count('--state', 0))
-    .option('--no-run', 'restore and check the state hash only')
+    .option('--replay', 'first replay the log tail the state carries, from the state it starts at (or power-on), checking its sync points; then run on')
+    .option('--no-run', 'restore and check the state hash only (with --replay: replay, then stop)')
     .option('--max-insns <n>', 'stop the continued run at this icount', count('--max-insns', 1))
     .option('--json', 'print the report as JSON on standard output (the guest output is then not printed)')
     .addHelpText('after', SEE('restore'))
-    .action(async (vm: string, parsed: { from: string[]; state?: number; run: boolean; maxInsns?: number; json?: boolean }) => {
+    .action(async (vm: string, parsed: { from: string[]; state?: number; run: boolean; replay?: boolean; maxInsns?: number; json?: boolean }) => {
       const { restoreCommand } = await import('./cluster.js');
       const { formatRestore } = await import('./cluster-text.js');
       const json = Boolean(parsed.json);
       const r = await guard(() => restoreCommand(vm, parsed, { signal: ctx.signal, guestStdout: (b) => json || process.stdout.write(b) }));
       out(json, r, () => formatRestore(r));
-      if (!r.hashMatches) ctx.setStatus(EXIT_DIVERGENCE);
+      if (!r.hashMatches || (r.replay && r.replay.verdict !== 'reached')) ctx.setStatus(EXIT_DIVERGENCE);
       else ctx.setStatus(r.run ? runExitStatus(r.run.reason, r.run.exitValue, 'vmrr') : EXIT_OK);
     });
 }

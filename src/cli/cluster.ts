@@ -102,21 +102,26 @@ function refuseOnNode(o: NodeStartOptions): void {
     ['--keys', o.keys !== undefined],
     ['--vga-rom', o.vgaRom !== undefined],
     ['--debugcon', o.debugcon.length > 0],
-    ['--disk', o.disk !== undefined],
+    ['--disk-writable', Boolean(o.diskWritable)],
     ['--max-insns', o.maxInsns !== undefined],
   ];
   const bad = given.filter(([, g]) => g).map(([f]) => f);
-  if (bad.length > 0) throw new UsageError(`node start: ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not supported on a node (a guest there runs a Multiboot image with no input files; see vmrr-node(1))`);
+  if (bad.length > 0) throw new UsageError(`node start: ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not supported on a node (a guest there runs a Multiboot image, with at most a --disk, and no other input files; see vmrr-node(1))`);
 }
 
 export async function nodeStartCommand(image: string, o: NodeStartOptions): Promise<GuestInfo> {
   const [node] = checkNodes([o.node], '--node');
   refuseOnNode(o);
   const bytes = await readImage(image, 'image');
+  let disk: Uint8Array | undefined;
+  if (o.disk !== undefined) {
+    disk = await readImage(o.disk, 'disk');
+    if (disk.length === 0 || disk.length % 512 !== 0) throw new UsageError(`--disk: ${o.disk} is ${disk.length} bytes, not a whole number of 512-byte sectors`);
+  }
   const config = encodeMachineConfig(configFromFlags(o, image));
   const vm = o.vm ?? image.replace(/^.*\//, '').replace(/\.[^.]*$/, '');
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(vm)) throw new UsageError(`--vm: '${vm}' is not a VM name (letters, digits, . _ -; at most 64)`);
-  return callNode<GuestInfo>(node, 'start', { vm, image: bytes, config });
+  return callNode<GuestInfo>(node, 'start', { vm, image: bytes, config, ...(disk ? { disk } : {}) });
 }
 
 export async function nodeLsCommand(nodes: string[] | undefined): Promise<{ node: string; guests: GuestInfo[]; cachedBytes: number; cacheBytes: number }[]> {
@@ -146,7 +151,11 @@ export interface ReplicateOptions {
   secondary?: string[];
   every?: number;
   rounds?: number;
+  keep?: number;
 }
+
+/** States kept per VM on each secondary when --keep is not given. */
+export const DEFAULT_KEEP = 3;
 
 /** Rounds one after another, `every` seconds apart; `onRound` gets each report as it ends. */
 export async function replicateCommand(o: ReplicateOptions, io: { signal: AbortSignal; onRound(r: RoundReport): void }): Promise<RoundReport[]> {
@@ -162,7 +171,7 @@ export async function replicateCommand(o: ReplicateOptions, io: { signal: AbortS
       });
       if (io.signal.aborted) break;
     }
-    const r = await replicateRound({ nodes, secondaries, round });
+    const r = await replicateRound({ nodes, secondaries, round, keep: o.keep ?? DEFAULT_KEEP });
     if (r.lostNodes.length === nodes.length) throw new UsageError(`no primary node answered: ${r.lostNodes.map((l) => l.error).join('; ')}`);
     if (r.deadSecondaries.length === secondaries.length) throw new UsageError(`no secondary answered: ${r.deadSecondaries.map((d) => d.error).join('; ')}`);
     out.push(r);
@@ -175,10 +184,11 @@ export interface RestoreCliOptions {
   from?: string[];
   state?: number;
   run: boolean;
+  replay?: boolean;
   maxInsns?: number;
 }
 
 export async function restoreCommand(vm: string, o: RestoreCliOptions, io: { signal: AbortSignal; guestStdout(b: Uint8Array): void }): Promise<RestoreReport> {
   const from = checkRedis(o.from, '--from');
-  return restoreVm({ from, vm, icount: o.state, run: o.run, maxInsns: o.maxInsns, signal: io.signal, onOutput: io.guestStdout });
+  return restoreVm({ from, vm, icount: o.state, run: o.run, replay: Boolean(o.replay), maxInsns: o.maxInsns, signal: io.signal, onOutput: io.guestStdout });
 }

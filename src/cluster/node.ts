@@ -7,8 +7,9 @@ import { createServer, type Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PageCache } from './page-cache.js';
 import { NodeGuest, type GuestInfo } from './guest.js';
-import { applyState, blobHash, captureState, cbor, manifestKeyBlobs, type VmManifest } from './vm-state.js';
-import { RedisTarget } from './store.js';
+import { blobHash, cbor, diskImage, manifestKeyBlobs, type VmManifest } from './vm-state.js';
+import type { LogCarry } from './guest-log.js';
+import { MissingBlobsError, RedisTarget } from './store.js';
 import { callNode, NodeError } from './rpc.js';
 
 export interface CopyResult {
@@ -21,6 +22,8 @@ export interface CopyResult {
   /** Bytes this node fetched from the node running the guest. */
   pulled: number;
   ms: number;
+  /** Garbage collection on the target at this commit: old states deleted, bytes of blobs freed. */
+  collected: { states: number; bytes: number };
 }
 
 export class PrimaryNode {
@@ -29,6 +32,8 @@ export class PrimaryNode {
   /** The blobs of each guest's last state, held until the next one (the cache may not have room). */
   private readonly pinned = new Map<string, Map<string, Uint8Array>>();
   private readonly manifests = new Map<string, VmManifest>();
+  /** Test hook: a guest started or received here waits at this icount (see hold). */
+  readonly holds = new Map<string, number>();
   /** Test hook: called after each batch of blobs a copy writes. */
   onCopyBatch?: (vm: string, done: number) => Promise<void> | void;
 
@@ -40,12 +45,14 @@ export class PrimaryNode {
     this.cache = new PageCache(cacheBytes);
   }
 
-  start(vm: string, image: Uint8Array, config: Record<string, unknown>): GuestInfo {
+  start(vm: string, image: Uint8Array, config: Record<string, unknown>, disk?: Uint8Array | null): GuestInfo {
     if (this.guests.has(vm)) throw new NodeError(`guest ${vm} already runs here`);
+    if (disk && (disk.length === 0 || disk.length % 512 !== 0)) throw new NodeError(`the disk of ${vm} is ${disk.length} bytes, not a whole number of 512-byte sectors`);
     const h = blobHash(image);
-    const g = new NodeGuest(vm, image, h, config);
+    const g = new NodeGuest(vm, image, h, config, disk ?? null);
     this.cache.put(h, image);
     this.guests.set(vm, g);
+    g.holdAt = this.holds.get(vm) ?? null;
     g.start();
     return g.info();
   }
@@ -65,7 +72,7 @@ export class PrimaryNode {
     const g = this.guest(vm);
     return g.paused(() => {
       const old = this.pinned.get(vm) ?? new Map<string, Uint8Array>();
-      const c = captureState(g.machine, g.hashes, { vm, imageHash: g.imageHash, config: g.config, outputBytes: g.output.length, takenOn: this.id }, false);
+      const c = g.capture(this.id);
       const pin = new Map<string, Uint8Array>();
       for (const h of manifestKeyBlobs(c.manifest)) {
         let b = c.blobs.get(h) ?? old.get(h) ?? this.cache.get(h);
@@ -114,7 +121,7 @@ export class PrimaryNode {
   }
 
   /** Copy a state to a secondary: the blobs it lacks, then the manifest and head in one transaction. */
-  async copy(m: VmManifest, target: string, peer: string): Promise<CopyResult> {
+  async copy(m: VmManifest, target: string, peer: string, keep = 0): Promise<CopyResult> {
     const t0 = performance.now();
     const t = new RedisTarget(target);
     try {
@@ -138,14 +145,28 @@ export class PrimaryNode {
       }
       const list: [string, Uint8Array][] = want.map((h) => [h, this.blob(h)!]);
       let bytes = await t.putBlobs(list, (done) => this.onCopyBatch?.(m.vm, done));
-      bytes += await t.commit(m);
-      return { vm: m.vm, icount: m.icount, target: t.id, bytes, blobs: want.length, pulled, ms: performance.now() - t0 };
+      let c: Awaited<ReturnType<RedisTarget['commit']>>;
+      try {
+        c = await t.commit(m, keep);
+      } catch (e) {
+        if (!(e instanceof MissingBlobsError)) throw e;
+        // Collected by another VM's commit since EXISTS said they were there: write them, commit again.
+        const again: [string, Uint8Array][] = e.hashes.map((h) => {
+          const b = this.blob(h);
+          if (!b) throw new NodeError(`blob ${h} of ${m.vm} was collected on ${t.id} and is no longer cached here`);
+          return [h, b];
+        });
+        bytes += await t.putBlobs(again);
+        c = await t.commit(m, keep);
+      }
+      bytes += c.bytes;
+      return { vm: m.vm, icount: m.icount, target: t.id, bytes, blobs: want.length, pulled, ms: performance.now() - t0, collected: c.collected };
     } finally {
       t.close();
     }
   }
 
-  /** Move a guest to another node: pause, send its state, stop it here; the cache keeps its pages. */
+  /** Move a guest to another node: pause, send its state and log, stop it here; the cache keeps its pages. */
   async migrate(vm: string, to: string): Promise<GuestInfo> {
     const g = this.guest(vm);
     if (g.end) throw new NodeError(`guest ${vm} has ended (${g.end.reason}): nothing to migrate`);
@@ -154,31 +175,49 @@ export class PrimaryNode {
     const pin = this.pinned.get(vm)!;
     const blobs: Record<string, Uint8Array> = {};
     for (const h of manifestKeyBlobs(m)) blobs[h] = pin.get(h)!;
+    const log = g.log.carry();
     try {
-      const info = await callNode<GuestInfo>(to, 'receive', { manifest: m, blobs, output: Uint8Array.from(g.output) });
+      const info = await callNode<GuestInfo>(to, 'receive', { manifest: m, blobs, output: Uint8Array.from(g.output), log });
       this.guests.delete(vm);
       this.pinned.delete(vm);
       return info;
     } catch (e) {
       // The other node did not take it: go on here.
-      this.guests.set(vm, new NodeGuest(vm, g.image, g.imageHash, m.config, (mc) => applyState(mc, m, (h) => pin.get(h)!), Uint8Array.from(g.output)));
-      this.guests.get(vm)!.start();
+      const back = new NodeGuest(vm, g.image, g.imageHash, m.config, g.diskBase, { manifest: m, blob: (h) => pin.get(h)!, output: Uint8Array.from(g.output), log });
+      this.guests.set(vm, back);
+      back.start();
       throw e;
     }
   }
 
-  receive(m: VmManifest, blobs: Record<string, Uint8Array>, output: Uint8Array): GuestInfo {
+  receive(m: VmManifest, blobs: Record<string, Uint8Array>, output: Uint8Array, log: LogCarry): GuestInfo {
     if (this.guests.has(m.vm)) throw new NodeError(`guest ${m.vm} already runs here`);
     const get = (h: string) => {
       const b = blobs[h];
       if (!b) throw new NodeError(`migration of ${m.vm} lacks blob ${h}`);
       return b;
     };
-    const g = new NodeGuest(m.vm, get(m.image), m.image, m.config, (mc) => applyState(mc, m, get), output);
+    const g = new NodeGuest(m.vm, get(m.image), m.image, m.config, m.disk ? diskImage(m.disk, get) : null, { manifest: m, blob: get, output, log });
     for (const [h, b] of Object.entries(blobs)) this.cache.put(h, b);
     this.guests.set(m.vm, g);
+    g.holdAt = this.holds.get(m.vm) ?? null;
     g.start();
     return g.info();
+  }
+
+  /** Test hook: let the guest run to `icount` and wait there (null: run on); resolves once it is there or has ended. */
+  async hold(vm: string, icount: number | null): Promise<GuestInfo> {
+    const g = this.guest(vm);
+    await g.paused(() => {
+      g.holdAt = icount;
+    });
+    while (icount !== null && !g.end && g.machine.cpu.icount < icount) await new Promise((r) => setTimeout(r, 5));
+    return g.info();
+  }
+
+  /** A state of `vm` at `icount` is committed on a secondary: the log before it is no longer needed here. */
+  committed(vm: string, icount: number): void {
+    this.guests.get(vm)?.log.dropBefore(icount);
   }
 
   async stop(vm: string): Promise<GuestInfo> {
@@ -207,7 +246,7 @@ export class PrimaryNode {
       case 'hello':
         return { id: this.id, cacheBytes: this.cache.capacity, cachedBytes: this.cache.size, guests: this.guests.size };
       case 'start':
-        return this.start(s('vm'), req.image as Uint8Array, req.config as Record<string, unknown>);
+        return this.start(s('vm'), req.image as Uint8Array, req.config as Record<string, unknown>, (req.disk as Uint8Array | undefined) ?? null);
       case 'ls':
         return this.ls();
       case 'snapshot':
@@ -217,11 +256,14 @@ export class PrimaryNode {
       case 'blobs':
         return this.blobs(req.hashes as string[]);
       case 'copy':
-        return this.copy(req.manifest as VmManifest, s('target'), s('peer'));
+        return this.copy(req.manifest as VmManifest, s('target'), s('peer'), typeof req.keep === 'number' ? req.keep : 0);
       case 'migrate':
         return this.migrate(s('vm'), s('to'));
       case 'receive':
-        return this.receive(req.manifest as VmManifest, req.blobs as Record<string, Uint8Array>, req.output as Uint8Array);
+        return this.receive(req.manifest as VmManifest, req.blobs as Record<string, Uint8Array>, req.output as Uint8Array, req.log as LogCarry);
+      case 'committed':
+        this.committed(s('vm'), Number(req.icount));
+        return null;
       case 'stop':
         return this.stop(s('vm'));
       case 'output':

@@ -11,7 +11,7 @@ import { mergeStats, RedisTarget } from './store.js';
 import { callNode, NodeError } from './rpc.js';
 import type { CopyResult } from './node.js';
 import type { GuestInfo } from './guest.js';
-import { fullStateBytes, manifestKeyBlobs, type VmManifest } from './vm-state.js';
+import { fullStateBytes, logSince, manifestKeyBlobs, type VmManifest } from './vm-state.js';
 
 export interface VmRoundReport {
   vm: string;
@@ -25,6 +25,12 @@ export interface VmRoundReport {
   /** Bytes written to the destination, and the state's full size (non-zero pages + machine state). */
   bytesCopied: number;
   fullBytes: number;
+  /** Bytes of the log tail this state carries (the recording since the VM's previous committed state), in bytesCopied too. */
+  logBytes: number;
+  /** The log tail starts at this icount (the previous committed state; 0: power-on). */
+  logFrom: number | null;
+  /** Old states deleted on the destination at this commit (--keep), and the bytes of blobs that freed. */
+  collected: { states: number; bytes: number };
   pulledBytes: number;
   ms: number;
   /** Destinations that failed this VM's copy this round, with why. */
@@ -46,6 +52,8 @@ export interface RoundOptions {
   round: number;
   /** Tries per VM (a failed destination is avoided for the rest of the round). */
   attempts?: number;
+  /** States kept per VM on a secondary: older ones are collected at each commit (0: keep all). */
+  keep?: number;
   /** Test hook: runs once the states are taken, before any copy. */
   beforeCopies?: () => Promise<void>;
 }
@@ -72,7 +80,7 @@ export async function replicateRound(o: RoundOptions): Promise<RoundReport> {
   const manifests = new Map<string, VmManifest>();
   const reports = new Map<string, VmRoundReport>();
   for (const vm of vms) {
-    const r: VmRoundReport = { vm, icount: null, stateHash: null, runningOn: where.get(vm)!, source: null, sourceWhy: '', dest: null, destWhy: '', bytesCopied: 0, fullBytes: 0, pulledBytes: 0, ms: 0, failures: [], replicated: false };
+    const r: VmRoundReport = { vm, icount: null, stateHash: null, runningOn: where.get(vm)!, source: null, sourceWhy: '', dest: null, destWhy: '', bytesCopied: 0, fullBytes: 0, logBytes: 0, logFrom: null, collected: { states: 0, bytes: 0 }, pulledBytes: 0, ms: 0, failures: [], replicated: false };
     reports.set(vm, r);
     try {
       const m = await callNode<VmManifest>(where.get(vm)!, 'snapshot', { vm });
@@ -124,6 +132,13 @@ export async function replicateRound(o: RoundOptions): Promise<RoundReport> {
     }
   }
   for (const id of dead.keys()) note(id, { attempts: 1, failures: 1 });
+  // The log tail each state carries starts at the VM's last committed state (older segments are there already).
+  for (const vm of taken) {
+    const p = prev.get(vm);
+    const m = logSince(manifests.get(vm)!, p ? Number(p.target.split('#')[1]) : 0);
+    manifests.set(vm, m);
+    Object.assign(reports.get(vm)!, { logBytes: m.log?.bytes ?? 0, logFrom: m.log?.from ?? null });
+  }
   const history = mergeStats(histories);
   for (const t of targets) t.stats = history.get(t.id) ?? t.stats;
   const sources = assignSources(taken.map((vm) => ({ vm, cached: cached.get(vm)! })), new Set(lost.keys()));
@@ -149,8 +164,11 @@ export async function replicateRound(o: RoundOptions): Promise<RoundReport> {
           return;
         }
         try {
-          const res = await callNode<CopyResult>(s.source!, 'copy', { manifest: manifests.get(s.vm)!, target: d.dest, peer: where.get(s.vm)! });
-          Object.assign(r, { dest: d.dest, destWhy: d.reason, bytesCopied: res.bytes, pulledBytes: res.pulled, ms: round1(res.ms), replicated: true });
+          const m = manifests.get(s.vm)!;
+          const res = await callNode<CopyResult>(s.source!, 'copy', { manifest: m, target: d.dest, peer: where.get(s.vm)!, keep: o.keep ?? 0 });
+          Object.assign(r, { dest: d.dest, destWhy: d.reason, bytesCopied: res.bytes, pulledBytes: res.pulled, ms: round1(res.ms), collected: res.collected, replicated: true });
+          // The node running the VM may forget the log before this state.
+          await callNode(where.get(s.vm)!, 'committed', { vm: s.vm, icount: m.icount }).catch(() => {});
           note(d.dest, { bytes: res.bytes, ms: res.ms, attempts: 1 });
         } catch (e) {
           if (e instanceof NodeError && e.unreachable) {

@@ -8,14 +8,76 @@
 //
 // Keys: vmrr:b:<hash> blob bytes; vmrr:m:<vm>:<icount> manifest (CBOR);
 // vmrr:head:<vm> icount of the last committed state; vmrr:vms set of VMs;
-// vmrr:stats hash "<target>:<field>" -> counter, the replication history
-// every coordinator reads (written to every live secondary, merged by max).
+// vmrr:s:<vm> sorted set of its committed icounts; vmrr:r:<vm>:<icount> the
+// set of blobs that state references; vmrr:rc hash blob -> how many kept
+// states reference it; vmrr:stats hash "<target>:<field>" -> counter, the
+// replication history every coordinator reads (written to every live
+// secondary, merged by max).
+//
+// The commit is one Lua script, so Redis runs it atomically: it checks that
+// every blob is there (a blob collected since the copy checked for it fails
+// the commit, and the round tries again), writes the manifest, moves the
+// head, counts the references, and collects: states beyond the newest
+// `keep` are deleted with every blob no kept state references. A reader
+// (readState) WATCHes the VM's state set and reads the manifest and blobs
+// in one MULTI, so a collection between the two aborts the read, which is
+// then redone: no reader sees part of a state.
 
 import { Redis } from 'ioredis';
-import { cbor, type VmManifest } from './vm-state.js';
+import { cbor, manifestKeyBlobs, type VmManifest } from './vm-state.js';
 import type { TargetStats } from './rules.js';
 
 const BATCH = 256;
+
+/** ARGV: vm, icount, manifest, keep, blob hashes (unique). Returns [status, states deleted, bytes freed, missing...]. */
+const COMMIT_LUA = `
+local vm, ic, body, keep = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local missing = {}
+for i = 5, #ARGV do
+  if redis.call('EXISTS', 'vmrr:b:' .. ARGV[i]) == 0 then missing[#missing + 1] = ARGV[i] end
+end
+if #missing > 0 then
+  local out = {'missing', 0, 0}
+  for _, h in ipairs(missing) do out[#out + 1] = h end
+  return out
+end
+local refs = 'vmrr:r:' .. vm .. ':' .. ic
+if redis.call('EXISTS', refs) == 0 then
+  for i = 5, #ARGV do
+    if redis.call('SADD', refs, ARGV[i]) == 1 then redis.call('HINCRBY', 'vmrr:rc', ARGV[i], 1) end
+  end
+end
+redis.call('SET', 'vmrr:m:' .. vm .. ':' .. ic, body)
+local head = tonumber(redis.call('GET', 'vmrr:head:' .. vm) or '-1')
+if tonumber(ic) > head then redis.call('SET', 'vmrr:head:' .. vm, ic) end
+redis.call('SADD', 'vmrr:vms', vm)
+local set = 'vmrr:s:' .. vm
+redis.call('ZADD', set, ic, ic)
+local deleted, freed = 0, 0
+local n = redis.call('ZCARD', set)
+if keep > 0 and n > keep then
+  for _, o in ipairs(redis.call('ZRANGE', set, 0, n - keep - 1)) do
+    local rk = 'vmrr:r:' .. vm .. ':' .. o
+    for _, h in ipairs(redis.call('SMEMBERS', rk)) do
+      if redis.call('HINCRBY', 'vmrr:rc', h, -1) <= 0 then
+        redis.call('HDEL', 'vmrr:rc', h)
+        freed = freed + redis.call('STRLEN', 'vmrr:b:' .. h)
+        redis.call('DEL', 'vmrr:b:' .. h)
+      end
+    end
+    redis.call('DEL', rk, 'vmrr:m:' .. vm .. ':' .. o)
+    redis.call('ZREM', set, o)
+    deleted = deleted + 1
+  end
+end
+return {'ok', deleted, freed}
+`;
+
+/** A state read whole: its manifest and every blob it names. */
+export interface StoredState {
+  manifest: VmManifest;
+  blobs: Map<string, Uint8Array>;
+}
 
 /** A secondary could not be reached or failed a command (the round tries another). */
 export class StoreError extends Error {
@@ -29,6 +91,14 @@ export function parseRedisUrl(s: string): { host: string; port: number; url: str
   if (!m || port < 1 || port > 65535) throw new StoreError(`not a Redis address: '${s}' (want redis://HOST:PORT or HOST:PORT)`);
   const host = m[1] ?? '127.0.0.1';
   return { host, port, url: `redis://${host}:${port}` };
+}
+
+/** A commit found blobs gone that the copy had seen (another commit collected them in between). */
+export class MissingBlobsError extends StoreError {
+  override name = 'MissingBlobsError';
+  constructor(message: string, readonly hashes: string[]) {
+    super(message);
+  }
 }
 
 export class RedisTarget {
@@ -83,8 +153,8 @@ export class RedisTarget {
 
   /** States kept for a VM (icounts, ascending). */
   async states(vm: string): Promise<number[]> {
-    const keys = await this.call('KEYS', () => this.r.keys(`vmrr:m:${vm}:*`));
-    return keys.map((k) => Number(k.slice(k.lastIndexOf(':') + 1))).sort((a, b) => a - b);
+    const list = await this.call('ZRANGE', () => this.r.zrange(`vmrr:s:${vm}`, 0, -1));
+    return list.map(Number).sort((a, b) => a - b);
   }
 
   async vms(): Promise<string[]> {
@@ -128,15 +198,64 @@ export class RedisTarget {
     return bytes;
   }
 
-  /** Write the manifest and move the head, atomically; returns the manifest's size. */
-  async commit(m: VmManifest): Promise<number> {
+  /**
+   * Commit a state whose blobs are all written: manifest, head, references
+   * and the collection of states beyond the newest `keep` (0: keep all), in
+   * one atomic script (COMMIT_LUA). Returns the manifest's size and what was collected.
+   */
+  async commit(m: VmManifest, keep = 0): Promise<{ bytes: number; collected: { states: number; bytes: number } }> {
     const body = Buffer.from(cbor.encode(m));
-    const res = await this.call('MULTI/EXEC', () =>
-      this.r.multi().set(`vmrr:m:${m.vm}:${m.icount}`, body).set(`vmrr:head:${m.vm}`, String(m.icount)).sadd('vmrr:vms', m.vm).exec(),
-    );
-    if (res === null) throw new StoreError(`${this.id}: MULTI/EXEC aborted`);
-    for (const [err] of res) if (err) throw new StoreError(`${this.id}: MULTI/EXEC: ${err.message}`);
-    return body.length;
+    const blobs = [...new Set(manifestKeyBlobs(m))];
+    const res = (await this.call('EVAL commit', () => this.r.eval(COMMIT_LUA, 0, m.vm, String(m.icount), body, String(keep), ...blobs))) as [string, number, number, ...string[]];
+    if (res[0] === 'missing') throw new MissingBlobsError(`${this.id}: commit of ${m.vm} at icount ${m.icount}: ${res.length - 3} blobs are gone (collected since the copy checked): not committed`, res.slice(3) as string[]);
+    return { bytes: body.length, collected: { states: res[1], bytes: res[2] } };
+  }
+
+  /**
+   * A whole state: the manifest at `icount` (default: the head) and its blobs,
+   * read under WATCH of the VM's state set so that a commit or collection in
+   * between aborts the read, which is then redone. `also`: more manifests of
+   * the same VM read in the same transaction (a restore that replays from an
+   * earlier state). Null when there is no such state.
+   */
+  async readState(vm: string, icount?: number, also: (m: VmManifest) => number[] | Promise<number[]> = () => []): Promise<{ states: StoredState[] } | null> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const got = await this.call('read state', async () => {
+        await this.r.watch(`vmrr:s:${vm}`);
+        try {
+          const at = icount ?? (await this.head(vm));
+          if (at === null) return { none: true as const };
+          const first = await this.manifest(vm, at);
+          if (!first) return { none: true as const };
+          const ms = [first];
+          for (const ic of await also(first)) {
+            const more = await this.manifest(vm, ic);
+            if (more) ms.push(more);
+          }
+          const hashes = [...new Set(ms.flatMap((m) => manifestKeyBlobs(m)))];
+          const tx = this.r.multi();
+          for (let i = 0; i < hashes.length; i += BATCH) tx.mgetBuffer(...hashes.slice(i, i + BATCH).map((h) => `vmrr:b:${h}`));
+          const res = await tx.exec();
+          if (res === null) return null; // changed under us: read again
+          const blobs = new Map<string, Uint8Array>();
+          res.forEach(([err, part], k) => {
+            if (err) throw new StoreError(`${this.id}: MGET: ${err.message}`);
+            (part as (Buffer | null)[]).forEach((b, j) => {
+              const h = hashes[k * BATCH + j];
+              if (b === null) throw new StoreError(`${this.id}: blob ${h} of ${vm} is missing (a torn state: this should not happen)`);
+              blobs.set(h, new Uint8Array(b.buffer, b.byteOffset, b.length));
+            });
+          });
+          return { states: ms.map((manifest) => ({ manifest, blobs })) };
+        } finally {
+          await this.r.unwatch().catch(() => {});
+        }
+      });
+      if (got === null) continue;
+      if ('none' in got) return null;
+      return got;
+    }
+    throw new StoreError(`${this.id}: the states of ${vm} kept changing while being read (20 tries)`);
   }
 
   async getBlobs(hashes: readonly string[]): Promise<Map<string, Uint8Array>> {

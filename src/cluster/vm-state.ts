@@ -17,6 +17,7 @@ import { stateHashOf } from '../machine/state-hash.js';
 import type { Machine } from '../machine/machine.js';
 import { encodeMachineConfig, type MachineConfig } from '../machine/config.js';
 import { PAGE_SIZE } from '../memory/phys.js';
+import type { OutputMark } from '../replay/output-ledger.js';
 
 export const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
@@ -42,15 +43,79 @@ export interface VmManifest {
   outputBytes: number;
   /** Node that took the state. */
   takenOn: string;
+  /**
+   * The seeded RDRAND/RDSEED generator's position (null: unseeded). Kept
+   * beside the machine state, not in it: stateHash (and so every log's sync
+   * hashes) stays what it was, and the guest cannot see the position.
+   */
+  rng: number | null;
+  /**
+   * The disk: the image it started from, `bytes` long, as [chunk index, blob]
+   * of every non-zero DISK_CHUNK-byte chunk (zero chunks cost nothing; disks
+   * started from the same image share them), and every sector the guest
+   * wrote, [LBA, blob], ascending; null: none.
+   */
+  disk: { bytes: number; chunks: [number, string][]; sectors: [number, string][] } | null;
+  /**
+   * The guest's log (the node records it) from the state at icount `from` (0:
+   * power-on) to this one: its header blob, then segment blobs [from, to, blob, bytes]
+   * in order, the last ending with a sync point at this icount; `out` is the
+   * recording's output mark here (where a replay from this state starts its
+   * count). null: the node kept no log to here.
+   */
+  log: { header: string; from: number; segments: [number, number, string, number][]; bytes: number; out: OutputMark } | null;
 }
 
 export function manifestKeyBlobs(m: VmManifest): string[] {
-  return [m.state, m.image, ...m.pages.map((p) => p[1])];
+  const out = [m.state, m.image, ...m.pages.map((p) => p[1])];
+  if (m.disk) out.push(...m.disk.chunks.map((c) => c[1]), ...m.disk.sectors.map((s) => s[1]));
+  if (m.log) out.push(m.log.header, ...m.log.segments.map((s) => s[2]));
+  return out;
 }
 
-/** Bytes of the whole state: non-zero pages plus the machine state (the image is configuration, counted apart). */
+/**
+ * Bytes of the whole state: non-zero pages, the machine state and the
+ * sectors written (the image and the disk's base are configuration, counted
+ * apart; the log tail is not state, the report counts it apart).
+ */
 export function fullStateBytes(m: VmManifest): number {
-  return m.pages.length * PAGE_SIZE + m.stateBytes;
+  return m.pages.length * PAGE_SIZE + m.stateBytes + (m.disk?.sectors.length ?? 0) * 512;
+}
+
+/** Bytes per blob of a disk's base image. */
+export const DISK_CHUNK = 64 << 10;
+
+/** A disk image as [chunk index, hash] of its non-zero chunks, and the chunks by hash. */
+export function diskChunks(image: Uint8Array): { chunks: [number, string][]; blobs: Map<string, Uint8Array> } {
+  const chunks: [number, string][] = [];
+  const blobs = new Map<string, Uint8Array>();
+  for (let i = 0; i * DISK_CHUNK < image.length; i++) {
+    const c = image.subarray(i * DISK_CHUNK, Math.min(image.length, (i + 1) * DISK_CHUNK));
+    if (c.every((b) => b === 0)) continue;
+    const h = blobHash(c);
+    chunks.push([i, h]);
+    blobs.set(h, c);
+  }
+  return { chunks, blobs };
+}
+
+/** The disk's base image again from its chunks (each checked against its name). */
+export function diskImage(d: NonNullable<VmManifest['disk']>, blob: (hash: string) => Uint8Array): Uint8Array {
+  const out = new Uint8Array(d.bytes);
+  for (const [i, h] of d.chunks) {
+    const c = blob(h);
+    if (blobHash(c) !== h) throw new StateDataError(`disk chunk ${i}: blob ${h} does not hash to its name`);
+    out.set(c, i * DISK_CHUNK);
+  }
+  return out;
+}
+
+/** Keep only the log segments from the state at `icount` on (the last state committed before this one). */
+export function logSince(m: VmManifest, icount: number): VmManifest {
+  if (!m.log) return m;
+  const segments = m.log.segments.filter((s) => s[0] >= icount);
+  const from = segments.length > 0 ? segments[0][0] : m.icount;
+  return { ...m, log: { ...m.log, from, segments, bytes: segments.reduce((n, x) => n + x[3], 0) } };
 }
 
 /** Keeps the hash of every page of one machine's RAM, redoing only dirtied pages. */
@@ -107,6 +172,11 @@ export interface CaptureInfo {
   config: MachineConfig;
   outputBytes: number;
   takenOn: string;
+  rng: number | null;
+  disk: VmManifest['disk'];
+  log: VmManifest['log'];
+  /** The disk's and log's blobs (their hashes are in `disk` and `log`). */
+  extra: Map<string, Uint8Array>;
 }
 
 /**
@@ -115,7 +185,7 @@ export interface CaptureInfo {
  * last capture (a new cache, or the first state of this VM).
  */
 export function captureState(m: Machine, hashes: PageHashes, info: CaptureInfo, first: boolean): CapturedState {
-  const blobs = new Map<string, Uint8Array>();
+  const blobs = new Map<string, Uint8Array>(info.extra);
   const pages = hashes.update((_p, h, data) => blobs.set(h, data));
   if (first) for (const [p, h] of pages) if (!blobs.has(h)) blobs.set(h, copyPage(m, p));
   const stateBlob = cbor.encode(saveMachineState(m));
@@ -133,6 +203,9 @@ export function captureState(m: Machine, hashes: PageHashes, info: CaptureInfo, 
     pages,
     outputBytes: info.outputBytes,
     takenOn: info.takenOn,
+    rng: info.rng,
+    disk: info.disk,
+    log: info.log,
   };
   return { manifest, blobs };
 }

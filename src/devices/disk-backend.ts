@@ -68,6 +68,11 @@ export class MemoryDisk implements DiskBackend {
     this.overlay.put(lba, data);
   }
 
+  /** The sectors the guest has written, in LBA order (one 512-byte array each). */
+  written(): [number, Uint8Array][] {
+    return this.overlay.entries();
+  }
+
   /** The disk as the guest now sees it. */
   contents(): Uint8Array {
     const out = this.bytes.slice();

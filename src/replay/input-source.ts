@@ -16,7 +16,8 @@ export interface HostInputOptions {
 
 /** xorshift32* over a state derived from the seed: reproducible guest randomness, never for secrets. */
 class SeededRandom {
-  private x: number;
+  /** The generator's whole state: where its sequence is (HostInputSource.randomPosition). */
+  x: number;
 
   constructor(seed: number) {
     // Spread the seed (0 is a fixed point of xorshift) and never start at 0.
@@ -67,6 +68,20 @@ export class HostInputSource implements NdSource {
     const v = this.pool.readUInt32LE(this.poolPos);
     this.poolPos += 4;
     return bits === 16 ? v & 0xffff : v;
+  }
+
+  /**
+   * Where the seeded RDRAND/RDSEED sequence is (null when unseeded: host
+   * randomness has no position). A VM's replicated state carries it, so a
+   * restored guest goes on with the values the original would have drawn.
+   */
+  get randomPosition(): number | null {
+    return this.seeded ? this.seeded.x : null;
+  }
+
+  /** Continue the seeded sequence from a position randomPosition gave (ignored when unseeded). */
+  setRandomPosition(x: number | null | undefined): void {
+    if (this.seeded && typeof x === 'number') this.seeded.x = x >>> 0;
   }
 
   /** Host monotonic time in nanoseconds since the source was created. */

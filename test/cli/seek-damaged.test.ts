@@ -10,23 +10,29 @@ import { framesOf, rewriteFrame } from '../fuzz/harness.js';
 import { listCheckpoints } from '../../src/replay/seek.js';
 import { ensureBuilt, tempFiles, vmrr } from './helpers.js';
 
+/** Record `fixture`, then rewrite the icount of its first frame with payload code `code` (CRC recomputed). */
+function damageFirst(fixture: string, extra: string[], code: number, icount: number): { log: string; damaged: string } {
+  ensureBuilt();
+  const t = tempFiles({});
+  const log = t.path('good.vmrr');
+  const rec = vmrr(['record', fixture, '-o', log, '--clock', 'virtual', ...extra]);
+  expect(rec.status, rec.stderr).toBe(0);
+  const bytes = new Uint8Array(readFileSync(log));
+  const frames = framesOf(bytes);
+  const at = frames.findIndex((f) => bytes[f.offset + 9] === code); // [code, body]: the first such frame
+  expect(at).toBeGreaterThan(0);
+  const bad = rewriteFrame(bytes, frames[at], (p) => {
+    const [c, body] = p as [number, Record<string, unknown>];
+    return [c, { ...body, icount }];
+  });
+  const damaged = t.path('damaged.vmrr');
+  writeFileSync(damaged, bad);
+  return { log, damaged };
+}
+
 describe('control points out of order', () => {
   it('a checkpoint rewritten past the next sync point: replay and replay --to refuse it in one line, exit 2', () => {
-    ensureBuilt();
-    const t = tempFiles({});
-    const log = t.path('nondet.vmrr');
-    const rec = vmrr(['record', 'fixtures/nondet.mb', '-o', log, '--clock', 'virtual', '--sync-every', '20000', '--checkpoint-every', '40000']);
-    expect(rec.status, rec.stderr).toBe(0);
-    const bytes = new Uint8Array(readFileSync(log));
-    const frames = framesOf(bytes);
-    const first = frames.findIndex((f) => bytes[f.offset + 9] === 3); // [code 3, body]: the first checkpoint frame
-    expect(first).toBeGreaterThan(0);
-    const bad = rewriteFrame(bytes, frames[first], (p) => {
-      const [code, body] = p as [number, Record<string, unknown>];
-      return [code, { ...body, icount: 4294927295 }];
-    });
-    const damaged = t.path('damaged.vmrr');
-    writeFileSync(damaged, bad);
+    const { log, damaged } = damageFirst('fixtures/nondet.mb', ['--sync-every', '20000', '--checkpoint-every', '40000'], 3, 4294927295);
     const cps = listCheckpoints(damaged);
     expect(cps[0]).toBe(4294927295);
     const to = cps[1] + 836;
@@ -44,20 +50,7 @@ describe('control points out of order', () => {
   }, 60_000);
 
   it('a sync point rewritten to icount 2^32 - 30,001 (fuzz seed 1, case 12524): refused at once, not replayed for minutes', () => {
-    ensureBuilt();
-    const t = tempFiles({});
-    const log = t.path('alu.vmrr');
-    expect(vmrr(['record', 'fixtures/alu.mb', '-o', log, '--clock', 'virtual', '--sync-every', '20000']).status).toBe(0);
-    const bytes = new Uint8Array(readFileSync(log));
-    const frames = framesOf(bytes);
-    const sync = frames.findIndex((f) => bytes[f.offset + 9] === 4); // [code 4, body]: the first sync frame
-    expect(sync).toBeGreaterThan(0);
-    const bad = rewriteFrame(bytes, frames[sync], (p) => {
-      const [code, body] = p as [number, Record<string, unknown>];
-      return [code, { ...body, icount: 4294937295 }];
-    });
-    const damaged = t.path('sync.vmrr');
-    writeFileSync(damaged, bad);
+    const { log, damaged } = damageFirst('fixtures/alu.mb', ['--sync-every', '20000'], 4, 4294937295);
     for (const args of [['replay', damaged], ['diff', log, damaged]]) {
       const r = vmrr(args, {}, 20_000);
       expect(r.stderr, args[0]).toMatch(/before the sync point at offset \d+ \(frame \d+\) at icount 4294937295: the log is damaged/);

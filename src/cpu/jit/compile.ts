@@ -40,7 +40,10 @@ import { PAR, flushLazy } from './lazy.js';
 
 export type JitFn = (cpu: Cpu) => number;
 
-const MAX_BLOCK = 64, MAX_BLOCKS = 32, MAX_INSTS = 600;
+// MAX_INSTS: a region of 600 instructions (85 KB of source) is past what V8 optimises
+// (--max-optimized-bytecode-size) and ran in its bytecode interpreter: the Linux boot's
+// first 10^8 instructions took 0.68x the CPU time at 200 (bench/jit-threshold.js), bench.mb 0.90x.
+const MAX_BLOCK = 64, MAX_BLOCKS = 32, MAX_INSTS = 200;
 
 /** 0: not in a block, 1: inside one, 2: ends one (the row's facts; REP strings and LOCK stay out). */
 function kind(i: Inst): 0 | 1 | 2 {
@@ -115,7 +118,7 @@ function region(insts: readonly (Inst | undefined)[], entry: number, ssB: boolea
 const LIBS = { fl: flushLazy, PAR, getCF, materialize, wlin };
 
 /** Compile the region entered at page offset `entry`; null when nothing there can be compiled. */
-export function compileRegion(cpu: Cpu, insts: readonly (Inst | undefined)[], entry: number): { fn: JitFn; starts: number[]; insts: number } | null {
+export function compileRegion(cpu: Cpu, insts: readonly (Inst | undefined)[], entry: number): { fn: JitFn; starts: number[]; insts: number; members: Inst[] } | null {
   const ssB = cpu.ssB;
   const blocks = region(insts, entry, ssB);
   if (blocks.length === 0 || (blocks.length === 1 && blocks[0].m.length < 2 && !blocks[0].m[0].ender)) return null;
@@ -182,5 +185,5 @@ return ic - ic0;
   const fn = compileWithLibs(src, { ...LIBS, I, H, OFF: Int32Array.from(OFF), POS: Int32Array.from(POS) }) as JitFn;
   let count = 0;
   for (const b of blocks) count += b.m.length;
-  return { fn, starts: blocks.map((b) => b.o), insts: count };
+  return { fn, starts: blocks.map((b) => b.o), insts: count, members: I };
 }
