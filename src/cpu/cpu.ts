@@ -188,7 +188,7 @@ export class Cpu implements LazyState {
   readonly codePages: (CodePage | undefined)[];
   /** Linear page (low 12 bits zero) that `fetchPage` caches, or 1 for none. */
   fetchLin = 1;
-  /** EIP of the first byte of the fetch page, and how many bytes from there are in the page and the CS limit. */
+  /** EIP of the first byte of the fetch page (negative when the page starts below the CS base), and how many bytes from there are in the page and the CS limit. */
   fetchBase = 0;
   fetchSpan = 0;
   fetchInsts: (Inst | undefined)[] = [];

@@ -23,7 +23,11 @@ function refreshFetch(cpu: Cpu, lin: number): void {
   const page = phys >>> 12;
   cpu.fetchLin = lin & -4096;
   // EIP range served by this page: one unsigned compare in the inner loop covers both the page and the CS limit.
-  const base = (cpu.fetchLin - cpu.segBase[CS]) >>> 0;
+  // A page that starts below the CS base (real mode with a base not a multiple of 4 KiB,
+  // e.g. 07C0:0000) has a negative base: EIPs from 0 are then still served from the cache
+  // instead of refreshing it at every instruction (fetchSpan was 0 there).
+  let base = (cpu.fetchLin - cpu.segBase[CS]) >>> 0;
+  if (base > 0xfffff000) base -= 4294967296;
   cpu.fetchBase = base;
   cpu.fetchSpan = Math.max(0, Math.min(4096, cpu.segLimit[CS] - base + 1));
   if (!cpu.mem.isRamPage(page)) {

@@ -161,7 +161,7 @@ H[${g}](cpu, I[${g}]); sp = 0; /*RELOAD*/ sl = 1;${x.ender ? ' eip = cpu.eip;' :
 if (cpu.ssB !== ${ssB}) return 0;
 const R = cpu.regs, TT = cpu.tlbTag, TP = cpu.tlbPhys, M8 = cpu.ram, M16 = cpu.ram16, M32 = cpu.ram32;
 const TM = cpu.tlbMask, TS = cpu.tlbShift, RC = cpu.rChk, WC = cpu.wChk;
-const base = cpu.fetchBase > 0xfffff000 ? cpu.fetchBase - 4294967296 : cpu.fetchBase, lim = cpu.segLimit[1], stop = cpu.stopAt, ic0 = cpu.icount;
+const base = cpu.fetchBase, lim = cpu.segLimit[1], stop = cpu.stopAt, ic0 = cpu.icount;
 ${segLoad}
 ${rl.length ? `let ${rl.map((r) => `r${r} = R[${r}]`).join(', ')};` : ''}
 let Lk = 0, Ld = 0, Ls = 0, Lr = 0, k = 0, sp = 0, sl = 0, ic = ic0, eip = cpu.eip, pc = (eip - base) >>> 0;
