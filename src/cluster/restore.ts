@@ -17,7 +17,7 @@ import type { Machine, StopInfo } from '../machine/machine.js';
 import { HostInputSource, hostInputFor } from '../replay/input-source.js';
 import { Replayer } from '../replay/replayer.js';
 import { ReplayCursor } from '../replay/replay-cursor.js';
-import { FrameLink } from '../ft/link.js';
+import { FrameLink } from '../replay/frame-link.js';
 import { RedisTarget, StoreError, type StoredState } from './store.js';
 import { SwitchInput } from './guest.js';
 import { splitFrames } from './guest-log.js';

@@ -13,7 +13,7 @@ import type { DiskBackend } from '../devices/disk-backend.js';
 import type { RecorderOptions } from '../replay/recorder.js';
 import { toHex } from '../machine/hash64.js';
 import { hex32 } from '../replay/hex.js';
-import { FrameLink } from './link.js';
+import { FrameLink } from '../replay/frame-link.js';
 import { DropFilter } from './drop-filter.js';
 import type { Injection, LooseSource } from './inject.js';
 import { Primary, type GuestSetup } from './primary.js';

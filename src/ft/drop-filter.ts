@@ -6,7 +6,7 @@
 import { ND_KIND_NAMES } from '../replay/nd-block.js';
 import type { Frame } from '../replay/frames.js';
 import type { DropKind, Injection, InjectionOutcome } from './inject.js';
-import type { LinkFrame } from './link.js';
+import type { LinkFrame } from '../replay/frame-link.js';
 
 type Drop = Extract<Injection, { kind: 'drop' }>;
 

@@ -14,7 +14,7 @@
 // the last resync.
 
 import { toHex } from '../machine/hash64.js';
-import { FrameLink } from './link.js';
+import { FrameLink } from '../replay/frame-link.js';
 import { ND_RDRAND, ND_RDSEED } from '../replay/nd-block.js';
 import { checkpointFrames } from './resync.js';
 import { Primary } from './primary.js';

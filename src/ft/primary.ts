@@ -10,7 +10,7 @@ import type { LoadPlan } from '../machine/loaders.js';
 import { CheckpointTracker } from '../machine/snapshot.js';
 import { StateHasher } from '../machine/state-hash.js';
 import { Recorder, type RecorderOptions } from '../replay/recorder.js';
-import type { FrameLink } from './link.js';
+import type { FrameLink } from '../replay/frame-link.js';
 import { OutputLog, debugconChannel } from './outputs.js';
 import { DiskTap } from './disk-tap.js';
 import { ScreenTap } from './screen-channel.js';

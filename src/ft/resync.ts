@@ -11,7 +11,7 @@ import { checkpointParts } from '../replay/frame-wire.js';
 import type { CheckpointFrame } from '../replay/frames.js';
 import { SECTOR } from '../devices/disk-backend.js';
 import { toHex } from '../machine/hash64.js';
-import { decodeFrame, encodeFrame } from './link.js';
+import { decodeFrame, encodeFrame } from '../replay/frame-link.js';
 import type { Primary } from './primary.js';
 import type { Secondary } from './secondary.js';
 

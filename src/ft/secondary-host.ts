@@ -17,7 +17,7 @@
 import { toHex } from '../machine/hash64.js';
 import { pageIsZero } from '../machine/ram-pages.js';
 import type { Machine } from '../machine/machine.js';
-import { FrameLink } from './link.js';
+import { FrameLink } from '../replay/frame-link.js';
 import { restoreFrames } from './resync.js';
 import { DropFilter } from './drop-filter.js';
 import { Secondary } from './secondary.js';

@@ -18,7 +18,7 @@ import { ndKindName } from '../replay/nd-block.js';
 import { Replayer, type ControlPoint } from '../replay/replayer.js';
 import { ReplayCursor, type ReplayResult } from '../replay/replay-cursor.js';
 import type { LogHeader } from '../replay/log-format.js';
-import type { FrameLink, LinkCursor } from './link.js';
+import type { FrameLink, LinkCursor } from '../replay/frame-link.js';
 import type { Injection, InjectionOutcome, LooseSource } from './inject.js';
 import { OutputLog, debugconChannel } from './outputs.js';
 import { DiskTap } from './disk-tap.js';

@@ -3,7 +3,7 @@
 // frames are gone; an aborted link reads as a cut.
 
 import { describe, expect, it } from 'vitest';
-import { FrameLink, decodeFrame, encodeFrame } from '../../src/ft/link.js';
+import { FrameLink, decodeFrame, encodeFrame } from '../../src/replay/frame-link.js';
 import { makeCbor } from '../../src/replay/cbor-fields.js';
 import type { LogHeader } from '../../src/replay/log-format.js';
 import type { Frame } from '../../src/replay/frames.js';

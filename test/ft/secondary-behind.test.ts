@@ -6,7 +6,7 @@
 // "the replay ended before entry 0" (a false input divergence, seen under
 // load in the FT kill tests).
 import { describe, expect, it } from 'vitest';
-import { FrameLink } from '../../src/ft/link.js';
+import { FrameLink } from '../../src/replay/frame-link.js';
 import { Primary } from '../../src/ft/primary.js';
 import { Secondary } from '../../src/ft/secondary.js';
 import { DropFilter } from '../../src/ft/drop-filter.js';

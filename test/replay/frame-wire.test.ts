@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameLink } from '../../src/ft/link.js';
+import { FrameLink } from '../../src/replay/frame-link.js';
 import { LogWriter } from '../../src/replay/log-writer.js';
 import { LogReader } from '../../src/replay/log-reader.js';
 import { makeCbor } from '../../src/replay/cbor-fields.js';

@@ -1,4 +1,4 @@
-// The live link from the FT primary's recorder to its secondary: the same
+// The live link from the FT primary's recorder to its secondary (and a replicated log tail, src/cluster/restore.ts): the same
 // frames a log file holds, encoded exactly as on disk by the same code
 // (replay/frame-wire.ts), kept in memory instead of a file. A later
 // step can put these bytes on a socket without changing either side: the
@@ -6,14 +6,14 @@
 // FrameSources (independent cursors, as replay reads a file twice).
 
 import type { Encoder } from 'cbor-x';
-import { makeCbor } from '../replay/cbor-fields.js';
-import { FormatError } from '../replay/log-error.js';
-import { checkpointParts, decodeFrameBytes, encodeFrame } from '../replay/frame-wire.js';
-import type { EndFrame, Frame, FrameKind } from '../replay/frames.js';
-import { decodeHeader, encodeHeader, type LogHeader } from '../replay/log-format.js';
-import type { CheckpointInput } from '../replay/log-writer.js';
-import type { FrameSink } from '../replay/recorder.js';
-import type { FrameSource } from '../replay/replayer.js';
+import { makeCbor } from './cbor-fields.js';
+import { FormatError } from './log-error.js';
+import { checkpointParts, decodeFrameBytes, encodeFrame } from './frame-wire.js';
+import type { EndFrame, Frame, FrameKind } from './frames.js';
+import { decodeHeader, encodeHeader, type LogHeader } from './log-format.js';
+import type { CheckpointInput } from './log-writer.js';
+import type { FrameSink } from './recorder.js';
+import type { FrameSource } from './replayer.js';
 
 export type LinkFrame = { index: number; offset: number; frame: Frame };
 
