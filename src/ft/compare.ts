@@ -4,6 +4,7 @@
 import type { OutputLog } from './outputs.js';
 import type { DiskTap } from './disk-tap.js';
 import type { FtDivergence } from './report.js';
+import { describeScreenPosition, screenDifference } from './screen-channel.js';
 
 const SHOW = 16;
 
@@ -33,16 +34,21 @@ export function compareOutputs(p: OutputLog, s: OutputLog, from: number, level: 
   const channel = side.channelOf(i);
   const sCh = i < s.length ? s.channelOf(i) : channel;
   const what = i >= s.length ? 'the secondary did not produce it' : i >= pEnd ? 'the primary did not produce it' : 'bytes differ';
+  const offset = side.channelOffset(i);
+  // A screen byte is named by the first cell where the two screens after that update differ.
+  const screen = channel === 'screen' ? screenDifference(p.screenRecords, s.screenRecords, offset) : null;
+  const at = screen ? `${describeScreenPosition(screen)}, byte ${offset}` : `byte ${offset}`;
   return {
     matched: i,
     divergence: {
       icount: i < s.length ? s.icount(i) : where.icount,
       eip: i < s.length ? s.eip(i) : where.eip,
       channel,
-      offset: side.channelOffset(i),
+      offset,
+      ...(channel === 'screen' ? { screen } : {}),
       primary: hexBytes(p.slice(i, Math.min(i + SHOW, pEnd), channel)),
       secondary: hexBytes(s.slice(i, i + SHOW, sCh)),
-      message: `${channel} output differs at byte ${side.channelOffset(i)}: ${what}`,
+      message: `${channel} output differs at ${at}: ${what}`,
       resync: null,
     },
   };

@@ -4,6 +4,8 @@
 // until released (output commit); the secondary's are compared with them
 // and then forgotten.
 
+import { ScreenRecords } from './screen-channel.js';
+
 /** Channel names: 'serial' (COM1), 'debugcon' (port 0xE9), 'debugcon:0x402' (other --debugcon ports). */
 export type Channel = string;
 
@@ -23,6 +25,9 @@ export class OutputLog {
   /** Bytes produced per channel so far (offsets in reports are per channel). */
   private readonly perChannel = new Map<number, number>();
   private chanOffsets: number[] = [];
+  /** The 'screen' channel's id, and where its recent records lie (for row and column in reports). */
+  private screenId = -1;
+  private readonly screens = new ScreenRecords();
 
   constructor(private readonly position: () => { icount: number; eip: number }) {}
 
@@ -38,6 +43,7 @@ export class OutputLog {
       id = this.channels.length;
       this.channels.push(channel);
       this.chanIds.set(channel, id);
+      if (channel === 'screen') this.screenId = id;
     }
     return id;
   }
@@ -52,6 +58,7 @@ export class OutputLog {
     this.icounts.push(icount);
     this.eips.push(eip >>> 0);
     this.chanOffsets.push(off);
+    if (c === this.screenId) this.screens.feed(byte);
   }
 
   private push(c: number, byte: number): void {
@@ -63,6 +70,12 @@ export class OutputLog {
     this.icounts.push(p.icount);
     this.eips.push(p.eip >>> 0);
     this.chanOffsets.push(off);
+    if (c === this.screenId) this.screens.feed(byte);
+  }
+
+  /** This guest's recent screen-channel records (to name a differing byte as a row and column). */
+  get screenRecords(): ScreenRecords {
+    return this.screens;
   }
 
   /** Items produced so far (dropped ones included). */
@@ -111,6 +124,7 @@ export class OutputLog {
     this.dropBefore(this.length);
     this.base = length;
     for (const [ch, n] of channelCounts) this.perChannel.set(this.idOf(ch), n);
+    this.screens.restartAt(channelCounts.get('screen') ?? 0);
   }
 
   /** Bytes produced per channel so far. */

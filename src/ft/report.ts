@@ -2,6 +2,7 @@
 // divergence, every resync, the output held and released, and the verdict.
 
 import type { InjectionOutcome, LooseSource } from './inject.js';
+import type { ScreenPosition } from './screen-channel.js';
 
 /** Where the two guests parted: an output channel, or 'exit', 'state' (sync-point hash or EIP), 'input' (replay checks). */
 export interface FtDivergence {
@@ -13,6 +14,8 @@ export interface FtDivergence {
   channel: string;
   /** Byte offset in the output channel (disk: write number); null for exit, state and input. */
   offset: number | null;
+  /** For the 'screen' channel: the cell (row, column, character or attribute) that byte updates; null when its record is no longer known. */
+  screen?: ScreenPosition | null;
   /** What the primary had there: hex bytes for output channels, a description otherwise. */
   primary: string;
   secondary: string;

@@ -147,3 +147,119 @@ export class ScreenModel {
     return screenText({ cols: this.cols, rows: this.rows, chars });
   }
 }
+
+/** Where two guests' screens first differ in an update (ft-check's divergence reports). */
+export interface ScreenPosition {
+  /** Row and column from 0 of the first cell that differs; null when only the cursor or the mode does. */
+  row: number | null;
+  column: number | null;
+  /** 'character' or 'attribute' of that cell, else 'cursor' or 'mode' (text/graphics, geometry). */
+  part: 'character' | 'attribute' | 'cursor' | 'mode';
+}
+
+/** A screen as the records build it. */
+interface Built {
+  flags: number;
+  cols: number;
+  rows: number;
+  cursor: number;
+  cells: Uint8Array;
+}
+
+function recordLength(b: ArrayLike<number>, at = 0): number {
+  const cols = b[at + 2] | (b[at + 3] << 8);
+  const n = b[at + 8] | (b[at + 9] << 8);
+  return HEAD + n * (2 + cols * 2);
+}
+
+/** Apply one whole update record to a built screen (in place, or a new one when the geometry changes). */
+function applyRecord(s: Built, r: Uint8Array): Built {
+  const cols = r[2] | (r[3] << 8), rows = r[4] | (r[5] << 8), n = r[8] | (r[9] << 8);
+  const cells = cols === s.cols && rows === s.rows ? s.cells : new Uint8Array(cols * rows * 2);
+  for (let k = 0, o = HEAD; k < n; k++, o += 2 + cols * 2) {
+    const row = r[o] | (r[o + 1] << 8);
+    if (row < rows) cells.set(r.subarray(o + 2, o + 2 + cols * 2), row * cols * 2);
+  }
+  return { flags: r[1], cols, rows, cursor: r[6] | (r[7] << 8), cells };
+}
+
+/** Whole records kept for locating a divergence: a comparison never looks back further than a few. */
+const KEEP_RECORDS = 16;
+
+/**
+ * Follows one guest's screen-channel bytes as they are produced (whole
+ * records or byte by byte, as a worker's mirror gets them), keeping the last
+ * few records and the screen they were applied to, so a differing byte can
+ * be named as the cell where the two guests' screens part, after the bytes
+ * themselves were compared and dropped.
+ */
+export class ScreenRecords {
+  /** The screen before the oldest kept record (blank at first: what no record wrote is alike on both sides). */
+  private base: Built = { flags: 0, cols: 80, rows: 25, cursor: 0, cells: new Uint8Array(80 * 25 * 2) };
+  private recs: { start: number; bytes: Uint8Array }[] = [];
+  private offset = 0;
+  private partStart = 0;
+  private part: number[] = [];
+
+  feed(byte: number): void {
+    if (this.part.length === 0) this.partStart = this.offset;
+    this.offset++;
+    this.part.push(byte & 0xff);
+    if (this.part.length < HEAD || this.part.length < recordLength(this.part)) return;
+    this.recs.push({ start: this.partStart, bytes: Uint8Array.from(this.part) });
+    this.part = [];
+    if (this.recs.length > KEEP_RECORDS) this.base = applyRecord(this.base, this.recs.shift()!.bytes);
+  }
+
+  /** The channel's byte count jumped to `offset` (a resync): a new record starts there. */
+  restartAt(offset: number): void {
+    this.offset = offset;
+    this.part = [];
+  }
+
+  /**
+   * The screen after the record holding channel offset `offset` (before it,
+   * if that record is not complete here), with that record's rows; null when
+   * the record is older than those kept.
+   */
+  screenAt(offset: number): { screen: Built; rows: Set<number> } | null {
+    let s: Built = { ...this.base, cells: this.base.cells.slice() };
+    if (this.recs.length > 0 && offset < this.recs[0].start) return null;
+    for (const r of this.recs) {
+      const end = r.start + r.bytes.length;
+      s = applyRecord(s, r.bytes);
+      if (offset < end) return { screen: s, rows: rowsOf(r.bytes) };
+    }
+    return { screen: s, rows: new Set() };
+  }
+}
+
+function rowsOf(r: Uint8Array): Set<number> {
+  const cols = r[2] | (r[3] << 8), n = r[8] | (r[9] << 8);
+  const out = new Set<number>();
+  for (let k = 0, o = HEAD; k < n; k++, o += 2 + cols * 2) out.add(r[o] | (r[o + 1] << 8));
+  return out;
+}
+
+/** The first cell (row by row) where the two sides' screens after the update at `offset` differ, else the cursor or mode. */
+export function screenDifference(a: ScreenRecords, b: ScreenRecords, offset: number): ScreenPosition | null {
+  const x = a.screenAt(offset), y = b.screenAt(offset);
+  if (!x || !y) return null;
+  const p = x.screen, q = y.screen;
+  if (p.cols !== q.cols || p.rows !== q.rows || (p.flags & 1) !== (q.flags & 1)) return { row: null, column: null, part: 'mode' };
+  // Rows neither update wrote are alike on both sides; compare the ones either wrote.
+  const rows = [...new Set([...x.rows, ...y.rows])].sort((m, n) => m - n);
+  for (const r of rows) {
+    for (let i = r * p.cols * 2; i < (r + 1) * p.cols * 2; i++) {
+      if (p.cells[i] !== q.cells[i]) return { row: r, column: (i >> 1) % p.cols, part: (i & 1) === 0 ? 'character' : 'attribute' };
+    }
+  }
+  if (p.cursor !== q.cursor || (p.flags & 2) !== (q.flags & 2)) return { row: null, column: null, part: 'cursor' };
+  return null;
+}
+
+/** A position in words, for messages: "row 0, column 1 (character)". */
+export function describeScreenPosition(p: ScreenPosition): string {
+  if (p.row === null) return p.part === 'cursor' ? 'the cursor' : 'the screen mode';
+  return `row ${p.row}, column ${p.column} (${p.part})`;
+}

@@ -34,6 +34,9 @@ describe('ft-check --screen', () => {
       const rep = JSON.parse(r.stdout);
       expect(rep.divergences.length).toBeGreaterThan(0);
       expect(rep.divergences[0].channel).toBe('screen');
+      // 0xB8002 is the character byte of row 0, column 1: the report names the cell, not just the byte.
+      expect(rep.divergences[0].screen).toEqual({ row: 0, column: 1, part: 'character' });
+      expect(rep.divergences[0].message).toMatch(/^screen output differs at row 0, column 1 \(character\), byte \d+: bytes differ$/);
       expect(rep.divergences.every((d: { resync: unknown }) => d.resync !== null)).toBe(true);
       expect(rep.resyncs.every((x: { hashEqual: boolean }) => x.hashEqual)).toBe(true);
       expect(rep.verdict.ok).toBe(true);
