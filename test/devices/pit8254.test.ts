@@ -43,6 +43,14 @@ describe('Pit8254', () => {
     }
   });
 
+  it('a tick past 2^52 ns of guest time gives an answer instead of looping for good', () => {
+    for (const k of [2 ** 52, 2 ** 53, 1e17]) {
+      const ns = pitTickTime(k);
+      expect(Number.isFinite(ns)).toBe(true);
+      expect(Math.abs(ns - (k * 1e9) / 1193182) / ns).toBeLessThan(1e-9);
+    }
+  });
+
   it('mode 2: counts down from N and raises IRQ 0 every N ticks', () => {
     at(100);
     program(0, 2, 1000);
