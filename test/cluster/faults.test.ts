@@ -1,9 +1,10 @@
-// Faults during a round: a secondary killed mid-copy (the VM goes to another
+// Faults during a round: a secondary killed or filled up mid-copy (the VM goes to another
 // destination, the failure is in the history every coordinator reads), a
 // copy cut before its commit (the previous state stays the one readers get;
 // the next round completes), a primary node lost mid-round (its VM is copied
 // by the node with the next-most bytes).
 import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { replicateRound } from '../../src/cluster/replicate.js';
 import { restoreVm } from '../../src/cluster/restore.js';
 import { callNode } from '../../src/cluster/rpc.js';
@@ -50,6 +51,42 @@ describe.skipIf(!haveRedis())('replication faults', () => {
     const r2 = await replicateRound({ nodes: c.urls, secondaries: c.secondaries, round: 2 });
     expect(r2.deadSecondaries.map((d) => d.target)).toEqual(killed);
     expect(r2.vms[0]).toMatchObject({ replicated: true, dest: v.dest });
+  });
+
+  it('a secondary that fills up mid-copy: the VM is committed on another, the failure is recorded', async () => {
+    c = await Cluster.start(1, 2);
+    await c.startGuest(0, 'g', 'bench.mb');
+    // Once the first batch of blobs is in, the destination's memory limit drops to what it
+    // already uses (no eviction): its next writes fail with Redis's OOM error.
+    const filled: string[] = [];
+    const origCopy = c.nodes[0].copy.bind(c.nodes[0]);
+    c.nodes[0].copy = async (m, target, peer) => {
+      if (filled.length === 0) {
+        filled.push(target);
+        c!.nodes[0].onCopyBatch = async () => {
+          c!.nodes[0].onCopyBatch = undefined;
+          const t = new Redis(target);
+          const used = Number(/used_memory:(\d+)/.exec(await t.info('memory'))![1]);
+          await t.config('SET', 'maxmemory-policy', 'noeviction');
+          await t.config('SET', 'maxmemory', String(used));
+          t.disconnect();
+        };
+      }
+      return origCopy(m, target, peer);
+    };
+    const r = await replicateRound({ nodes: c.urls, secondaries: c.secondaries, round: 1 });
+    const v = r.vms[0];
+    expect(v.failures.map((f) => f.target)).toEqual(filled);
+    expect(v.failures[0].error).toMatch(/OOM|maxmemory/i);
+    expect(v.replicated).toBe(true);
+    expect(v.dest).not.toBe(filled[0]);
+    const alive = new RedisTarget(v.dest!);
+    const stats = await alive.stats();
+    alive.close();
+    expect(stats.get(filled[0])).toMatchObject({ attempts: 1, failures: 1 });
+    // The full server holds no state of the VM (no manifest was committed there); the restore reads the other.
+    const back = await restoreVm({ from: c.secondaries, vm: 'g', run: false });
+    expect(back).toMatchObject({ from: v.dest, stateHash: v.stateHash, hashMatches: true });
   });
 
   it('a copy cut before its commit leaves the previous state readable; the next round completes', async () => {
