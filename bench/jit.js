@@ -13,40 +13,18 @@
 // exits at once (fixtures/errata-tsc-msr.mb, 2,393 instructions; under QEMU it
 // reports a QEMU deviation, which does not matter here). Both include
 // QEMU's firmware, so the difference is the guest's own run.
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { Machine } from '../dist/machine/machine.js';
-import { loadMultiboot } from '../dist/machine/loaders.js';
-import { HostInputSource } from '../dist/replay/input-source.js';
+import { fixtureArgs, runFixture } from './fixture-run.js';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    runs: { type: 'string' },
-    image: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
-});
-const image = args.image ?? (args.quick ? 'fixtures/bench-short.mb' : 'fixtures/bench.mb');
-const runs = Number(args.runs ?? (args.quick ? 3 : 5));
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: ${args.runs} is not a positive integer`);
+const { image, runs, json, bytes } = fixtureArgs();
 const NULL_GUEST = 'fixtures/errata-tsc-msr.mb';
-const RAM = 32 * 1024 * 1024;
-const bytes = new Uint8Array(readFileSync(new URL(`../${image}`, import.meta.url)));
 const log = (line) => process.stderr.write(line + '\n');
 
 /** One vmrr run in this process: threshold 0 is the interpreter only. */
 function vmrr(threshold) {
-  const machine = new Machine({ ramBytes: RAM, input: new HostInputSource(), jitThreshold: threshold });
-  machine.load(loadMultiboot(bytes, RAM, `${image} `));
-  const start = performance.now();
-  const stop = machine.run(Number.MAX_SAFE_INTEGER);
-  const seconds = (performance.now() - start) / 1000;
-  // The workload checks its own results and exits with 0 (status 1) when they are right.
-  if (stop.reason !== 'exit' || stop.exitValue !== 1) throw new Error(`${image} did not end cleanly: ${JSON.stringify(stop)}`);
-  return { icount: stop.icount, seconds, compiledShare: machine.cpu.jitStats.compiledInsns / stop.icount };
+  const { icount, seconds, machine } = runFixture(image, bytes, { jitThreshold: threshold });
+  return { icount, seconds, compiledShare: machine.cpu.jitStats.compiledInsns / icount };
 }
 
 const qemuBin = process.env.VMRR_QEMU ?? 'qemu-system-i386';
@@ -98,7 +76,7 @@ const r = {
   jitMips: median(jit), interpreterMips: median(interp), qemuTcgMips: qemuFound ? median(tcg) : null,
 };
 const ratio = (x, y) => (y ? (x / y).toFixed(2) : 'n/a');
-if (args.json) process.stdout.write(JSON.stringify(r) + '\n');
+if (json) process.stdout.write(JSON.stringify(r) + '\n');
 else {
   console.log(`${image}: ${icount.toLocaleString('en-US')} instructions, ${(100 * share).toFixed(1)}% of them in compiled code`);
   console.log(`  median MIPS: JIT ${r.jitMips.toFixed(1)}, interpreter ${r.interpreterMips.toFixed(1)}, ` +

@@ -3,39 +3,15 @@
 // CLI's start-up time (`vmrr --version`, median of 5 processes).
 // Usage: node bench/run.js [--quick] [--runs N] [--image FILE] [--json]
 //   --quick  the short fixture (about 10^7 instructions), 3 runs: a smoke test, not a figure
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { Machine } from '../dist/machine/machine.js';
-import { loadMultiboot } from '../dist/machine/loaders.js';
-import { HostInputSource } from '../dist/replay/input-source.js';
+import { fixtureArgs, runFixture } from './fixture-run.js';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    runs: { type: 'string' },
-    image: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
-});
-const image = args.image ?? (args.quick ? 'fixtures/bench-short.mb' : 'fixtures/bench.mb');
-const runs = Number(args.runs ?? (args.quick ? 3 : 5));
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: ${args.runs} is not a positive integer`);
-const RAM = 32 * 1024 * 1024;
-const bytes = new Uint8Array(readFileSync(new URL(`../${image}`, import.meta.url)));
+const { image, runs, json, bytes } = fixtureArgs();
 
 function once() {
-  const machine = new Machine({ ramBytes: RAM, input: new HostInputSource() });
-  machine.load(loadMultiboot(bytes, RAM, `${image} `));
-  const start = performance.now();
-  const stop = machine.run(Number.MAX_SAFE_INTEGER);
-  const seconds = (performance.now() - start) / 1000;
-  // The workload checks its own results and exits with 0 (status 1) when they are right.
-  if (stop.reason !== 'exit' || stop.exitValue !== 1) {
-    throw new Error(`${image} did not end cleanly: ${JSON.stringify(stop)}`);
-  }
-  return { icount: stop.icount, seconds, mips: stop.icount / seconds / 1e6 };
+  const { icount, seconds } = runFixture(image, bytes);
+  return { icount, seconds, mips: icount / seconds / 1e6 };
 }
 
 const log = (line) => process.stderr.write(line + '\n');
@@ -75,7 +51,7 @@ const summary = {
   mipsMax: mips[mips.length - 1],
   peakRssMiB,
 };
-if (args.json) {
+if (json) {
   process.stdout.write(JSON.stringify(summary) + '\n');
 } else {
   console.log(`guest MIPS: median ${median.toFixed(1)}, min ${mips[0].toFixed(1)}, max ${mips[mips.length - 1].toFixed(1)}`);

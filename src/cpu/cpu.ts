@@ -44,6 +44,9 @@ export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI 
 export { TLB_DENY_READ, TLB_DENY_WRITE, TLB_DENY_UREAD, TLB_DENY_UWRITE, TLB_INVALID } from '../memory/tlb.js';
 
 /** A page of decoded instructions, indexed by offset in the page. */
+/** Interpretations of an instruction before its region is compiled (the block compiler's default; --jit-threshold N overrides). */
+export const DEFAULT_JIT_THRESHOLD = 16;
+
 export interface CodePage {
   m16: (Inst | undefined)[] | null;
   m32: (Inst | undefined)[] | null;
@@ -151,7 +154,7 @@ export class Cpu implements LazyState {
    * times gets its region compiled; 0 turns the JIT off (interpreter only,
    * the reference engine). `vmrr --no-jit` sets 0, `--jit-threshold N` sets N.
    */
-  blockThreshold = 16;
+  blockThreshold = DEFAULT_JIT_THRESHOLD;
   /** JIT counters: regions and blocks compiled, code pages with compiled code dropped, instructions retired in compiled code. */
   readonly jitStats = { regions: 0, blocks: 0, invalidations: 0, compiledInsns: 0 };
   icount = 0;

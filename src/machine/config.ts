@@ -11,6 +11,7 @@ import type { ByteSource, MachineEvent, ScheduledEvents } from './events.js';
 import { Machine, type MachineInput } from './machine.js';
 import type { IoDelivery } from './scheduler.js';
 import { checkGeometry } from '../memory/tlb.js';
+import { DEFAULT_JIT_THRESHOLD } from '../cpu/cpu.js';
 
 export type { ClockMode } from './clock.js';
 
@@ -64,8 +65,8 @@ export interface MachineConfig {
   jitThreshold: number;
 }
 
-/** The block compiler's default threshold (cpu.blockThreshold's). */
-export const DEFAULT_JIT_THRESHOLD = 16;
+/** The block compiler's default threshold (cpu.blockThreshold's), re-exported for the CLI's option table. */
+export { DEFAULT_JIT_THRESHOLD };
 
 export const DEFAULT_MACHINE_CONFIG: Readonly<MachineConfig> = {
   ram: 32 << 20,

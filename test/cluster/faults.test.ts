@@ -12,6 +12,29 @@ import { RedisTarget } from '../../src/cluster/store.js';
 import { Cluster, killAndWait } from './harness.js';
 import { haveRedis } from './redis-servers.js';
 
+/**
+ * Once the first copy node 0 makes has written its first batch of blobs (its
+ * manifest not yet), run `act` on that copy's destination. Returns the list
+ * the destination is put in.
+ */
+function afterFirstBatch(c: Cluster, act: (target: string) => Promise<void>): string[] {
+  const hit: string[] = [];
+  const node = c.nodes[0];
+  const origCopy = node.copy.bind(node);
+  node.copy = async (...args) => {
+    const target = args[1];
+    if (hit.length === 0) {
+      hit.push(target);
+      node.onCopyBatch = async () => {
+        node.onCopyBatch = undefined;
+        await act(target);
+      };
+    }
+    return origCopy(...args);
+  };
+  return hit;
+}
+
 describe.skipIf(!haveRedis())('replication faults', () => {
   let c: Cluster | null = null;
   afterEach(async () => {
@@ -23,18 +46,7 @@ describe.skipIf(!haveRedis())('replication faults', () => {
     c = await Cluster.start(1, 2);
     await c.startGuest(0, 'g', 'bench.mb');
     // Kill the first copy's destination once its first batch of blobs is in (the manifest is not).
-    const killed: string[] = [];
-    const origCopy = c.nodes[0].copy.bind(c.nodes[0]);
-    c.nodes[0].copy = async (m, target, peer) => {
-      if (killed.length === 0) {
-        killed.push(target);
-        c!.nodes[0].onCopyBatch = async () => {
-          c!.nodes[0].onCopyBatch = undefined;
-          await killAndWait(c!.redis.find((r) => r.url === target)!);
-        };
-      }
-      return origCopy(m, target, peer);
-    };
+    const killed = afterFirstBatch(c, (target) => killAndWait(c!.redis.find((r) => r.url === target)!));
     const r = await replicateRound({ nodes: c.urls, secondaries: c.secondaries, round: 1 });
     const v = r.vms[0];
     expect(v.failures.map((f) => f.target)).toEqual(killed);
@@ -58,22 +70,13 @@ describe.skipIf(!haveRedis())('replication faults', () => {
     await c.startGuest(0, 'g', 'bench.mb');
     // Once the first batch of blobs is in, the destination's memory limit drops to what it
     // already uses (no eviction): its next writes fail with Redis's OOM error.
-    const filled: string[] = [];
-    const origCopy = c.nodes[0].copy.bind(c.nodes[0]);
-    c.nodes[0].copy = async (m, target, peer) => {
-      if (filled.length === 0) {
-        filled.push(target);
-        c!.nodes[0].onCopyBatch = async () => {
-          c!.nodes[0].onCopyBatch = undefined;
-          const t = new Redis(target);
-          const used = Number(/used_memory:(\d+)/.exec(await t.info('memory'))![1]);
-          await t.config('SET', 'maxmemory-policy', 'noeviction');
-          await t.config('SET', 'maxmemory', String(used));
-          t.disconnect();
-        };
-      }
-      return origCopy(m, target, peer);
-    };
+    const filled = afterFirstBatch(c, async (target) => {
+      const t = new Redis(target);
+      const used = Number(/used_memory:(\d+)/.exec(await t.info('memory'))![1]);
+      await t.config('SET', 'maxmemory-policy', 'noeviction');
+      await t.config('SET', 'maxmemory', String(used));
+      t.disconnect();
+    });
     const r = await replicateRound({ nodes: c.urls, secondaries: c.secondaries, round: 1 });
     const v = r.vms[0];
     expect(v.failures.map((f) => f.target)).toEqual(filled);

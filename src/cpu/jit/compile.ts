@@ -118,7 +118,7 @@ function region(insts: readonly (Inst | undefined)[], entry: number, ssB: boolea
 const LIBS = { fl: flushLazy, PAR, getCF, materialize, wlin };
 
 /** Compile the region entered at page offset `entry`; null when nothing there can be compiled. */
-export function compileRegion(cpu: Cpu, insts: readonly (Inst | undefined)[], entry: number): { fn: JitFn; starts: number[]; insts: number; members: Inst[] } | null {
+export function compileRegion(cpu: Cpu, insts: readonly (Inst | undefined)[], entry: number): { fn: JitFn; starts: number[]; members: Inst[] } | null {
   const ssB = cpu.ssB;
   const blocks = region(insts, entry, ssB);
   if (blocks.length === 0 || (blocks.length === 1 && blocks[0].m.length < 2 && !blocks[0].m[0].ender)) return null;
@@ -183,7 +183,5 @@ cpu.eip = eip; cpu.icount = ic;
 return ic - ic0;
 };`;
   const fn = compileWithLibs(src, { ...LIBS, I, H, OFF: Int32Array.from(OFF), POS: Int32Array.from(POS) }) as JitFn;
-  let count = 0;
-  for (const b of blocks) count += b.m.length;
-  return { fn, starts: blocks.map((b) => b.o), insts: count, members: I };
+  return { fn, starts: blocks.map((b) => b.o), members: I };
 }
